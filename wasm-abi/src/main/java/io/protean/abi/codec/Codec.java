@@ -1,0 +1,64 @@
+package io.protean.abi.codec;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+
+/**
+ * A protocol codec bound to one connection (it may keep per-connection state, such as a detected
+ * transport). Always called from the connection's event loop, never concurrently.
+ *
+ * <p>The same codec instance decodes both directions of its connection: requests on a downstream
+ * (client-facing) connection, responses on an upstream (server-facing) one, and the odd request a
+ * server sends (a heartbeat, an event).
+ */
+public interface Codec {
+
+  /**
+   * Decodes at most one frame from {@code in}.
+   *
+   * <p><b>Ownership.</b> {@code in} stays owned by the caller. If a complete frame is present the
+   * codec advances {@code in.readerIndex()} past it and returns a {@link Frame} whose content is a
+   * retained slice of exactly those bytes (use {@code in.readRetainedSlice(n)}); the caller owns the
+   * frame. If the frame is incomplete the codec returns null and leaves {@code readerIndex} where it
+   * was; it never waits for more bytes than its size limit allows.
+   *
+   * @return a frame, or null when more bytes are needed
+   * @throws CodecException on malformed input or a size limit exceeded; the message names the
+   *     problem. The caller then closes the connection.
+   */
+  Frame decode(ByteBuf in);
+
+  /**
+   * Writes {@code requestId} into {@code frameBytes} in place (the proxy rewrites ids so many
+   * downstream connections can share one upstream connection, and restores them on the way back).
+   * {@code frameBytes} is a frame's content, still owned by the caller; only the id bytes change.
+   */
+  void patchRequestId(ByteBuf frameBytes, long requestId);
+
+  /**
+   * Re-encodes {@code frame} with {@code mutation} applied to its metadata.
+   *
+   * <p><b>Ownership.</b> {@code frame} stays owned by the caller (not released here). The returned
+   * buffer is new and owned by the caller.
+   *
+   * @throws CodecException if this frame type or this mutation cannot be encoded
+   */
+  ByteBuf encode(Frame frame, Mutation mutation, ByteBufAllocator alloc);
+
+  /**
+   * Builds the protocol's error reply to {@code request}, which a client of that protocol shows to
+   * its caller as an error carrying {@code message}.
+   *
+   * <p><b>Ownership.</b> {@code request} stays owned by the caller. The returned buffer is new and
+   * owned by the caller.
+   *
+   * @return the reply, or null when the request must not be answered (a one-way request)
+   */
+  ByteBuf errorReply(Frame request, ErrorType error, String message, ByteBufAllocator alloc);
+
+  /**
+   * Builds the reply to a heartbeat frame (answered by the proxy, never forwarded).
+   * Ownership as for {@link #errorReply}.
+   */
+  ByteBuf heartbeatReply(Frame heartbeat, ByteBufAllocator alloc);
+}

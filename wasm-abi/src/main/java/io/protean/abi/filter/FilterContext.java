@@ -1,0 +1,37 @@
+package io.protean.abi.filter;
+
+import io.netty.util.concurrent.EventExecutor;
+import io.protean.abi.codec.ErrorType;
+import io.protean.abi.codec.Frame;
+
+/** One request's view for a filter. Only valid on its event loop, until the request completes. */
+public interface FilterContext {
+
+  /** The listener (or codec) name the request arrived on. */
+  String listener();
+
+  /** The request. Owned by the proxy: a filter never releases or retains it. */
+  Frame request();
+
+  /** The response, during {@link Filter#onResponse}; null before. Owned by the proxy. */
+  Frame response();
+
+  /**
+   * Sets ({@code value != null}) or removes ({@code value == null}) a request metadata key. The key
+   * is visible to later filters and the router at once; the codec re-encodes the frame before it
+   * goes upstream.
+   */
+  void setRequestMetadata(String key, String value);
+
+  /**
+   * Answers the request with the codec's error reply instead of forwarding it. The filter then
+   * returns {@link FilterStatus#STOP}. One-way requests are dropped (and counted) instead.
+   */
+  void sendLocalReply(ErrorType error, String message);
+
+  /** Continues the chain after this filter returned {@link FilterStatus#STOP}. */
+  void resume();
+
+  /** The event loop the request lives on (for timers and asynchronous work). */
+  EventExecutor executor();
+}
