@@ -1,0 +1,35 @@
+package io.protean.proxy.codec;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import io.protean.abi.codec.Codec;
+import io.protean.abi.codec.Frame;
+import java.util.List;
+
+/**
+ * Adapts a {@link Codec} to a Netty pipeline: cumulates bytes and emits one {@link Frame} per
+ * complete message. Frames hold retained slices of the cumulation buffer; whoever receives a frame
+ * owns it (see {@link Frame}). A {@link io.protean.abi.codec.CodecException} surfaces as a
+ * {@link io.netty.handler.codec.DecoderException} whose cause is the codec's exception; the handler
+ * after this one closes the connection.
+ */
+public final class FrameDecoder extends ByteToMessageDecoder {
+  private final Codec codec;
+
+  public FrameDecoder(Codec codec) {
+    this.codec = codec;
+  }
+
+  public Codec codec() {
+    return codec;
+  }
+
+  @Override
+  protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+    Frame frame;
+    while (in.isReadable() && (frame = codec.decode(in)) != null) {
+      out.add(frame);
+    }
+  }
+}
