@@ -1,6 +1,87 @@
 package io.protean.proxy.cli;
 
-/** Placeholder, replaced by the CLI. */
-public final class Main {
-  public static void main(String[] args) {}
+import io.protean.proxy.Proxy;
+import io.protean.proxy.config.ConfigException;
+import io.protean.proxy.config.ProxyConfig;
+import io.protean.proxy.demo.Demo;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The {@code protean} command line: run, validate, demo. */
+@Command(name = "protean", mixinStandardHelpOptions = true, version = "protean 0.1.0",
+    description = "A layer-7 proxy for RPC protocols.",
+    subcommands = {Main.Run.class, Main.Validate.class, Main.DemoCommand.class})
+public final class Main implements Runnable {
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new Main()).execute(args));
+  }
+
+  @Override
+  public void run() {
+    new CommandLine(this).usage(System.out);
+  }
+
+  @Command(name = "run", description = "Run the proxy with a configuration file.")
+  static final class Run implements Callable<Integer> {
+    @Option(names = {"-c", "--config"}, required = true, description = "YAML configuration file")
+    Path config;
+
+    @Override
+    public Integer call() throws Exception {
+      ProxyConfig cfg;
+      try {
+        cfg = Proxy.configLoader().load(config);
+      } catch (ConfigException e) {
+        System.err.println("invalid configuration " + config + ": " + e.getMessage());
+        return 2;
+      }
+      Proxy proxy;
+      try {
+        proxy = Proxy.start(cfg);
+      } catch (ConfigException e) {
+        System.err.println("invalid configuration " + config + ": " + e.getMessage());
+        return 2;
+      }
+      CountDownLatch stopped = new CountDownLatch(1);
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        proxy.close();
+        stopped.countDown();
+      }, "protean-shutdown"));
+      stopped.await();
+      return 0;
+    }
+  }
+
+  @Command(name = "validate", description = "Check a configuration file and exit.")
+  static final class Validate implements Callable<Integer> {
+    @Option(names = {"-c", "--config"}, required = true, description = "YAML configuration file")
+    Path config;
+
+    @Override
+    public Integer call() {
+      try {
+        ProxyConfig cfg = Proxy.configLoader().load(config);
+        System.out.println(config + ": valid (" + cfg.listeners().size() + " listeners, "
+            + cfg.clusters().size() + " clusters)");
+        return 0;
+      } catch (ConfigException e) {
+        System.err.println("invalid configuration " + config + ": " + e.getMessage());
+        return 2;
+      }
+    }
+  }
+
+  @Command(name = "demo", description = "Start the proxy with two real Dubbo providers and a "
+      + "consumer, and show which provider answers each call.")
+  static final class DemoCommand implements Callable<Integer> {
+    @Override
+    public Integer call() throws Exception {
+      return Demo.run(System.out);
+    }
+  }
 }

@@ -1,0 +1,262 @@
+package io.protean.proxy.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.protean.proxy.config.ProxyConfig.AdminConfig;
+import io.protean.proxy.config.ProxyConfig.ClusterConfig;
+import io.protean.proxy.config.ProxyConfig.CodecConfig;
+import io.protean.proxy.config.ProxyConfig.FilterConfig;
+import io.protean.proxy.config.ProxyConfig.LbPolicy;
+import io.protean.proxy.config.ProxyConfig.ListenerConfig;
+import io.protean.proxy.config.ProxyConfig.MatchConfig;
+import io.protean.proxy.config.ProxyConfig.MatchKind;
+import io.protean.proxy.config.ProxyConfig.RouteConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Predicate;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * Reads and validates the YAML configuration (documented field by field in docs/config.md). Every
+ * problem is reported as a {@link ConfigException} naming the field path and the bad value.
+ */
+public final class ConfigLoader {
+  public static final String DEFAULT_ADMIN = "127.0.0.1:9901";
+  public static final Duration DEFAULT_ROUTE_TIMEOUT = Duration.ofSeconds(15);
+  public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(1);
+  public static final int DEFAULT_MAX_PENDING = 10_000;
+
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+  private final Predicate<String> knownCodec;
+  private final Predicate<String> knownFilter;
+
+  /**
+   * @param knownCodec  which codec names exist (the codec registry)
+   * @param knownFilter which filter names exist (the filter registry)
+   */
+  public ConfigLoader(Predicate<String> knownCodec, Predicate<String> knownFilter) {
+    this.knownCodec = knownCodec;
+    this.knownFilter = knownFilter;
+  }
+
+  public ProxyConfig load(Path file) {
+    String text;
+    try {
+      text = Files.readString(file);
+    } catch (IOException e) {
+      throw new ConfigException(file.toString(), "cannot read: " + e.getMessage());
+    }
+    return parse(text);
+  }
+
+  public ProxyConfig parse(String yaml) {
+    JsonNode root;
+    try {
+      root = YAML.readTree(yaml);
+    } catch (JsonProcessingException e) {
+      throw new ConfigException("(yaml)", e.getOriginalMessage()
+          + (e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr()));
+    }
+    if (root == null || root.isMissingNode()) {
+      throw new ConfigException("(root)", "the configuration is empty");
+    }
+    Node top = new Node("", root).allowOnly("workers", "admin", "listeners", "clusters");
+    int workers = top.field("workers").integer(Runtime.getRuntime().availableProcessors(), 1, 1024);
+    AdminConfig admin = admin(top.field("admin"));
+
+    List<ClusterConfig> clusters = new ArrayList<>();
+    Set<String> clusterNames = new HashSet<>();
+    for (Node c : top.field("clusters").list()) {
+      ClusterConfig cluster = cluster(c);
+      if (!clusterNames.add(cluster.name())) {
+        throw c.field("name").error("duplicate cluster name '" + cluster.name() + "'");
+      }
+      clusters.add(cluster);
+    }
+
+    List<Node> listenerNodes = top.required("listeners").list();
+    if (listenerNodes.isEmpty()) {
+      throw top.field("listeners").error("at least one listener is required");
+    }
+    List<ListenerConfig> listeners = new ArrayList<>();
+    Set<String> listenerNames = new HashSet<>();
+    Map<String, String> clusterCodec = new HashMap<>();
+    for (Node l : listenerNodes) {
+      ListenerConfig listener = listener(l, clusterNames);
+      if (!listenerNames.add(listener.name())) {
+        throw l.field("name").error("duplicate listener name '" + listener.name() + "'");
+      }
+      // An upstream pool speaks one protocol: every listener routing to a cluster must agree.
+      List<Node> routeNodes = l.field("routes").list();
+      for (int i = 0; i < listener.routes().size(); i++) {
+        String cluster = listener.routes().get(i).cluster();
+        String previous = clusterCodec.putIfAbsent(cluster, listener.codec().name());
+        if (previous != null && !previous.equals(listener.codec().name())) {
+          throw routeNodes.get(i).field("cluster").error("cluster '" + cluster + "' is already used with codec '"
+              + previous + "', cannot also be used with codec '" + listener.codec().name() + "'");
+        }
+      }
+      listeners.add(listener);
+    }
+    return new ProxyConfig(workers, admin, List.copyOf(listeners), List.copyOf(clusters));
+  }
+
+  private static AdminConfig admin(Node n) {
+    n.allowOnly("address", "enabled");
+    if (!n.field("enabled").bool(true)) {
+      return null;
+    }
+    Node address = n.field("address");
+    return new AdminConfig(HostPort.parse(address.isMissing() ? new Node(address.path(),
+        YAML.getNodeFactory().textNode(DEFAULT_ADMIN)) : address));
+  }
+
+  private ListenerConfig listener(Node n, Set<String> clusters) {
+    n.allowOnly("name", "address", "codec", "filters", "routes");
+    String name = name(n.required("name"));
+    HostPort address = HostPort.parse(n.required("address"));
+    CodecConfig codec = codec(n.required("codec"));
+    List<FilterConfig> filters = new ArrayList<>();
+    for (Node f : n.field("filters").list()) {
+      filters.add(filter(f));
+    }
+    List<RouteConfig> routes = new ArrayList<>();
+    for (Node r : n.required("routes").list()) {
+      routes.add(route(r, clusters));
+    }
+    return new ListenerConfig(name, address, codec, List.copyOf(filters), List.copyOf(routes));
+  }
+
+  private CodecConfig codec(Node n) {
+    Named named = named(n, "codec");
+    if (!knownCodec.test(named.name)) {
+      throw n.error("unknown codec '" + named.name + "'");
+    }
+    return new CodecConfig(named.name, named.options);
+  }
+
+  private FilterConfig filter(Node n) {
+    Named named = named(n, "filter");
+    if (!knownFilter.test(named.name)) {
+      throw n.error("unknown filter '" + named.name + "'");
+    }
+    return new FilterConfig(named.name, named.options);
+  }
+
+  private record Named(String name, Map<String, Object> options) {}
+
+  /** {@code NAME} or {@code {NAME: {options}}}. */
+  @SuppressWarnings("unchecked")
+  private static Named named(Node n, String what) {
+    JsonNode json = n.json();
+    if (json.isTextual()) {
+      return new Named(json.asText(), Map.of());
+    }
+    if (json.isObject() && json.size() == 1) {
+      Iterator<Map.Entry<String, JsonNode>> it = json.fields();
+      Map.Entry<String, JsonNode> e = it.next();
+      JsonNode options = e.getValue();
+      if (!options.isNull() && !options.isObject()) {
+        throw n.field(e.getKey()).error(what + " options must be a mapping");
+      }
+      Map<String, Object> map = options.isNull() ? Map.of()
+          : YAML.convertValue(options, LinkedHashMap.class);
+      return new Named(e.getKey(), map);
+    }
+    throw n.error("expected a " + what + " name or {name: {options}}");
+  }
+
+  private static RouteConfig route(Node n, Set<String> clusters) {
+    n.allowOnly("name", "match", "cluster", "timeout");
+    String name = n.field("name").text("");
+    Node match = n.field("match").allowOnly("metadata");
+    List<MatchConfig> conditions = new ArrayList<>();
+    for (Node m : match.field("metadata").list()) {
+      conditions.add(condition(m));
+    }
+    Node clusterNode = n.required("cluster");
+    String cluster = clusterNode.text();
+    if (!clusters.contains(cluster)) {
+      throw clusterNode.error("no cluster named '" + cluster + "' (known: " + clusters + ")");
+    }
+    Duration timeout = n.field("timeout").duration(DEFAULT_ROUTE_TIMEOUT);
+    return new RouteConfig(name, List.copyOf(conditions), cluster, timeout);
+  }
+
+  private static MatchConfig condition(Node n) {
+    n.allowOnly("key", "exact", "prefix", "regex", "present", "invert");
+    String key = n.required("key").text();
+    MatchKind kind = null;
+    String value = null;
+    for (MatchKind k : MatchKind.values()) {
+      Node v = n.field(k.name().toLowerCase(java.util.Locale.ROOT));
+      if (v.isMissing()) {
+        continue;
+      }
+      if (kind != null) {
+        throw v.error("only one of exact, prefix, regex, present may be given");
+      }
+      kind = k;
+      if (k == MatchKind.PRESENT) {
+        if (!v.bool(true)) {
+          throw v.error("present must be true (use invert: true to match an absent key)");
+        }
+      } else {
+        value = v.text();
+      }
+      if (k == MatchKind.REGEX) {
+        try {
+          Pattern.compile(value);
+        } catch (PatternSyntaxException e) {
+          throw v.error("invalid regex '" + value + "': " + e.getDescription());
+        }
+      }
+    }
+    if (kind == null) {
+      throw n.error("one of exact, prefix, regex, present is required");
+    }
+    return new MatchConfig(key, kind, value, n.field("invert").bool(false));
+  }
+
+  private static ClusterConfig cluster(Node n) {
+    n.allowOnly("name", "endpoints", "lb", "connections_per_endpoint", "connect_timeout",
+        "max_pending_requests");
+    String name = name(n.required("name"));
+    List<HostPort> endpoints = new ArrayList<>();
+    for (Node e : n.required("endpoints").list()) {
+      endpoints.add(HostPort.parse(e.json().isObject() ? e.allowOnly("address").required("address") : e));
+    }
+    if (endpoints.isEmpty()) {
+      throw n.field("endpoints").error("at least one endpoint is required");
+    }
+    LbPolicy lb = n.field("lb").choice("round_robin",
+        s -> LbPolicy.valueOf(s.toUpperCase(java.util.Locale.ROOT)),
+        "round_robin", "random", "least_request");
+    int connections = n.field("connections_per_endpoint").integer(1, 1, 64);
+    Duration connectTimeout = n.field("connect_timeout").duration(DEFAULT_CONNECT_TIMEOUT);
+    int maxPending = n.field("max_pending_requests").integer(DEFAULT_MAX_PENDING, 1, 10_000_000);
+    return new ClusterConfig(name, List.copyOf(endpoints), lb, connections, connectTimeout, maxPending);
+  }
+
+  private static String name(Node n) {
+    String name = n.text();
+    if (!name.matches("[A-Za-z0-9_.-]+")) {
+      throw n.error("names may use letters, digits, '_', '.', '-' only, found '" + name + "'");
+    }
+    return name;
+  }
+}

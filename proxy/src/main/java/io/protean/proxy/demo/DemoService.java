@@ -1,0 +1,17 @@
+package io.protean.proxy.demo;
+
+/** The service the demo's real Dubbo providers export. */
+public interface DemoService {
+
+  /** Returns a greeting that names the provider which produced it. */
+  String greet(String name);
+
+  /** Returns {@code payload} unchanged (used for large-payload calls). */
+  String echo(String payload);
+
+  /** A one-way call: the provider records {@code note}; the caller gets no answer. */
+  void note(String note);
+
+  /** Sleeps {@code millis} before answering (used to keep a call in flight). */
+  String slow(int millis);
+}

@@ -1,0 +1,57 @@
+package io.protean.proxy.demo;
+
+import org.apache.dubbo.config.ApplicationConfig;
+import org.apache.dubbo.config.MethodConfig;
+import org.apache.dubbo.config.ReferenceConfig;
+import org.apache.dubbo.config.RegistryConfig;
+import org.apache.dubbo.config.bootstrap.DubboBootstrap;
+import org.apache.dubbo.rpc.model.FrameworkModel;
+
+/**
+ * A real Apache Dubbo consumer of {@link DemoService} connected directly to one address (the
+ * proxy's listener), isolated in its own {@link FrameworkModel}.
+ */
+public final class DubboConsumer implements AutoCloseable {
+  private final DubboBootstrap bootstrap;
+  private final DemoService service;
+
+  /**
+   * @param port      the port on 127.0.0.1 to call
+   * @param version   the service version to ask for
+   * @param group     the service group, or null
+   * @param timeoutMs the consumer-side call timeout
+   */
+  public DubboConsumer(int port, String version, String group, int timeoutMs) {
+    ApplicationConfig app = new ApplicationConfig("protean-demo-consumer");
+    app.setQosEnable(false);
+    ReferenceConfig<DemoService> ref = new ReferenceConfig<>();
+    ref.setInterface(DemoService.class);
+    ref.setUrl("dubbo://[::ffff:127.0.0.1]:" + port);
+    ref.setVersion(version);
+    if (group != null) {
+      ref.setGroup(group);
+    }
+    ref.setTimeout(timeoutMs);
+    ref.setRetries(0);
+    ref.setCheck(false);
+    MethodConfig note = new MethodConfig();
+    note.setName("note");
+    note.setReturn(false);
+    ref.setMethods(java.util.List.of(note));
+    bootstrap = DubboBootstrap.newInstance(new FrameworkModel())
+        .application(app)
+        .registry(new RegistryConfig(RegistryConfig.NO_AVAILABLE))
+        .reference(ref)
+        .start();
+    service = ref.get();
+  }
+
+  public DemoService service() {
+    return service;
+  }
+
+  @Override
+  public void close() {
+    bootstrap.destroy();
+  }
+}

@@ -1,0 +1,102 @@
+package io.protean.proxy.demo;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.dubbo.config.ApplicationConfig;
+import org.apache.dubbo.config.ProtocolConfig;
+import org.apache.dubbo.config.RegistryConfig;
+import org.apache.dubbo.config.ServiceConfig;
+import org.apache.dubbo.config.bootstrap.DubboBootstrap;
+import org.apache.dubbo.rpc.RpcContext;
+import org.apache.dubbo.rpc.model.FrameworkModel;
+
+/**
+ * A real Apache Dubbo provider of {@link DemoService} on 127.0.0.1, isolated in its own
+ * {@link FrameworkModel} so several can run in one JVM. Its answers name it, so a caller can see
+ * which provider served a call.
+ */
+public final class DubboProvider implements AutoCloseable {
+  private final String name;
+  private final int port;
+  private final DubboBootstrap bootstrap;
+  private final List<String> notes = new CopyOnWriteArrayList<>();
+  private final List<java.util.Map<String, Object>> attachments = new CopyOnWriteArrayList<>();
+
+  /**
+   * Exports {@link DemoService} with {@code version} (and {@code group}, may be null) on
+   * {@code port} and returns once it accepts calls.
+   */
+  public DubboProvider(String name, int port, String version, String group) {
+    this.name = name;
+    this.port = port;
+    ApplicationConfig app = new ApplicationConfig("protean-demo-" + name);
+    app.setQosEnable(false);
+    // The Dubbo host for a loopback-only provider (an IPv4 literal is refused on this platform).
+    ProtocolConfig protocol = new ProtocolConfig("dubbo", port);
+    protocol.setHost("::ffff:127.0.0.1");
+    ServiceConfig<DemoService> service = new ServiceConfig<>();
+    service.setInterface(DemoService.class);
+    service.setRef(new Impl());
+    service.setVersion(version);
+    if (group != null) {
+      service.setGroup(group);
+    }
+    bootstrap = DubboBootstrap.newInstance(new FrameworkModel())
+        .application(app)
+        .registry(new RegistryConfig(RegistryConfig.NO_AVAILABLE))
+        .protocol(protocol)
+        .service(service)
+        .start();
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public int port() {
+    return port;
+  }
+
+  /** The notes received by one-way calls, in arrival order. */
+  public List<String> notes() {
+    return notes;
+  }
+
+  /** The attachments of every {@code greet} call this provider served. */
+  public List<java.util.Map<String, Object>> attachments() {
+    return attachments;
+  }
+
+  @Override
+  public void close() {
+    bootstrap.destroy();
+  }
+
+  private final class Impl implements DemoService {
+    @Override
+    public String greet(String who) {
+      attachments.add(new java.util.HashMap<>(RpcContext.getServerAttachment().getObjectAttachments()));
+      return "hello " + who + " from " + name;
+    }
+
+    @Override
+    public String echo(String payload) {
+      return payload;
+    }
+
+    @Override
+    public void note(String note) {
+      notes.add(note);
+    }
+
+    @Override
+    public String slow(int millis) {
+      try {
+        Thread.sleep(millis);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return name + " slept " + millis + " ms";
+    }
+  }
+}

@@ -1,0 +1,317 @@
+package io.protean.proxy.listener;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.protean.abi.codec.CodecException;
+import io.protean.abi.codec.ErrorType;
+import io.protean.abi.codec.Frame;
+import io.protean.abi.codec.MessageType;
+import io.protean.abi.codec.Metadata;
+import io.protean.abi.codec.Mutation;
+import io.protean.abi.filter.Filter;
+import io.protean.abi.filter.FilterContext;
+import io.protean.abi.filter.FilterFactory;
+import io.protean.abi.filter.FilterStatus;
+import io.protean.proxy.route.Route;
+import io.protean.proxy.stats.ListenerStats;
+import io.protean.proxy.upstream.UpstreamConnection;
+import io.protean.proxy.upstream.UpstreamPool;
+import io.protean.proxy.upstream.UpstreamRequest;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One request on its way through the proxy: request filters, route, upstream, response filters,
+ * downstream. Confined to its connection's event loop.
+ *
+ * <p>Ownership: the request frame is held until the request completes (the codec may need it for
+ * an error reply); the bytes sent upstream are a second reference to it (or a re-encoding when a
+ * filter mutated the metadata). A response frame passes to the downstream channel.
+ */
+final class ActiveRequest implements FilterContext, UpstreamRequest, Runnable {
+  private static final Logger log = LoggerFactory.getLogger(ActiveRequest.class);
+
+  private final DownstreamConnection downstream;
+  private final Frame request;
+  private final boolean twoWay;
+  private final long startNanos = System.nanoTime();
+  private final Filter[] filters;
+  private int filterIndex;
+  private boolean responsePhase;
+  private Mutation mutation;
+  private Route route;
+  private UpstreamPool pool;
+  private UpstreamConnection upstream;
+  private long upstreamId = -1;
+  private ScheduledFuture<?> timeout;
+  private Frame response;
+  private boolean done;
+  /** The downstream connection's list of active requests. */
+  ActiveRequest prev;
+  ActiveRequest next;
+
+  ActiveRequest(DownstreamConnection downstream, Frame request) {
+    this.downstream = downstream;
+    this.request = request;
+    this.twoWay = request.type() != MessageType.ONEWAY;
+    FilterFactory[] factories = downstream.listener.filters();
+    this.filters = new Filter[factories.length];
+    for (int i = 0; i < factories.length; i++) {
+      filters[i] = factories[i].newFilter();
+    }
+  }
+
+  private ListenerStats stats() {
+    return downstream.listener.stats();
+  }
+
+  void start() {
+    stats().requests.inc();
+    if (twoWay) {
+      stats().activeRequests.inc();
+    }
+    downstream.add(this);
+    continueRequest();
+  }
+
+  private void continueRequest() {
+    while (filterIndex < filters.length) {
+      FilterStatus status = filters[filterIndex++].onRequest(this);
+      if (done || status == FilterStatus.STOP) {
+        return;
+      }
+    }
+    forward();
+  }
+
+  private void forward() {
+    Metadata metadata = request.metadata();
+    route = downstream.listener.routes().match(metadata);
+    if (route == null) {
+      fail(ErrorType.ROUTE_NOT_FOUND, "no route matches " + describe(metadata));
+      return;
+    }
+    pool = downstream.worker.pool(route.cluster());
+    if (pool == null) {
+      fail(ErrorType.CLUSTER_NOT_FOUND, "route '" + route.name() + "' names cluster '"
+          + route.cluster() + "', which does not exist");
+      return;
+    }
+    if (pool.overloaded()) {
+      pool.cluster().stats().overflows.inc();
+      fail(ErrorType.OVERLOADED, "cluster '" + route.cluster()
+          + "' has reached max_pending_requests");
+      return;
+    }
+    UpstreamConnection c = pool.pick();
+    if (c == null) {
+      fail(ErrorType.NO_HEALTHY_UPSTREAM, "no healthy upstream in cluster '" + route.cluster()
+          + "'");
+      return;
+    }
+    ByteBuf bytes;
+    try {
+      bytes = mutation == null || mutation.isEmpty() ? request.content().retainedDuplicate()
+          : downstream.codec().encode(request, mutation, downstream.channel().alloc());
+    } catch (CodecException e) {
+      fail(ErrorType.CODEC_FAILURE, "cannot re-encode the request: " + e.getMessage());
+      return;
+    }
+    upstream = c;
+    upstreamId = c.send(this, bytes, twoWay);
+    if (twoWay) {
+      timeout = downstream.channel().eventLoop().schedule(this, route.timeoutNanos(),
+          TimeUnit.NANOSECONDS);
+    } else {
+      complete();
+    }
+  }
+
+  /** The route timeout fired. */
+  @Override
+  public void run() {
+    if (!done) {
+      pool.cluster().stats().timeouts.inc();
+      fail(ErrorType.TIMEOUT, "upstream " + upstream.address() + " did not answer within "
+          + TimeUnit.NANOSECONDS.toMillis(route.timeoutNanos()) + " ms");
+    }
+  }
+
+  @Override
+  public void onResponse(Frame frame) {
+    if (done) {
+      frame.release();
+      return;
+    }
+    upstreamId = -1;
+    response = frame;
+    responsePhase = true;
+    filterIndex = 0;
+    continueResponse();
+  }
+
+  private void continueResponse() {
+    while (filterIndex < filters.length) {
+      FilterStatus status = filters[filterIndex++].onResponse(this);
+      if (done || status == FilterStatus.STOP) {
+        return;
+      }
+    }
+    Frame frame = response;
+    response = null;
+    stats().response(frame.responseStatus() == null ? "UNKNOWN" : frame.responseStatus());
+    if (downstream.isActive()) {
+      downstream.codec().patchRequestId(frame.content(), request.requestId());
+      downstream.channel().write(frame.content(), downstream.channel().voidPromise());
+      downstream.worker.flush(downstream);
+    } else {
+      frame.release();
+    }
+    complete();
+  }
+
+  @Override
+  public void onUpstreamFailure(ErrorType error, String message) {
+    if (!twoWay) {
+      // The one-way request was already handed to the connection, which could not deliver it.
+      stats().onewayDropped.inc();
+      return;
+    }
+    upstreamId = -1;
+    fail(error, message);
+  }
+
+  /** Answers the request with the codec's error reply (or drops a one-way request). */
+  private void fail(ErrorType error, String message) {
+    if (done) {
+      return;
+    }
+    stats().localReply(error);
+    if (!twoWay) {
+      stats().onewayDropped.inc();
+      log.debug("listener {}: one-way request dropped: {}", downstream.listener.name(), message);
+      complete();
+      return;
+    }
+    if (downstream.isActive()) {
+      ByteBuf reply = null;
+      try {
+        reply = downstream.codec().errorReply(request, error, "protean: " + message,
+            downstream.channel().alloc());
+      } catch (RuntimeException e) {
+        log.warn("listener {}: the codec could not build an error reply ({}); closing the "
+            + "connection", downstream.listener.name(), e.toString());
+        downstream.channel().close();
+      }
+      if (reply != null) {
+        downstream.channel().write(reply, downstream.channel().voidPromise());
+        downstream.worker.flush(downstream);
+      }
+    }
+    complete();
+  }
+
+  /** The client went away: forget the request without answering. */
+  void abandon() {
+    complete();
+  }
+
+  private void complete() {
+    if (done) {
+      return;
+    }
+    done = true;
+    if (timeout != null) {
+      timeout.cancel(false);
+    }
+    if (upstreamId >= 0) {
+      upstream.abandon(upstreamId);
+      upstreamId = -1;
+    }
+    if (response != null) {
+      response.release();
+      response = null;
+    }
+    if (twoWay) {
+      stats().activeRequests.dec();
+      stats().latency.recordNanos(System.nanoTime() - startNanos);
+    }
+    downstream.remove(this);
+    for (Filter f : filters) {
+      try {
+        f.onComplete(this);
+      } catch (RuntimeException e) {
+        log.warn("listener {}: filter onComplete failed", downstream.listener.name(), e);
+      }
+    }
+    request.release();
+  }
+
+  private static String describe(Metadata m) {
+    String iface = m.get("interface");
+    String method = m.get("method");
+    if (iface != null || method != null) {
+      return (iface == null ? "?" : iface) + "." + (method == null ? "?" : method)
+          + (m.get("version") == null ? "" : " version " + m.get("version"))
+          + (m.get("group") == null ? "" : " group " + m.get("group"));
+    }
+    return m.toString();
+  }
+
+  // ---- FilterContext ----
+
+  @Override
+  public String listener() {
+    return downstream.listener.name();
+  }
+
+  @Override
+  public Frame request() {
+    return request;
+  }
+
+  @Override
+  public Frame response() {
+    return response;
+  }
+
+  @Override
+  public void setRequestMetadata(String key, String value) {
+    if (responsePhase) {
+      throw new IllegalStateException("request metadata cannot change once it was forwarded");
+    }
+    if (mutation == null) {
+      mutation = new Mutation();
+    }
+    mutation.set(key, value);
+    if (value == null) {
+      request.metadata().remove(key);
+    } else {
+      request.metadata().put(key, value);
+    }
+  }
+
+  @Override
+  public void sendLocalReply(ErrorType error, String message) {
+    fail(error, message);
+  }
+
+  @Override
+  public void resume() {
+    if (done) {
+      return;
+    }
+    if (responsePhase) {
+      continueResponse();
+    } else {
+      continueRequest();
+    }
+  }
+
+  @Override
+  public EventExecutor executor() {
+    return downstream.channel().eventLoop();
+  }
+}

@@ -1,0 +1,35 @@
+package io.protean.proxy.stats;
+
+/** Metrics of one upstream cluster (summed over all event loops). */
+public final class ClusterStats {
+  public final Stats.Gauge upstreamConnections;
+  public final Stats.Counter connects;
+  public final Stats.Counter connectFailures;
+  public final Stats.Counter timeouts;
+  public final Stats.Counter upstreamResets;
+  public final Stats.Counter requests;
+  public final Stats.Counter overflows;
+  public final Stats.Counter staleResponses;
+  public final Stats.Gauge pendingRequests;
+
+  public ClusterStats(Stats stats, String cluster) {
+    upstreamConnections = stats.gauge("protean_cluster_upstream_connections",
+        "Open upstream connections.", "cluster", cluster);
+    connects = stats.counter("protean_cluster_upstream_connects_total",
+        "Upstream connections established.", "cluster", cluster);
+    connectFailures = stats.counter("protean_cluster_connect_failures_total",
+        "Upstream connection attempts that failed or timed out.", "cluster", cluster);
+    timeouts = stats.counter("protean_cluster_timeouts_total",
+        "Requests that got no response within the route timeout.", "cluster", cluster);
+    upstreamResets = stats.counter("protean_cluster_upstream_resets_total",
+        "Requests in flight when their upstream connection closed.", "cluster", cluster);
+    requests = stats.counter("protean_cluster_requests_total",
+        "Requests forwarded to the cluster.", "cluster", cluster);
+    overflows = stats.counter("protean_cluster_overflows_total",
+        "Requests refused because max_pending_requests was reached.", "cluster", cluster);
+    staleResponses = stats.counter("protean_cluster_stale_responses_total",
+        "Responses that arrived after their request timed out or was abandoned.", "cluster", cluster);
+    pendingRequests = stats.gauge("protean_cluster_pending_requests",
+        "Requests sent upstream and waiting for their response.", "cluster", cluster);
+  }
+}

@@ -1,0 +1,63 @@
+package io.protean.proxy.stats;
+
+import io.protean.abi.codec.ErrorType;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** Metrics of one listener, held in fields so the request path does no registry look-up. */
+public final class ListenerStats {
+  private final Stats stats;
+  private final String listener;
+  public final Stats.Counter requests;
+  public final Stats.Counter decodeErrors;
+  public final Stats.Counter onewayDropped;
+  public final Stats.Counter heartbeats;
+  public final Stats.Counter unexpectedFrames;
+  public final Stats.Gauge activeRequests;
+  public final Stats.Gauge downstreamConnections;
+  public final Stats.Histogram latency;
+  private final Map<String, Stats.Counter> responses = new ConcurrentHashMap<>();
+  private final Map<ErrorType, Stats.Counter> localReplies = new EnumMap<>(ErrorType.class);
+
+  public ListenerStats(Stats stats, String listener) {
+    this.stats = stats;
+    this.listener = listener;
+    requests = stats.counter("protean_listener_requests_total",
+        "Requests (two-way and one-way) decoded from downstream.", "listener", listener);
+    decodeErrors = stats.counter("protean_listener_decode_errors_total",
+        "Downstream connections closed because their bytes could not be decoded.",
+        "listener", listener);
+    onewayDropped = stats.counter("protean_listener_oneway_dropped_total",
+        "One-way requests dropped because they could not be forwarded.", "listener", listener);
+    heartbeats = stats.counter("protean_listener_heartbeats_total",
+        "Heartbeats answered locally.", "listener", listener);
+    unexpectedFrames = stats.counter("protean_listener_unexpected_frames_total",
+        "Frames a client must not send (responses, stray events), dropped.", "listener", listener);
+    activeRequests = stats.gauge("protean_listener_active_requests",
+        "Requests waiting for their response.", "listener", listener);
+    downstreamConnections = stats.gauge("protean_listener_downstream_connections",
+        "Open downstream connections.", "listener", listener);
+    latency = stats.histogram("protean_listener_request_duration_seconds",
+        "Time from request decoded to response written downstream.", "listener", listener);
+    for (ErrorType e : ErrorType.values()) {
+      localReplies.put(e, stats.counter("protean_listener_local_replies_total",
+          "Requests answered by the proxy itself, by reason.", "listener", listener,
+          "reason", e.name().toLowerCase(java.util.Locale.ROOT)));
+    }
+  }
+
+  /** Counts a response sent downstream with the codec's status name. */
+  public void response(String status) {
+    Stats.Counter c = responses.get(status);
+    if (c == null) {
+      c = responses.computeIfAbsent(status, s -> stats.counter("protean_listener_responses_total",
+          "Responses sent downstream, by protocol status.", "listener", listener, "status", s));
+    }
+    c.inc();
+  }
+
+  public void localReply(ErrorType error) {
+    localReplies.get(error).inc();
+  }
+}

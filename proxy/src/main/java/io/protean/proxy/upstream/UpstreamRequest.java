@@ -1,0 +1,14 @@
+package io.protean.proxy.upstream;
+
+import io.protean.abi.codec.ErrorType;
+import io.protean.abi.codec.Frame;
+
+/** A request sent upstream, as the upstream side sees it. Called on the request's event loop. */
+public interface UpstreamRequest {
+
+  /** The response arrived; ownership of {@code response} passes to the callee. */
+  void onResponse(Frame response);
+
+  /** The request could not be completed upstream (connect failure, connection closed...). */
+  void onUpstreamFailure(ErrorType error, String message);
+}
