@@ -16,6 +16,8 @@ import java.util.List;
  */
 public final class FrameDecoder extends ByteToMessageDecoder {
   private final Codec codec;
+  /** Set after a codec error: the stream is out of sync and the connection is closing. */
+  private boolean failed;
 
   public FrameDecoder(Codec codec) {
     this.codec = codec;
@@ -27,9 +29,20 @@ public final class FrameDecoder extends ByteToMessageDecoder {
 
   @Override
   protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-    Frame frame;
-    while (in.isReadable() && (frame = codec.decode(in)) != null) {
-      out.add(frame);
+    if (failed) {
+      in.skipBytes(in.readableBytes());
+      return;
+    }
+    try {
+      Frame frame;
+      while (in.isReadable() && (frame = codec.decode(in)) != null) {
+        out.add(frame);
+      }
+    } catch (RuntimeException e) {
+      // Report once; bytes still buffered (or arriving before the close) are discarded.
+      failed = true;
+      in.skipBytes(in.readableBytes());
+      throw e;
     }
   }
 }

@@ -1,0 +1,293 @@
+package io.protean.proxy.codec.dubbo;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.protean.abi.codec.Codec;
+import io.protean.abi.codec.ErrorType;
+import io.protean.abi.codec.Frame;
+import io.protean.abi.codec.MessageType;
+import io.protean.abi.codec.Metadata;
+import io.protean.abi.codec.Mutation;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The Dubbo protocol codec. Stateless apart from its limits, so one instance could serve many
+ * connections; the SPI still asks for one per connection.
+ *
+ * <pre>
+ * header (16 bytes, big-endian)
+ *   0-1  magic 0xdabb
+ *   2    flags: 0x80 request, 0x40 two-way, 0x20 event; low 5 bits serialization id (2 = hessian2)
+ *   3    status (responses): 20 OK, 30/31 timeouts, 40 bad request, 60 service not found, ...
+ *   4-11 request id
+ *   12-15 body length
+ * request body (hessian2): dubbo version, service path, service version, method, parameter types
+ *   descriptor, one value per parameter, attachments map
+ * </pre>
+ *
+ * <p>Request metadata: {@code interface}, {@code method}, {@code version} (the service version;
+ * when the body has none, the {@code version} attachment), {@code dubbo} (protocol version), then
+ * every attachment whose value is a string or scalar (group, timeout, custom keys), without
+ * overriding the body's keys.
+ */
+public final class DubboCodec implements Codec {
+  static final int HEADER = 16;
+  static final short MAGIC = (short) 0xdabb;
+  static final int FLAG_REQUEST = 0x80;
+  static final int FLAG_TWO_WAY = 0x40;
+  static final int FLAG_EVENT = 0x20;
+  static final int SERIALIZATION_MASK = 0x1f;
+  static final int HESSIAN2 = 2;
+  static final byte OK = 20;
+
+  private final DubboLimits limits;
+
+  public DubboCodec(DubboLimits limits) {
+    this.limits = limits;
+  }
+
+  @Override
+  public Frame decode(ByteBuf in) {
+    int start = in.readerIndex();
+    if (in.readableBytes() < 2) {
+      checkMagic(in, start, in.readableBytes());
+      return null;
+    }
+    checkMagic(in, start, 2);
+    if (in.readableBytes() < HEADER) {
+      return null;
+    }
+    int bodyLength = in.getInt(start + 12);
+    if (bodyLength < 0 || bodyLength > limits.maxBodyBytes()) {
+      throw new DubboCodecException("body length " + Integer.toUnsignedString(bodyLength)
+          + " exceeds the limit of " + limits.maxBodyBytes() + " bytes");
+    }
+    if (in.readableBytes() < HEADER + bodyLength) {
+      return null;
+    }
+    int flags = in.getUnsignedByte(start + 2);
+    long id = in.getLong(start + 4);
+    int bodyStart = start + HEADER;
+    int bodyEnd = bodyStart + bodyLength;
+    Frame frame;
+    if ((flags & FLAG_REQUEST) == 0) {
+      frame = response(in, flags, id, start);
+    } else if ((flags & FLAG_EVENT) != 0) {
+      frame = event(in, flags, id, start, bodyStart, bodyEnd);
+    } else {
+      Metadata metadata = requestMetadata(in, flags, bodyStart, bodyEnd);
+      MessageType type = (flags & FLAG_TWO_WAY) != 0 ? MessageType.REQUEST : MessageType.ONEWAY;
+      frame = new Frame(in.retainedSlice(start, HEADER + bodyLength), type, id, metadata, null);
+    }
+    in.skipBytes(HEADER + bodyLength);
+    return frame;
+  }
+
+  private static void checkMagic(ByteBuf in, int start, int available) {
+    if (available >= 1 && in.getUnsignedByte(start) != 0xda
+        || available >= 2 && in.getUnsignedByte(start + 1) != 0xbb) {
+      throw new DubboCodecException(String.format("expected magic 0xdabb, found 0x%02x%s",
+          in.getUnsignedByte(start), available >= 2
+              ? String.format("%02x", in.getUnsignedByte(start + 1)) : ""));
+    }
+  }
+
+  private static Frame response(ByteBuf in, int flags, long id, int start) {
+    int bodyLength = in.getInt(start + 12);
+    int status = in.getUnsignedByte(start + 3);
+    Metadata metadata = new Metadata(1);
+    if ((flags & FLAG_EVENT) != 0) {
+      metadata.put("event", "true");
+    }
+    return new Frame(in.retainedSlice(start, HEADER + bodyLength),
+        status == OK ? MessageType.RESPONSE : MessageType.ERROR, id, metadata, DubboStatus.name(status));
+  }
+
+  private Frame event(ByteBuf in, int flags, long id, int start, int bodyStart, int bodyEnd) {
+    Metadata metadata = new Metadata(1);
+    MessageType type;
+    if ((flags & FLAG_TWO_WAY) != 0) {
+      type = MessageType.HEARTBEAT;
+    } else {
+      type = MessageType.EVENT;
+      String data = null;
+      if ((flags & SERIALIZATION_MASK) == HESSIAN2 && bodyEnd > bodyStart) {
+        data = new Hessian2Reader(in, bodyStart, bodyEnd, limits)
+            .readScalarOrSkip("event data", limits.maxValueChars());
+      }
+      metadata.put("event", data == null ? "unknown" : data);
+    }
+    return new Frame(in.retainedSlice(start, bodyEnd - start), type, id, metadata, null);
+  }
+
+  /** Positions in a request body, found by {@link #parseRequest}. */
+  private record Parsed(Metadata metadata, int attachmentsStart, List<int[]> entries, List<String> keys) {}
+
+  private Metadata requestMetadata(ByteBuf in, int flags, int bodyStart, int bodyEnd) {
+    return parseRequest(in, flags, bodyStart, bodyEnd, false).metadata;
+  }
+
+  /**
+   * Parses a request body. With {@code spans}, also records where the attachments map starts and
+   * the byte span and key of each entry (for re-encoding).
+   */
+  private Parsed parseRequest(ByteBuf in, int flags, int bodyStart, int bodyEnd, boolean spans) {
+    int serialization = flags & SERIALIZATION_MASK;
+    if (serialization != HESSIAN2) {
+      throw new DubboCodecException("request serialization id " + serialization
+          + " is not supported; this codec reads hessian2 (id 2)");
+    }
+    Hessian2Reader r = new Hessian2Reader(in, bodyStart, bodyEnd, limits);
+    int max = limits.maxValueChars();
+    String dubboVersion = r.readString("the dubbo version", max);
+    String service = r.readString("the service path", max);
+    String version = r.readString("the service version", max);
+    String method = r.readString("the method name", max);
+    String types = r.readString("the parameter types", Integer.MAX_VALUE);
+    if (service == null || method == null) {
+      throw r.error("request without " + (service == null ? "service path" : "method name"));
+    }
+    Metadata m = new Metadata(8);
+    m.put("interface", service);
+    m.put("method", method);
+    if (version != null && !version.isEmpty()) {
+      m.put("version", version);
+    }
+    if (dubboVersion != null) {
+      m.put("dubbo", dubboVersion);
+    }
+    int params = parameterCount(types, r);
+    for (int i = 0; i < params; i++) {
+      r.skip(0);
+    }
+    int attachmentsStart = r.position();
+    List<int[]> entries = spans ? new ArrayList<>() : null;
+    List<String> keys = spans ? new ArrayList<>() : null;
+    if (!r.atEnd()) {
+      readAttachments(r, m, entries, keys);
+    }
+    return new Parsed(m, attachmentsStart, entries, keys);
+  }
+
+  private void readAttachments(Hessian2Reader r, Metadata m, List<int[]> entries, List<String> keys) {
+    int tag = r.peek();
+    if (tag == 'N') {
+      return;
+    }
+    if (tag != 'H' && tag != 'M') {
+      throw r.error(String.format("expected the attachments map, found tag 0x%02x", tag));
+    }
+    r.readMapStart(tag);
+    int taken = 0;
+    while (r.peek() != 'Z') {
+      int entryStart = r.position();
+      String key = r.readScalarOrSkip("an attachment key", limits.maxValueChars());
+      String value = r.readScalarOrSkip("an attachment value", limits.maxValueChars());
+      if (entries != null) {
+        entries.add(new int[] {entryStart, r.position()});
+        keys.add(key);
+      }
+      if (key != null && value != null && !m.contains(key) && taken < limits.maxMetadataKeys()) {
+        m.put(key, value);
+        taken++;
+      }
+    }
+  }
+
+  /** Counts the parameters in a JVM descriptor such as {@code Ljava/lang/String;[I[[Lx/Y;J}. */
+  private static int parameterCount(String desc, Hessian2Reader r) {
+    if (desc == null) {
+      return 0;
+    }
+    int n = 0;
+    for (int i = 0; i < desc.length(); i++) {
+      char c = desc.charAt(i);
+      if (c == '[') {
+        continue;
+      }
+      if (c == 'L') {
+        int semi = desc.indexOf(';', i);
+        if (semi < 0) {
+          throw r.error("unterminated class name in parameter types '" + desc + "'");
+        }
+        i = semi;
+      } else if ("ZBCDFIJSV".indexOf(c) < 0) {
+        throw r.error("invalid parameter types '" + desc + "'");
+      }
+      n++;
+    }
+    return n;
+  }
+
+  @Override
+  public void patchRequestId(ByteBuf frameBytes, long requestId) {
+    frameBytes.setLong(frameBytes.readerIndex() + 4, requestId);
+  }
+
+  /**
+   * Rewrites the attachments map of a request: unchanged entries are copied byte for byte, mutated
+   * keys get string values, removed keys are dropped, new keys are appended. The service path,
+   * version and method in the body are not rewritten (they are not attachments). Removing an
+   * attachment whose value is a list, map or object can shift hessian2 back-references that later
+   * values make; Dubbo's own attachments are strings, which have none.
+   */
+  @Override
+  public ByteBuf encode(Frame frame, Mutation mutation, ByteBufAllocator alloc) {
+    if (frame.type() != MessageType.REQUEST && frame.type() != MessageType.ONEWAY) {
+      throw new DubboCodecException("only requests can be re-encoded, not " + frame.type());
+    }
+    ByteBuf src = frame.content();
+    int start = src.readerIndex();
+    int flags = src.getUnsignedByte(start + 2);
+    int bodyStart = start + HEADER;
+    int bodyEnd = bodyStart + src.getInt(start + 12);
+    Parsed p = parseRequest(src, flags, bodyStart, bodyEnd, true);
+
+    ByteBuf out = alloc.buffer(src.readableBytes() + 64);
+    try {
+      out.writeBytes(src, start, p.attachmentsStart - start);
+      out.writeByte('H');
+      for (int i = 0; i < p.entries.size(); i++) {
+        String key = p.keys.get(i);
+        if (key != null && (mutation.removes(key) || mutation.sets().contains(key))) {
+          continue;
+        }
+        int[] span = p.entries.get(i);
+        out.writeBytes(src, span[0], span[1] - span[0]);
+      }
+      Metadata sets = mutation.sets();
+      for (int i = 0; i < sets.size(); i++) {
+        Hessian2Writer.writeString(out, sets.keyAt(i));
+        Hessian2Writer.writeString(out, sets.valueAt(i));
+      }
+      out.writeByte('Z');
+      out.setInt(12, out.readableBytes() - HEADER);
+      return out;
+    } catch (RuntimeException e) {
+      out.release();
+      throw e;
+    }
+  }
+
+  @Override
+  public ByteBuf errorReply(Frame request, ErrorType error, String message, ByteBufAllocator alloc) {
+    if (request.type() != MessageType.REQUEST) {
+      return null;
+    }
+    ByteBuf out = alloc.buffer(HEADER + message.length() + 8);
+    out.writeShort(MAGIC).writeByte(HESSIAN2).writeByte(DubboStatus.of(error))
+        .writeLong(request.requestId()).writeInt(0);
+    Hessian2Writer.writeString(out, message);
+    out.setInt(12, out.readableBytes() - HEADER);
+    return out;
+  }
+
+  @Override
+  public ByteBuf heartbeatReply(Frame heartbeat, ByteBufAllocator alloc) {
+    int serialization = heartbeat.content().getUnsignedByte(heartbeat.content().readerIndex() + 2)
+        & SERIALIZATION_MASK;
+    return alloc.buffer(HEADER + 1).writeShort(MAGIC).writeByte(FLAG_EVENT | serialization)
+        .writeByte(OK).writeLong(heartbeat.requestId()).writeInt(1).writeByte('N');
+  }
+}

@@ -1,0 +1,40 @@
+package io.protean.proxy.codec.dubbo;
+
+import io.netty.buffer.ByteBuf;
+import io.protean.abi.codec.Codec;
+import io.protean.abi.codec.CodecFactory;
+import io.protean.abi.codec.ProtocolMatch;
+
+/** Creates {@link DubboCodec}s; recognises Dubbo by its 0xdabb magic. */
+public final class DubboCodecFactory implements CodecFactory {
+  private final DubboCodec codec;
+
+  public DubboCodecFactory(DubboLimits limits) {
+    // The codec keeps no per-connection state, so every connection can share one.
+    this.codec = new DubboCodec(limits);
+  }
+
+  public DubboCodecFactory() {
+    this(DubboLimits.DEFAULT);
+  }
+
+  @Override
+  public String protocol() {
+    return "dubbo";
+  }
+
+  @Override
+  public Codec newCodec() {
+    return codec;
+  }
+
+  @Override
+  public ProtocolMatch match(ByteBuf firstBytes) {
+    int i = firstBytes.readerIndex();
+    if (firstBytes.readableBytes() < 2) {
+      return firstBytes.readableBytes() == 1 && firstBytes.getUnsignedByte(i) != 0xda
+          ? ProtocolMatch.NO_MATCH : ProtocolMatch.NEED_MORE_DATA;
+    }
+    return firstBytes.getUnsignedShort(i) == 0xdabb ? ProtocolMatch.MATCH : ProtocolMatch.NO_MATCH;
+  }
+}
