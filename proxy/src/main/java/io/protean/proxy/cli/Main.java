@@ -81,6 +81,11 @@ public final class Main implements Runnable {
   static final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
+      // Keep the demo's output about routing: Dubbo's own start-up chatter goes to warnings only,
+      // and its complaint about the IPv4-mapped loopback host it needs here is silenced.
+      System.setProperty("org.slf4j.simpleLogger.log.org.apache.dubbo", "off");
+      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+      System.setProperty("dubbo.application.logger", "slf4j");
       return Demo.run(System.out);
     }
   }

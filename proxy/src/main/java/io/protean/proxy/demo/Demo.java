@@ -61,8 +61,11 @@ public final class Demo {
     try {
       out.println(what + "  ->  " + call.invoke());
     } catch (RuntimeException e) {
-      out.println(what + "  ->  error from the proxy: " + e.getClass().getSimpleName() + ": "
-          + firstLine(e.getMessage()));
+      // Dubbo wraps the proxy's message in a long invocation report; show the proxy's part.
+      String message = firstLine(e.getMessage());
+      int proxyPart = message.indexOf("protean: ");
+      out.println(what + "  ->  Dubbo " + e.getClass().getSimpleName() + ": "
+          + (proxyPart < 0 ? message : message.substring(proxyPart)));
     }
   }
 

@@ -29,7 +29,9 @@ public final class DubboProvider implements AutoCloseable {
   public DubboProvider(String name, int port, String version, String group) {
     this.name = name;
     this.port = port;
-    ApplicationConfig app = new ApplicationConfig("protean-demo-" + name);
+    // Dubbo accepts only letters, digits, '-', '_' and '.' in an application name.
+    ApplicationConfig app = new ApplicationConfig(
+        "protean-demo-" + name.replaceAll("[^A-Za-z0-9_.-]", "-"));
     app.setQosEnable(false);
     // The Dubbo host for a loopback-only provider (an IPv4 literal is refused on this platform).
     ProtocolConfig protocol = new ProtocolConfig("dubbo", port);
