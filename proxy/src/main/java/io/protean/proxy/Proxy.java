@@ -56,6 +56,24 @@ public final class Proxy implements AutoCloseable {
     return new ConfigLoader(codecs::contains, filters::contains);
   }
 
+  /**
+   * Checks what {@link ConfigLoader} cannot: each codec's and filter's own options (by building
+   * their factories, then closing them). Binds nothing.
+   *
+   * @throws io.protean.proxy.config.ConfigException naming the field
+   */
+  public static void validate(ProxyConfig config) {
+    CodecRegistry codecs = new CodecRegistry();
+    FilterRegistry filters = new FilterRegistry();
+    for (int i = 0; i < config.listeners().size(); i++) {
+      ListenerConfig l = config.listeners().get(i);
+      codecs.create(l.codec(), "listeners[" + i + "].codec");
+      for (int f = 0; f < l.filters().size(); f++) {
+        filters.create(l.filters().get(f), "listeners[" + i + "].filters[" + f + "]").close();
+      }
+    }
+  }
+
   /** Builds, binds and starts a proxy. On failure everything already started is stopped. */
   public static Proxy start(ProxyConfig config) throws InterruptedException {
     Proxy proxy = new Proxy(config);

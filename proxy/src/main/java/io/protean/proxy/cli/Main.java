@@ -66,6 +66,7 @@ public final class Main implements Runnable {
     public Integer call() {
       try {
         ProxyConfig cfg = Proxy.configLoader().load(config);
+        Proxy.validate(cfg);
         System.out.println(config + ": valid (" + cfg.listeners().size() + " listeners, "
             + cfg.clusters().size() + " clusters)");
         return 0;

@@ -183,18 +183,30 @@ public final class ConfigLoader {
   private static RouteConfig route(Node n, Set<String> clusters) {
     n.allowOnly("name", "match", "cluster", "timeout");
     String name = n.field("name").text("");
-    Node match = n.field("match").allowOnly("metadata");
-    List<MatchConfig> conditions = new ArrayList<>();
-    for (Node m : match.field("metadata").list()) {
-      conditions.add(condition(m));
-    }
+    List<MatchConfig> conditions = conditions(n.field("match").allowOnly("metadata").field("metadata"));
     Node clusterNode = n.required("cluster");
     String cluster = clusterNode.text();
     if (!clusters.contains(cluster)) {
       throw clusterNode.error("no cluster named '" + cluster + "' (known: " + clusters + ")");
     }
     Duration timeout = n.field("timeout").duration(DEFAULT_ROUTE_TIMEOUT);
-    return new RouteConfig(name, List.copyOf(conditions), cluster, timeout);
+    return new RouteConfig(name, conditions, cluster, timeout);
+  }
+
+  /**
+   * Parses a list of metadata conditions given as plain YAML data (for filters that match like
+   * routes do). Errors name the field under {@code path}.
+   */
+  public static List<MatchConfig> conditions(Object yaml, String path) {
+    return conditions(new Node(path, YAML.valueToTree(yaml)));
+  }
+
+  private static List<MatchConfig> conditions(Node list) {
+    List<MatchConfig> conditions = new ArrayList<>();
+    for (Node m : list.list()) {
+      conditions.add(condition(m));
+    }
+    return List.copyOf(conditions);
   }
 
   private static MatchConfig condition(Node n) {

@@ -41,6 +41,7 @@ class DubboEndToEndTest {
   private static DubboProvider blue2;
   private static Proxy proxy;
   private static int port;
+  private static int filteredPort;
 
   @BeforeAll
   static void start() throws Exception {
@@ -82,6 +83,19 @@ class DubboEndToEndTest {
               - name: v1
                 match: {metadata: [{key: version, prefix: "1."}]}
                 cluster: blue1
+          - name: filtered
+            address: 127.0.0.1:0
+            codec: dubbo
+            filters:
+              - deny:
+                  match: [{key: method, exact: slow}]
+                  message: slow calls are not allowed here
+              - set_metadata:
+                  set: {x-lane: green, x-added: "yes"}
+                  remove: [x-secret]
+            routes:
+              - match: {metadata: [{key: x-lane, exact: green}]}
+                cluster: green
         clusters:
           - {name: blue1, endpoints: ["127.0.0.1:%d"]}
           - {name: blue2, endpoints: ["127.0.0.1:%d"]}
@@ -95,6 +109,7 @@ class DubboEndToEndTest {
     proxy = Proxy.start(Proxy.configLoader().parse(yaml));
     closeables.add(proxy);
     port = proxy.listenerAddress("dubbo").getPort();
+    filteredPort = proxy.listenerAddress("filtered").getPort();
   }
 
   private static DubboProvider provider(String name, String version, String group) {
@@ -105,8 +120,12 @@ class DubboEndToEndTest {
 
   /** One consumer per version/group, reused across tests (a Dubbo consumer takes a while to start). */
   private static DubboConsumer consumer(String version, String group) {
-    return consumers.computeIfAbsent(version + "/" + group, k -> {
-      DubboConsumer c = new DubboConsumer(port, version, group, 15_000);
+    return consumer(port, version, group);
+  }
+
+  private static DubboConsumer consumer(int listenerPort, String version, String group) {
+    return consumers.computeIfAbsent(listenerPort + "/" + version + "/" + group, k -> {
+      DubboConsumer c = new DubboConsumer(listenerPort, version, group, 15_000);
       closeables.add(c);
       return c;
     });
@@ -152,6 +171,26 @@ class DubboEndToEndTest {
   private static DubboProvider green() {
     return closeables.stream().filter(c -> c instanceof DubboProvider p && p.name().equals("green"))
         .map(DubboProvider.class::cast).findFirst().orElseThrow();
+  }
+
+  @Test
+  void filtersRewriteAttachmentsOnTheWire() {
+    RpcContext.getClientAttachment().setAttachment("x-secret", "s3cr3t");
+    RpcContext.getClientAttachment().setAttachment("x-kept", "kept");
+    String marker = "filtered-" + System.nanoTime();
+    assertThat(consumer(filteredPort, "1.0.0", null).service().greet(marker))
+        .isEqualTo("hello " + marker + " from green");
+    // The provider decoded the re-encoded request: new keys added, removed key gone, others kept.
+    assertThat(green().attachments()).anySatisfy(a -> assertThat(a)
+        .containsEntry("x-lane", "green").containsEntry("x-added", "yes")
+        .containsEntry("x-kept", "kept").doesNotContainKey("x-secret"));
+  }
+
+  @Test
+  void denyFilterAnswersWithADubboError() {
+    Throwable t = catchThrowable(() -> consumer(filteredPort, "1.0.0", null).service().slow(1));
+    assertThat(t).isInstanceOf(RpcException.class)
+        .hasMessageContaining("protean: slow calls are not allowed here");
   }
 
   @Test
