@@ -12,6 +12,12 @@ public interface DemoService {
   /** A one-way call: the provider records {@code note}; the caller gets no answer. */
   void note(String note);
 
+  /** Summarises an order (exercises complex hessian2 arguments). */
+  String inspect(Order order, java.util.Map<String, Object> extra, long[] ids);
+
+  /** Always throws: the provider answers with an exception response. */
+  String fail(String why);
+
   /** Sleeps {@code millis} before answering (used to keep a call in flight). */
   String slow(int millis);
 }

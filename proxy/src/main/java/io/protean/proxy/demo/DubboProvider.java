@@ -92,6 +92,17 @@ public final class DubboProvider implements AutoCloseable {
     }
 
     @Override
+    public String inspect(Order order, java.util.Map<String, Object> extra, long[] ids) {
+      return order.id + ":" + order.items.size() + " items, " + extra.size() + " extras, "
+          + ids.length + " ids";
+    }
+
+    @Override
+    public String fail(String why) {
+      throw new IllegalStateException(why);
+    }
+
+    @Override
     public String slow(int millis) {
       try {
         Thread.sleep(millis);

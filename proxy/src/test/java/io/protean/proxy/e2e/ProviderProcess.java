@@ -44,12 +44,16 @@ final class ProviderProcess implements AutoCloseable {
   }
 
   /** SIGKILL: the provider's sockets are closed by the kernel, nothing graceful happens. */
-  void kill() throws InterruptedException {
-    process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+  void kill() {
+    try {
+      process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     kill();
   }
 
