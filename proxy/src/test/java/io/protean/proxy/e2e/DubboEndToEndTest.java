@@ -67,6 +67,12 @@ class DubboEndToEndTest {
               - name: pair
                 match: {metadata: [{key: x-pair, present: true}]}
                 cluster: pair
+              - name: random
+                match: {metadata: [{key: x-lb, exact: random}]}
+                cluster: pair_random
+              - name: least
+                match: {metadata: [{key: x-lb, exact: least}]}
+                cluster: pair_least
               - name: short-timeout
                 match: {metadata: [{key: x-short-timeout, present: true}]}
                 cluster: blue1
@@ -100,11 +106,14 @@ class DubboEndToEndTest {
           - {name: blue1, endpoints: ["127.0.0.1:%d"]}
           - {name: blue2, endpoints: ["127.0.0.1:%d"]}
           - {name: pair, lb: round_robin, endpoints: ["127.0.0.1:%d", "127.0.0.1:%d"]}
+          - {name: pair_random, lb: random, endpoints: ["127.0.0.1:%d", "127.0.0.1:%d"]}
+          - {name: pair_least, lb: least_request, connections_per_endpoint: 2, endpoints: ["127.0.0.1:%d", "127.0.0.1:%d"]}
           - {name: green, endpoints: ["127.0.0.1:%d"]}
           - {name: grouped, endpoints: ["127.0.0.1:%d"]}
           - {name: v2, endpoints: ["127.0.0.1:%d"]}
           - {name: dead, endpoints: ["127.0.0.1:%d"]}
         """.formatted(SERVICE, blue1.port(), blue2.port(), blue1.port(), blue2.port(),
+        blue1.port(), blue2.port(), blue1.port(), blue2.port(),
         green.port(), grouped.port(), v2.port(), Ports.free());
     proxy = Proxy.start(Proxy.configLoader().parse(yaml));
     closeables.add(proxy);
@@ -203,6 +212,19 @@ class DubboEndToEndTest {
     // One consumer connection lives on one event loop; that loop's round robin alternates.
     assertThat(answers).filteredOn(a -> a.endsWith("blue1")).hasSize(3);
     assertThat(answers).filteredOn(a -> a.endsWith("blue2")).hasSize(3);
+  }
+
+  @Test
+  void randomAndLeastRequestReachEveryProvider() {
+    for (String lb : List.of("random", "least")) {
+      List<String> answers = new ArrayList<>();
+      for (int i = 0; i < 30; i++) {
+        RpcContext.getClientAttachment().setAttachment("x-lb", lb);
+        answers.add(consumer("1.0.0", null).service().greet(lb));
+      }
+      // 30 sequential calls all landing on one of two providers: probability 2^-29 if fair.
+      assertThat(answers).as(lb).anyMatch(a -> a.endsWith("blue1")).anyMatch(a -> a.endsWith("blue2"));
+    }
   }
 
   @Test
