@@ -125,7 +125,7 @@ public final class DubboLoad implements Callable<Integer> {
       int payloadBytes, int threads, double warmupSeconds, double durationSeconds,
       long requests, long errors, List<String> errorSamples, double qps, double p50Us,
       double p99Us, double p999Us, double maxUs, double meanUs, double cpuSeconds,
-      double totalCpuSeconds, int requestBytes, int responseBytes) {
+      double totalCpuSeconds, long answered, int requestBytes, int responseBytes) {
 
     public boolean ok() {
       return errors == 0 && requests > 0;
@@ -156,6 +156,7 @@ public final class DubboLoad implements Callable<Integer> {
       sb.append(",\"mean_us\":").append(fmt(meanUs));
       sb.append(",\"gen_cpu_s\":").append(fmt(cpuSeconds));
       sb.append(",\"gen_cpu_total_s\":").append(fmt(totalCpuSeconds));
+      sb.append(",\"answered\":").append(answered);
       sb.append(",\"request_bytes\":").append(requestBytes);
       sb.append(",\"response_bytes\":").append(responseBytes);
       sb.append(",\"error_samples\":[");
@@ -247,13 +248,16 @@ public final class DubboLoad implements Callable<Integer> {
       }
       Histogram total = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
       long requests = 0;
+      long answered = 1; // the probe
       for (int i = 0; i < connections; i++) {
         Conn conn = conns.get(i);
         // The histogram belongs to the connection's event loop: read it there.
         Object[] snap = channels.get(i).eventLoop()
-            .submit(() -> new Object[] {conn.histogram.copy(), conn.measured}).get();
+            .submit(() -> new Object[] {conn.histogram.copy(), conn.measured, conn.answered})
+            .get();
         total.add((Histogram) snap[0]);
         requests += (Long) snap[1];
+        answered += (Long) snap[2];
       }
       double seconds = (t1 - t0) / 1e9;
       long cpuEnd = os.getProcessCpuTime();
@@ -263,7 +267,7 @@ public final class DubboLoad implements Callable<Integer> {
           us(total.getValueAtPercentile(50)), us(total.getValueAtPercentile(99)),
           us(total.getValueAtPercentile(99.9)), us(total.getMaxValue()),
           total.getTotalCount() == 0 ? 0 : total.getMean() / 1000.0,
-          (cpu1 - cpu0) / 1e9, (cpuEnd - cpuAtStart) / 1e9, template.length,
+          (cpu1 - cpu0) / 1e9, (cpuEnd - cpuAtStart) / 1e9, answered, template.length,
           expectedBody.length + RequestFrames.HEADER_LENGTH);
     } finally {
       phase = Phase.STOP;
@@ -391,6 +395,7 @@ public final class DubboLoad implements Callable<Integer> {
     private long seq;
     private int outstanding;
     private long measured;
+    private long answered;
     private boolean needFlush;
     private ChannelHandlerContext ctx;
 
@@ -466,10 +471,13 @@ public final class DubboLoad implements Callable<Integer> {
           Unpooled.wrappedBuffer(expectedBody), 0, bodyLength)) {
         error(1, "connection " + index + ": id " + id + " body differs from the expected ("
             + bodyLength + " bytes, expected " + expectedBody.length + ")");
-      } else if (p == Phase.MEASURE && slotSentNanos[slot] >= measureStartNanos) {
-        histogram.recordValue(Math.min(now - slotSentNanos[slot],
-            histogram.getHighestTrackableValue()));
-        measured++;
+      } else {
+        answered++;
+        if (p == Phase.MEASURE && slotSentNanos[slot] >= measureStartNanos) {
+          histogram.recordValue(Math.min(now - slotSentNanos[slot],
+              histogram.getHighestTrackableValue()));
+          measured++;
+        }
       }
       if (p != Phase.STOP) {
         send(slot);
