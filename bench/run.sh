@@ -115,7 +115,7 @@ taskset -c "$LOAD_CPUS" java $JAVA_OPTS -Ddubbo.service.shutdown.wait=0 \
 PROVIDER_PID=$!
 PIDS+=("$PROVIDER_PID")
 for _ in $(seq 600); do
-  grep -q "^READY" "$TMP/provider.log" && break
+  grep -q "^READY" "$TMP/provider.log" 2>/dev/null && break
   kill -0 "$PROVIDER_PID" 2>/dev/null || break
   sleep 0.1
 done

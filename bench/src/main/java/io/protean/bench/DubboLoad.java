@@ -389,6 +389,7 @@ public final class DubboLoad implements Callable<Integer> {
     private final int index;
     private final byte[] template;
     private final byte[] expectedBody;
+    private final ByteBuf expected;
     private final long[] slotId;
     private final long[] slotSentNanos;
     private final Histogram histogram = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
@@ -403,6 +404,7 @@ public final class DubboLoad implements Callable<Integer> {
       this.index = index;
       this.template = template;
       this.expectedBody = expectedBody;
+      this.expected = Unpooled.wrappedBuffer(expectedBody).asReadOnly();
       this.slotId = new long[inflight];
       this.slotSentNanos = new long[inflight];
       java.util.Arrays.fill(slotId, -1L);
@@ -468,7 +470,7 @@ public final class DubboLoad implements Callable<Integer> {
         error(1, "connection " + index + ": id " + id + " status " + status);
       } else if (bodyLength != expectedBody.length || !ByteBufUtil.equals(
           frame, frame.readerIndex() + RequestFrames.HEADER_LENGTH,
-          Unpooled.wrappedBuffer(expectedBody), 0, bodyLength)) {
+          expected, 0, bodyLength)) {
         error(1, "connection " + index + ": id " + id + " body differs from the expected ("
             + bodyLength + " bytes, expected " + expectedBody.length + ")");
       } else {
