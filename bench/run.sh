@@ -1,0 +1,279 @@
+#!/usr/bin/env bash
+# Protean Dubbo benchmark: direct vs HAProxy (mode tcp) vs Protean, measured interleaved in rounds.
+# Usage: bash bench/run.sh [--duration S] [--warmup S] [--rounds R] [--connections N]
+#                          [--inflight M] [--payload BYTES] [--workers W] [--build] [--no-pin]
+#                          [--dispatcher direct|all] [--prime S] [--gen-threads T]
+# Env: PROTEAN_JAR (default proxy/target/protean.jar), PROXY_CPUS / LOAD_CPUS (taskset lists),
+#      PORT_BASE (default 29880), JAVA_OPTS (generator and provider), PROTEAN_JAVA_OPTS.
+# Loopback only; every process it starts is ended on exit.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DURATION=5 WARMUP=2 ROUNDS=3 CONNECTIONS=16 INFLIGHT=8 PAYLOAD=64 WORKERS=1 BUILD=0 PIN=1
+GEN_THREADS=1 DISPATCHER=direct PRIME=10
+
+usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; }
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --duration) DURATION=$2; shift 2 ;;
+    --warmup) WARMUP=$2; shift 2 ;;
+    --rounds) ROUNDS=$2; shift 2 ;;
+    --connections) CONNECTIONS=$2; shift 2 ;;
+    --inflight) INFLIGHT=$2; shift 2 ;;
+    --payload) PAYLOAD=$2; shift 2 ;;
+    --workers) WORKERS=$2; shift 2 ;;
+    --gen-threads) GEN_THREADS=$2; shift 2 ;;
+    --dispatcher) DISPATCHER=$2; shift 2 ;;
+    --prime) PRIME=$2; shift 2 ;;
+    --build) BUILD=1; shift ;;
+    --no-pin) PIN=0; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
+  esac
+done
+
+PORT_BASE=${PORT_BASE:-29880}
+PROTEAN_PORT=$PORT_BASE
+PROVIDER_PORT=$((PORT_BASE + 1))
+HAPROXY_PORT=$((PORT_BASE + 2))
+ADMIN_PORT=$((PORT_BASE + 21))
+BENCH_JAR=$ROOT/bench/target/protean-bench.jar
+PROTEAN_JAR=${PROTEAN_JAR:-$ROOT/proxy/target/protean.jar}
+JAVA_OPTS=${JAVA_OPTS:-"-Xms256m -Xmx512m"}
+PROTEAN_JAVA_OPTS=${PROTEAN_JAVA_OPTS:-"-Xms256m -Xmx512m"}
+CLK_TCK=$(getconf CLK_TCK)
+
+log() { echo "[bench] $*" >&2; }
+
+# ---- prerequisites ----------------------------------------------------------------------------
+if ! command -v haproxy >/dev/null 2>&1; then
+  log "installing haproxy (apt)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null
+fi
+for tool in java taskset; do
+  command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 1; }
+done
+if [[ $BUILD == 1 || ! -f $BENCH_JAR ]]; then
+  log "building with Maven (repo root, -DskipTests install)"
+  (cd "$ROOT" && mvn -B -q -DskipTests install)
+fi
+
+# ---- CPU placement ----------------------------------------------------------------------------
+NCPU=$(nproc)
+if [[ $PIN == 1 && $NCPU -ge 2 ]]; then
+  PROXY_CPUS=${PROXY_CPUS:-1}
+  LOAD_CPUS=${LOAD_CPUS:-0}
+  PLACEMENT="proxy (HAProxy or Protean) pinned to CPU $PROXY_CPUS; load generator and Dubbo provider share CPU $LOAD_CPUS"
+else
+  PROXY_CPUS=${PROXY_CPUS:-0-$((NCPU - 1))}
+  LOAD_CPUS=${LOAD_CPUS:-0-$((NCPU - 1))}
+  PLACEMENT="no pinning: every process shares CPUs 0-$((NCPU - 1))"
+fi
+
+# ---- processes and cleanup ----------------------------------------------------------------------
+TMP=$(mktemp -d /tmp/protean-bench.XXXXXX)
+PIDS=()
+cleanup() {
+  local rc=$?
+  for pid in "${PIDS[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  exec 3>&- 2>/dev/null || true
+  rm -rf "$TMP"
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port_open() { timeout 1 bash -c "exec 9<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+port_free() { ! port_open "$1"; }
+
+for p in $PROTEAN_PORT $PROVIDER_PORT $HAPROXY_PORT $ADMIN_PORT; do
+  port_free "$p" || { echo "port $p is in use (set PORT_BASE)" >&2; exit 1; }
+done
+
+# utime+stime of a process, in seconds
+cpu_seconds() {
+  local rest
+  rest=$(sed 's/^.*) //' "/proc/$1/stat")
+  awk -v t="$CLK_TCK" '{ printf "%.3f", ($12 + $13) / t }' <<<"$rest"
+}
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
+# ---- Dubbo provider (stdin is a FIFO this script holds: it exits when we do) ---------------------
+mkfifo "$TMP/provider.stdin"
+exec 3<>"$TMP/provider.stdin"
+# shellcheck disable=SC2086
+taskset -c "$LOAD_CPUS" java $JAVA_OPTS -Ddubbo.service.shutdown.wait=0 \
+  -Ddubbo.application.qos-enable=false -cp "$BENCH_JAR" io.protean.bench.DubboProviderMain \
+  "$PROVIDER_PORT" --dispatcher "$DISPATCHER" <"$TMP/provider.stdin" >"$TMP/provider.log" 2>&1 &
+PROVIDER_PID=$!
+PIDS+=("$PROVIDER_PID")
+for _ in $(seq 600); do
+  grep -q "^READY" "$TMP/provider.log" 2>/dev/null && break
+  kill -0 "$PROVIDER_PID" 2>/dev/null || break
+  sleep 0.1
+done
+grep -q "^READY" "$TMP/provider.log" || { tail -20 "$TMP/provider.log" >&2; echo "provider did not start" >&2; exit 1; }
+log "Dubbo provider ready on 127.0.0.1:$PROVIDER_PORT (pid $PROVIDER_PID)"
+
+# ---- HAProxy, mode tcp ----------------------------------------------------------------------------
+cat >"$TMP/haproxy.cfg" <<EOF
+global
+  nbthread $WORKERS
+  maxconn 4096
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+frontend dubbo
+  bind 127.0.0.1:$HAPROXY_PORT
+  default_backend provider
+backend provider
+  server p1 127.0.0.1:$PROVIDER_PORT
+EOF
+haproxy -c -q -f "$TMP/haproxy.cfg"
+taskset -c "$PROXY_CPUS" haproxy -db -f "$TMP/haproxy.cfg" >"$TMP/haproxy.log" 2>&1 &
+HAPROXY_PID=$!
+PIDS+=("$HAPROXY_PID")
+for _ in $(seq 100); do port_open "$HAPROXY_PORT" && break; sleep 0.1; done
+port_open "$HAPROXY_PORT" || { cat "$TMP/haproxy.log" >&2; echo "haproxy did not start" >&2; exit 1; }
+log "HAProxy ready on 127.0.0.1:$HAPROXY_PORT (pid $HAPROXY_PID, nbthread $WORKERS)"
+
+# ---- Protean --------------------------------------------------------------------------------------
+http_status() {  # prints the status code of GET http://127.0.0.1:$1$2, or nothing
+  timeout 2 bash -c "exec 9<>/dev/tcp/127.0.0.1/$1 && printf 'GET $2 HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&9 && head -1 <&9" 2>/dev/null \
+    | awk '{ print $2 }' || true
+}
+PROTEAN_PID=
+PROTEAN_NOTE=
+if [[ ! -f $PROTEAN_JAR ]]; then
+  PROTEAN_NOTE="Protean skipped: $PROTEAN_JAR does not exist (set PROTEAN_JAR or build the proxy)."
+else
+  cat >"$TMP/protean.yaml" <<EOF
+workers: $WORKERS
+admin:
+  address: 127.0.0.1:$ADMIN_PORT
+listeners:
+  - name: dubbo
+    address: 127.0.0.1:$PROTEAN_PORT
+    codec: dubbo
+    routes:
+      - match: {}
+        cluster: provider
+clusters:
+  - name: provider
+    lb: round_robin
+    connections_per_endpoint: 2
+    endpoints:
+      - address: 127.0.0.1:$PROVIDER_PORT
+EOF
+  # shellcheck disable=SC2086
+  taskset -c "$PROXY_CPUS" java $PROTEAN_JAVA_OPTS -jar "$PROTEAN_JAR" run -c "$TMP/protean.yaml" \
+    >"$TMP/protean.log" 2>&1 &
+  PROTEAN_PID=$!
+  PIDS+=("$PROTEAN_PID")
+  ready=
+  for _ in $(seq 60); do
+    kill -0 "$PROTEAN_PID" 2>/dev/null || break
+    [[ $(http_status "$ADMIN_PORT" /ready) == 200 ]] && { ready=1; break; }
+    sleep 0.5
+  done
+  if [[ -n $ready ]]; then
+    log "Protean ready on 127.0.0.1:$PROTEAN_PORT (pid $PROTEAN_PID, workers $WORKERS)"
+  elif ! kill -0 "$PROTEAN_PID" 2>/dev/null; then
+    wait "$PROTEAN_PID" && prc=0 || prc=$?
+    PROTEAN_NOTE="Protean skipped: it exited (code $prc) before GET /ready answered 200. Last log lines: $(tail -3 "$TMP/protean.log" | tr '\n' ' ' | cut -c1-400)"
+    PROTEAN_PID=
+  else
+    PROTEAN_NOTE="Protean skipped: not ready within 30 s (GET /ready on 127.0.0.1:$ADMIN_PORT). Last log lines: $(tail -3 "$TMP/protean.log" | tr '\n' ' ' | cut -c1-400)"
+    kill -TERM "$PROTEAN_PID" 2>/dev/null || true
+    PROTEAN_PID=
+  fi
+fi
+[[ -n $PROTEAN_NOTE ]] && log "$PROTEAN_NOTE"
+
+# ---- measurements ---------------------------------------------------------------------------------
+RESULTS=$TMP/results.jsonl
+: >"$RESULTS"
+measure() {  # leg round port proxy_pid
+  local leg=$1 round=$2 port=$3 ppid=$4 out line extra="" p0="" p1="" v0 v1
+  [[ -n $ppid ]] && p0=$(cpu_seconds "$ppid")
+  v0=$(cpu_seconds "$PROVIDER_PID")
+  # shellcheck disable=SC2086
+  out=$(taskset -c "$LOAD_CPUS" java $JAVA_OPTS -cp "$BENCH_JAR" io.protean.bench.DubboLoad \
+    --target "127.0.0.1:$port" --connections "$CONNECTIONS" --inflight "$INFLIGHT" \
+    --warmup "$WARMUP" --duration "$DURATION" --payload "$PAYLOAD" --threads "$GEN_THREADS" \
+    --json 2>"$TMP/gen.err") || true
+  v1=$(cpu_seconds "$PROVIDER_PID")
+  line=$(grep '^{' <<<"$out" | tail -1 || true)
+  if [[ -z $line ]]; then
+    local reason
+    reason=$(tail -3 "$TMP/gen.err" | tr '\n"' " '" | cut -c1-300)
+    echo "{\"leg\":\"$leg\",\"round\":$round,\"failed\":1,\"reason\":\"$reason\"}" >>"$RESULTS"
+    log "round $round $leg: FAILED: $reason"
+    return
+  fi
+  if [[ -n $ppid ]]; then
+    p1=$(cpu_seconds "$ppid")
+    extra="\"proxy_cpu_s\":$(awk -v a="$p0" -v b="$p1" 'BEGIN { printf "%.3f", b - a }'),\"proxy_rss_kb\":$(rss_kb "$ppid"),"
+  fi
+  extra+="\"provider_cpu_s\":$(awk -v a="$v0" -v b="$v1" 'BEGIN { printf "%.3f", b - a }'),"
+  echo "{\"leg\":\"$leg\",\"round\":$round,$extra${line#\{}" >>"$RESULTS"
+  log "round $round $leg: $(jq_lite "$line")"
+}
+jq_lite() {  # a short summary of a generator JSON line
+  local qps p99 err
+  qps=$(grep -o '"qps":[0-9.]*' <<<"$1" | cut -d: -f2)
+  p99=$(grep -o '"p99_us":[0-9.]*' <<<"$1" | cut -d: -f2)
+  err=$(grep -o '"errors":[0-9]*' <<<"$1" | cut -d: -f2)
+  echo "qps=$qps p99_us=$p99 errors=$err"
+}
+
+LEGS=("direct:$PROVIDER_PORT:" "haproxy:$HAPROXY_PORT:$HAPROXY_PID")
+[[ -n $PROTEAN_PID ]] && LEGS+=("protean:$PROTEAN_PORT:$PROTEAN_PID")
+log "measuring: $ROUNDS round(s) x [${LEGS[*]%%:*}], ${WARMUP}s warm-up + ${DURATION}s each; $PLACEMENT"
+if [[ $PRIME != 0 ]]; then
+  # JIT-warm the provider (and the page cache) once, unrecorded, so round 1 is not penalised.
+  log "priming the provider for ${PRIME}s (not recorded)"
+  # shellcheck disable=SC2086
+  taskset -c "$LOAD_CPUS" java $JAVA_OPTS -cp "$BENCH_JAR" io.protean.bench.DubboLoad \
+    --target "127.0.0.1:$PROVIDER_PORT" --connections "$CONNECTIONS" --inflight "$INFLIGHT" \
+    --warmup 0 --duration "$PRIME" --payload "$PAYLOAD" --json >/dev/null 2>&1 \
+    || log "priming run reported errors"
+fi
+for round in $(seq "$ROUNDS"); do
+  for leg in "${LEGS[@]}"; do
+    IFS=: read -r name port pid <<<"$leg"
+    measure "$name" "$round" "$port" "$pid"
+  done
+done
+
+# ---- report ---------------------------------------------------------------------------------------
+mkdir -p "$ROOT/bench/results"
+REPORT=$ROOT/bench/results/dubbo-$(date +%Y%m%d-%H%M%S).md
+{
+  echo "# Protean Dubbo benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo
+  echo "- Workload: closed loop, $CONNECTIONS connections × $INFLIGHT requests in flight, \`EchoService.echo(String)\` with a $PAYLOAD-byte payload (hessian2), ${WARMUP} s warm-up + ${DURATION} s measured, $ROUNDS interleaved round(s)."
+  echo "- Provider: Apache Dubbo 3.3.6, dispatcher \`$DISPATCHER\`, primed ${PRIME} s before round 1."
+  echo "- Machine: $NCPU CPU(s), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r); other work may share it."
+  echo "- Placement: $PLACEMENT."
+  echo "- Proxies: HAProxy $(haproxy -v | head -1 | awk '{ print $3 }') \`mode tcp\`, nbthread $WORKERS (one upstream connection per client connection); Protean workers $WORKERS, 2 upstream connections (\`connections_per_endpoint\`), Dubbo codec."
+  [[ -n $PROTEAN_NOTE ]] && echo "- $PROTEAN_NOTE"
+  echo "- Columns: latency percentiles are medians over rounds; proxy and provider CPU are utime+stime from /proc over the whole generator run (warm-up included) per 100k answered requests; generator CPU is the generator's own process CPU in the measured window, in cores (near 1.0 with pinning means the generator core is saturated)."
+  echo
+  java -cp "$BENCH_JAR" io.protean.bench.Report "$RESULTS" && REPORT_RC=0 || REPORT_RC=$?
+  echo "$REPORT_RC" >"$TMP/report.rc"
+} >"$REPORT"
+cat "$REPORT"
+log "written to $REPORT"
+REPORT_RC=$(cat "$TMP/report.rc")
+[[ $REPORT_RC == 0 ]] || log "some measurements had errors or failed"
+exit "$REPORT_RC"

@@ -1,0 +1,107 @@
+package io.protean.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.net.ServerSocket;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The generator against a real Dubbo provider in this JVM, for about a second. */
+class DubboLoadTest {
+  private static DubboProviderMain provider;
+
+  @BeforeAll
+  static void startProvider() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    provider = new DubboProviderMain(port, "direct");
+  }
+
+  @AfterAll
+  static void stopProvider() {
+    if (provider != null) {
+      provider.close();
+    }
+  }
+
+  private static DubboLoad load(int payload) {
+    DubboLoad load = new DubboLoad();
+    load.target = "127.0.0.1:" + provider.port();
+    load.connections = 2;
+    load.inflight = 4;
+    load.warmupSeconds = 0.2;
+    load.durationSeconds = 0.8;
+    load.payloadBytes = payload;
+    load.threads = 1;
+    load.drainSeconds = 5;
+    return load;
+  }
+
+  @Test
+  void everyResponseOfARealProviderChecksOut() throws Exception {
+    DubboLoad.Result r = load(64).run();
+    assertThat(r.errorSamples()).isEmpty();
+    assertThat(r.errors()).isZero();
+    assertThat(r.requests()).isPositive();
+    assertThat(r.answered()).isGreaterThanOrEqualTo(r.requests());
+    assertThat(r.ok()).isTrue();
+    assertThat(r.p50Us()).isPositive();
+    assertThat(r.p99Us()).isGreaterThanOrEqualTo(r.p50Us());
+    assertThat(r.cpuSeconds()).isPositive();
+    assertThat(r.responseBytes()).isGreaterThan(64);
+
+    Map<String, String> fields = Report.parse(r.toJson());
+    assertThat(fields).containsEntry("errors", "0");
+    assertThat(Long.parseLong(fields.get("requests"))).isEqualTo(r.requests());
+  }
+
+  @Test
+  void aLargePayloadIsEchoedToo() throws Exception {
+    DubboLoad.Result r = load(4096).run();
+    assertThat(r.errorSamples()).isEmpty();
+    assertThat(r.ok()).isTrue();
+    assertThat(r.requestBytes()).isGreaterThan(4096);
+  }
+
+  @Test
+  void theRequestFrameIsADubboTwoWayHessian2Request() {
+    byte[] frame = RequestFrames.echoRequest("hi");
+    assertThat(frame[0]).isEqualTo((byte) 0xda);
+    assertThat(frame[1]).isEqualTo((byte) 0xbb);
+    // request | two-way | hessian2 (2)
+    assertThat(frame[2] & 0xff).isEqualTo(0x80 | 0x40 | 2);
+    int bodyLength = ((frame[12] & 0xff) << 24) | ((frame[13] & 0xff) << 16)
+        | ((frame[14] & 0xff) << 8) | (frame[15] & 0xff);
+    assertThat(frame.length).isEqualTo(RequestFrames.HEADER_LENGTH + bodyLength);
+  }
+
+  @Test
+  void refusesNonLoopbackTargets() {
+    assertThatThrownBy(() -> DubboLoad.loopback("192.0.2.1:20880"))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void reportTakesMediansAndFlagsErrors() {
+    List<Map<String, String>> rows = List.of(
+        Report.parse("{\"leg\":\"direct\",\"round\":1,\"qps\":100,\"p99_us\":10,"
+            + "\"errors\":0,\"answered\":1000,\"duration_s\":1,\"gen_cpu_s\":0.5}"),
+        Report.parse("{\"leg\":\"direct\",\"round\":2,\"qps\":300,\"p99_us\":30,"
+            + "\"errors\":0,\"answered\":1000,\"duration_s\":1,\"gen_cpu_s\":0.5}"),
+        Report.parse("{\"leg\":\"direct\",\"round\":3,\"qps\":200,\"p99_us\":20,"
+            + "\"errors\":0,\"answered\":1000,\"duration_s\":1,\"gen_cpu_s\":0.5}"),
+        Report.parse("{\"leg\":\"protean\",\"round\":1,\"qps\":100,\"p99_us\":40,"
+            + "\"errors\":2,\"answered\":1000,\"duration_s\":1,\"gen_cpu_s\":0.5,"
+            + "\"proxy_cpu_s\":0.1,\"proxy_rss_kb\":2048}"));
+    StringBuilder out = new StringBuilder();
+    assertThat(Report.render(rows, out)).isTrue();
+    assertThat(out.toString()).contains("| direct | 200 |").contains("| protean | 100 |")
+        .contains("Protean / direct: QPS 0.50×, p99 2.00×");
+  }
+}
