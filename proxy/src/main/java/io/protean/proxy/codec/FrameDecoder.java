@@ -33,6 +33,8 @@ public final class FrameDecoder extends ByteToMessageDecoder {
       in.skipBytes(in.readableBytes());
       return;
     }
+    // The cumulation may have been compacted or replaced since the previous read.
+    codec.inputMoved();
     try {
       Frame frame;
       while (in.isReadable() && (frame = codec.decode(in)) != null) {

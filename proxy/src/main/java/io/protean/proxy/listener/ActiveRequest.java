@@ -105,6 +105,11 @@ final class ActiveRequest implements FilterContext, UpstreamRequest, Runnable {
           + "' has reached max_pending_requests");
       return;
     }
+    if (twoWay && !request.hasRewritableId()) {
+      fail(ErrorType.CODEC_FAILURE, "the " + downstream.listener.name() + " codec does not say where"
+          + " the request id is, so the request cannot share an upstream connection");
+      return;
+    }
     UpstreamConnection c = pool.pick();
     if (c == null) {
       fail(ErrorType.NO_HEALTHY_UPSTREAM, "no healthy upstream in cluster '" + route.cluster()
@@ -161,9 +166,14 @@ final class ActiveRequest implements FilterContext, UpstreamRequest, Runnable {
     }
     Frame frame = response;
     response = null;
+    if (!frame.hasRewritableId()) {
+      frame.release();
+      fail(ErrorType.CODEC_FAILURE, "the upstream response does not say where its request id is");
+      return;
+    }
     stats().response(frame.responseStatus() == null ? "UNKNOWN" : frame.responseStatus());
     if (downstream.isActive()) {
-      downstream.codec().patchRequestId(frame.content(), request.requestId());
+      frame.writeRequestId(frame.content(), request.requestId());
       downstream.channel().write(frame.content(), downstream.channel().voidPromise());
       downstream.worker.flush(downstream);
     } else {
@@ -261,6 +271,11 @@ final class ActiveRequest implements FilterContext, UpstreamRequest, Runnable {
   }
 
   // ---- FilterContext ----
+
+  @Override
+  public Frame frame() {
+    return request;
+  }
 
   @Override
   public String listener() {

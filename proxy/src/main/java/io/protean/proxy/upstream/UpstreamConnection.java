@@ -109,7 +109,7 @@ public final class UpstreamConnection extends FlushTarget {
       pool.requestStarted(this);
     }
     if (connected) {
-      write(bytes, id);
+      write(request, bytes, id);
       pool.worker().flush(this);
     } else {
       queued.add(new Queued(request, bytes, id));
@@ -132,9 +132,9 @@ public final class UpstreamConnection extends FlushTarget {
     }
   }
 
-  private void write(ByteBuf bytes, long id) {
+  private void write(UpstreamRequest request, ByteBuf bytes, long id) {
     if (id >= 0) {
-      codec.patchRequestId(bytes, id);
+      request.frame().writeRequestId(bytes, id);
     }
     channel.write(bytes, channel.voidPromise());
   }
@@ -148,7 +148,7 @@ public final class UpstreamConnection extends FlushTarget {
       return;
     }
     for (Queued q; (q = queued.poll()) != null; ) {
-      write(q.bytes, q.id);
+      write(q.request, q.bytes, q.id);
     }
     channel.flush();
   }

@@ -6,6 +6,9 @@ import io.protean.abi.codec.Frame;
 /** A request sent upstream, as the upstream side sees it. Called on the request's event loop. */
 public interface UpstreamRequest {
 
+  /** The request as decoded from downstream (owned by the request; says where its id sits). */
+  Frame frame();
+
   /** The response arrived; ownership of {@code response} passes to the callee. */
   void onResponse(Frame response);
 

@@ -7,6 +7,9 @@ import io.netty.buffer.ByteBufAllocator;
  * A protocol codec bound to one connection (it may keep per-connection state, such as a detected
  * transport). Always called from the connection's event loop, never concurrently.
  *
+ * <p>Request ids are rewritten by the proxy, not the codec: a frame says where its id sits
+ * ({@link Frame#writeRequestId}).
+ *
  * <p>The same codec instance decodes both directions of its connection: requests on a downstream
  * (client-facing) connection, responses on an upstream (server-facing) one, and the odd request a
  * server sends (a heartbeat, an event).
@@ -29,11 +32,12 @@ public interface Codec {
   Frame decode(ByteBuf in);
 
   /**
-   * Writes {@code requestId} into {@code frameBytes} in place (the proxy rewrites ids so many
-   * downstream connections can share one upstream connection, and restores them on the way back).
-   * {@code frameBytes} is a frame's content, still owned by the caller; only the id bytes change.
+   * Tells the codec that the bytes of the buffer it decodes from may have moved or changed since
+   * its last {@link #decode} call. Between two such calls, successive decode calls see the same
+   * bytes at the same indexes (more may be appended). A codec that caches a copy of its input
+   * (a Wasm codec copying into guest memory) drops the copy here.
    */
-  void patchRequestId(ByteBuf frameBytes, long requestId);
+  default void inputMoved() {}
 
   /**
    * Re-encodes {@code frame} with {@code mutation} applied to its metadata.

@@ -17,6 +17,8 @@ public final class Frame extends DefaultByteBufHolder {
   private final long requestId;
   private final Metadata metadata;
   private final String responseStatus;
+  private final int idOffset;
+  private final int idWidth;
 
   /**
    * @param content        the frame's complete wire bytes; ownership passes to the frame
@@ -25,14 +27,26 @@ public final class Frame extends DefaultByteBufHolder {
    * @param metadata       routing key/values (may be empty, never null)
    * @param responseStatus for responses, the protocol's status as a short name ("OK",
    *                       "SERVICE_ERROR"...); null for requests
+   * @param idOffset       where the request id sits in the frame's bytes (from the frame start)
+   * @param idWidth        its size: 4 or 8 bytes, big-endian; 0 when the id cannot be rewritten in
+   *                       place (then the proxy cannot multiplex the protocol)
    */
-  public Frame(
-      ByteBuf content, MessageType type, long requestId, Metadata metadata, String responseStatus) {
+  public Frame(ByteBuf content, MessageType type, long requestId, Metadata metadata,
+      String responseStatus, int idOffset, int idWidth) {
     super(content);
     this.type = Objects.requireNonNull(type, "type");
     this.requestId = requestId;
     this.metadata = Objects.requireNonNull(metadata, "metadata");
     this.responseStatus = responseStatus;
+    if (idWidth != 0 && idWidth != 4 && idWidth != 8) {
+      throw new IllegalArgumentException("idWidth must be 0, 4 or 8, not " + idWidth);
+    }
+    if (idWidth != 0 && (idOffset < 0 || idOffset > content.readableBytes() - idWidth)) {
+      throw new IllegalArgumentException("request id at " + idOffset + "+" + idWidth
+          + " lies outside the " + content.readableBytes() + "-byte frame");
+    }
+    this.idOffset = idOffset;
+    this.idWidth = idWidth;
   }
 
   public MessageType type() {
@@ -52,6 +66,25 @@ public final class Frame extends DefaultByteBufHolder {
     return responseStatus;
   }
 
+  /** True when the request id can be rewritten in place ({@link #writeRequestId}). */
+  public boolean hasRewritableId() {
+    return idWidth != 0;
+  }
+
+  /**
+   * Writes {@code id} at this frame's request id position into {@code bytes}: the frame's own
+   * content or a re-encoding of it (which keeps the id where the original had it). The proxy
+   * rewrites ids this way so many clients can share one upstream connection, with no codec call.
+   */
+  public void writeRequestId(ByteBuf bytes, long id) {
+    int at = bytes.readerIndex() + idOffset;
+    switch (idWidth) {
+      case 8 -> bytes.setLong(at, id);
+      case 4 -> bytes.setInt(at, (int) id);
+      default -> throw new IllegalStateException("this frame's request id cannot be rewritten");
+    }
+  }
+
   /** Number of bytes the frame occupied on the wire (the bytes {@code decode} consumed). */
   public int length() {
     return content().readableBytes();
@@ -59,7 +92,7 @@ public final class Frame extends DefaultByteBufHolder {
 
   @Override
   public Frame replace(ByteBuf content) {
-    return new Frame(content, type, requestId, metadata, responseStatus);
+    return new Frame(content, type, requestId, metadata, responseStatus, idOffset, idWidth);
   }
 
   @Override

@@ -40,6 +40,9 @@ public final class DubboCodec implements Codec {
   static final int SERIALIZATION_MASK = 0x1f;
   static final int HESSIAN2 = 2;
   static final byte OK = 20;
+  /** The 64-bit request id sits at bytes 4..11 of the header. */
+  static final int ID_OFFSET = 4;
+  static final int ID_WIDTH = 8;
 
   private final DubboLimits limits;
 
@@ -78,7 +81,8 @@ public final class DubboCodec implements Codec {
     } else {
       Metadata metadata = requestMetadata(in, flags, bodyStart, bodyEnd);
       MessageType type = (flags & FLAG_TWO_WAY) != 0 ? MessageType.REQUEST : MessageType.ONEWAY;
-      frame = new Frame(in.retainedSlice(start, HEADER + bodyLength), type, id, metadata, null);
+      frame = new Frame(in.retainedSlice(start, HEADER + bodyLength), type, id, metadata, null,
+          ID_OFFSET, ID_WIDTH);
     }
     in.skipBytes(HEADER + bodyLength);
     return frame;
@@ -101,7 +105,8 @@ public final class DubboCodec implements Codec {
       metadata.put("event", "true");
     }
     return new Frame(in.retainedSlice(start, HEADER + bodyLength),
-        status == OK ? MessageType.RESPONSE : MessageType.ERROR, id, metadata, DubboStatus.name(status));
+        status == OK ? MessageType.RESPONSE : MessageType.ERROR, id, metadata, DubboStatus.name(status),
+        ID_OFFSET, ID_WIDTH);
   }
 
   private Frame event(ByteBuf in, int flags, long id, int start, int bodyStart, int bodyEnd) {
@@ -118,7 +123,8 @@ public final class DubboCodec implements Codec {
       }
       metadata.put("event", data == null ? "unknown" : data);
     }
-    return new Frame(in.retainedSlice(start, bodyEnd - start), type, id, metadata, null);
+    return new Frame(in.retainedSlice(start, bodyEnd - start), type, id, metadata, null,
+        ID_OFFSET, ID_WIDTH);
   }
 
   /** Positions in a request body, found by {@link #parseRequest}. */
@@ -218,11 +224,6 @@ public final class DubboCodec implements Codec {
       n++;
     }
     return n;
-  }
-
-  @Override
-  public void patchRequestId(ByteBuf frameBytes, long requestId) {
-    frameBytes.setLong(frameBytes.readerIndex() + 4, requestId);
   }
 
   /**

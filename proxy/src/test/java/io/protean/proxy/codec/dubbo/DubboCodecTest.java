@@ -396,7 +396,7 @@ class DubboCodecTest {
   @Test
   void patchesTheRequestIdInPlace() {
     Frame f = decodeOne(greet);
-    codec.patchRequestId(f.content(), 0x0102030405060708L);
+    f.writeRequestId(f.content(), 0x0102030405060708L);
     assertThat(f.content().getLong(f.content().readerIndex() + 4)).isEqualTo(0x0102030405060708L);
     f.release();
   }
