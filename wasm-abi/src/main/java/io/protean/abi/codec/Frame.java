@@ -66,6 +66,16 @@ public final class Frame extends DefaultByteBufHolder {
     return responseStatus;
   }
 
+  /** Offset of the request id in the frame's bytes (meaningful when {@link #idWidth()} is not 0). */
+  public int idOffset() {
+    return idOffset;
+  }
+
+  /** Size of the request id in the frame's bytes: 4 or 8 (big-endian), or 0. */
+  public int idWidth() {
+    return idWidth;
+  }
+
   /** True when the request id can be rewritten in place ({@link #writeRequestId}). */
   public boolean hasRewritableId() {
     return idWidth != 0;

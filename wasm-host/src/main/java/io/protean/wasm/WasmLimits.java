@@ -1,0 +1,33 @@
+package io.protean.wasm;
+
+import java.time.Duration;
+
+/**
+ * Every limit the host puts on a guest module, in one place (wasm-abi/ABI.md, "Limits").
+ *
+ * @param maxMemoryPages  64 KiB pages a guest memory may grow to (default 1024 = 64 MiB);
+ *                        {@code memory.grow} past it returns -1
+ * @param maxCallTime     wall time one guest call may take (default 200 ms); then it is
+ *                        interrupted and the instance replaced
+ * @param maxBlockBytes   largest result block a guest may return (default 16 MiB)
+ * @param maxPairs        most metadata pairs in one decoded frame (default 1024)
+ * @param maxStringBytes  longest metadata key or value (default 64 KiB)
+ */
+public record WasmLimits(
+    int maxMemoryPages, Duration maxCallTime, int maxBlockBytes, int maxPairs, int maxStringBytes) {
+
+  public static final WasmLimits DEFAULT =
+      new WasmLimits(1024, Duration.ofMillis(200), 16 << 20, 1024, 64 << 10);
+
+  public WasmLimits {
+    if (maxMemoryPages < 1 || maxMemoryPages > 65536) {
+      throw new IllegalArgumentException("max_memory_pages must be between 1 and 65536");
+    }
+    if (maxCallTime.isNegative() || maxCallTime.isZero()) {
+      throw new IllegalArgumentException("max_call_time must be positive");
+    }
+    if (maxBlockBytes < 16 || maxPairs < 0 || maxStringBytes < 1) {
+      throw new IllegalArgumentException("block, pair and string limits must be positive");
+    }
+  }
+}

@@ -1,0 +1,47 @@
+package io.protean.wasm.codec;
+
+import io.protean.wasm.engine.GuestMemory;
+import io.protean.wasm.engine.HostFunctionDef;
+import io.protean.wasm.engine.HostFunctionDef.ValueKind;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The host functions a codec module may import (ABI.md: "Imports a codec may use"). */
+final class HostImports {
+  /** proxy-wasm status codes. */
+  static final int OK = 0;
+  static final int BAD_ARGUMENT = 2;
+  static final int INVALID_MEMORY_ACCESS = 6;
+  private static final int MAX_LOG_BYTES = 64 << 10;
+
+  private HostImports() {}
+
+  static List<HostFunctionDef> forCodec(String module) {
+    Logger log = LoggerFactory.getLogger("wasm." + module);
+    return List.of(new HostFunctionDef("env", "proxy_log",
+        List.of(ValueKind.I32, ValueKind.I32, ValueKind.I32), List.of(ValueKind.I32),
+        (memory, args) -> new long[] {log(log, memory, (int) args[0], (int) args[1], (int) args[2])}));
+  }
+
+  private static int log(Logger log, GuestMemory memory, int level, int ptr, int len) {
+    if (len < 0 || len > MAX_LOG_BYTES) {
+      return BAD_ARGUMENT;
+    }
+    String message;
+    try {
+      message = new String(memory.read(ptr, len), StandardCharsets.UTF_8);
+    } catch (GuestMemory.OutOfBounds e) {
+      return INVALID_MEMORY_ACCESS;
+    }
+    switch (level) {
+      case 0 -> log.trace(message);
+      case 1 -> log.debug(message);
+      case 2 -> log.info(message);
+      case 3 -> log.warn(message);
+      default -> log.error(message);
+    }
+    return OK;
+  }
+}

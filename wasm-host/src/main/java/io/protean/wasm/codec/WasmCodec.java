@@ -1,0 +1,187 @@
+package io.protean.wasm.codec;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.protean.abi.codec.Codec;
+import io.protean.abi.codec.CodecException;
+import io.protean.abi.codec.ErrorType;
+import io.protean.abi.codec.Frame;
+import io.protean.abi.codec.Mutation;
+import io.protean.wasm.engine.GuestTrap;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * One connection's view of a Wasm codec: its connection id and its input cache. Decoding copies
+ * the connection's buffered bytes into the guest once and then decodes frame after frame at
+ * advancing offsets, one guest call per frame.
+ */
+final class WasmCodec implements Codec {
+  private final WasmCodecFactory factory;
+  private final int conn;
+  // What of our input buffer is already in guest memory: in's bytes [copiedStart, copiedEnd).
+  private CodecGuest copiedInto;
+  private ByteBuf copiedFrom;
+  private int copiedStart;
+  private int copiedEnd;
+  /** Bytes the next frame needs (from the guest's NEED_MORE_DATA), 0 if unknown. */
+  private int needed;
+
+  WasmCodec(WasmCodecFactory factory, int conn) {
+    this.factory = factory;
+    this.conn = conn;
+  }
+
+  @Override
+  public void inputMoved() {
+    copiedFrom = null;
+  }
+
+  @Override
+  public Frame decode(ByteBuf in) {
+    int r = in.readerIndex();
+    int w = in.writerIndex();
+    if (needed > 0 && w - r < needed) {
+      return null; // the guest already said how much it needs: no call until it is here
+    }
+    CodecGuest g = factory.guest();
+    try {
+      int offset = stage(g, in, r, w);
+      g.decode(conn, offset, w - r);
+    } catch (GuestTrap trap) {
+      copiedFrom = null;
+      throw factory.failed(g, trap);
+    }
+    switch (g.status) {
+      case CodecGuest.NEED_MORE_DATA -> {
+        needed = g.n;
+        return null;
+      }
+      case CodecGuest.ERROR -> throw new CodecException(factory.moduleName() + ": " + g.errorMessage);
+      default -> {
+        needed = 0;
+        Frame frame = new Frame(in.retainedSlice(r, g.n), g.type, g.requestId, g.metadata,
+            g.responseStatus, g.idOffset, g.idWidth);
+        in.skipBytes(g.n);
+        return frame;
+      }
+    }
+  }
+
+  /** Makes in's bytes [r, w) available in the guest's input buffer; returns r's offset there. */
+  private int stage(CodecGuest g, ByteBuf in, int r, int w) {
+    if (g == copiedInto && g.inputOwner == this && in == copiedFrom
+        && r >= copiedStart && r <= copiedEnd && w >= copiedEnd) {
+      if (w == copiedEnd) {
+        return r - copiedStart;
+      }
+      g.ensureInput(w - copiedStart);
+      if (g.inputOwner == this) { // the buffer did not move: append only the new bytes
+        g.writeInput(copiedEnd - copiedStart, in, copiedEnd, w - copiedEnd);
+        copiedEnd = w;
+        return r - copiedStart;
+      }
+    }
+    g.ensureInput(w - r);
+    g.writeInput(0, in, r, w - r);
+    g.inputOwner = this;
+    copiedInto = g;
+    copiedFrom = in;
+    copiedStart = r;
+    copiedEnd = w;
+    return 0;
+  }
+
+  @Override
+  public ByteBuf encode(Frame frame, Mutation mutation, ByteBufAllocator alloc) {
+    byte[] block = mutationBlock(mutation);
+    return call(frame, block, (g, frameLen) -> g.output(g.encodeFn(), conn, frameLen, block.length), alloc);
+  }
+
+  @Override
+  public ByteBuf errorReply(Frame request, ErrorType error, String message, ByteBufAllocator alloc) {
+    byte[] text = message.getBytes(StandardCharsets.UTF_8);
+    return call(request, text, (g, frameLen) ->
+        g.output(g.errorReplyFn(), conn, frameLen, errorNumber(error), text.length), alloc);
+  }
+
+  @Override
+  public ByteBuf heartbeatReply(Frame heartbeat, ByteBufAllocator alloc) {
+    return call(heartbeat, new byte[0], (g, frameLen) -> g.output(g.heartbeatReplyFn(), conn, frameLen), alloc);
+  }
+
+  private interface OutputCall {
+    byte[] apply(CodecGuest g, int frameLen);
+  }
+
+  /** Writes the frame (with the client's request id restored) and {@code extra} into the input. */
+  private ByteBuf call(Frame frame, byte[] extra, OutputCall call, ByteBufAllocator alloc) {
+    CodecGuest g = factory.guest();
+    ByteBuf bytes = frame.content();
+    int len = bytes.readableBytes();
+    byte[] out;
+    try {
+      g.ensureInput(len + extra.length);
+      g.inputOwner = null; // these calls overwrite the cached decode input
+      g.writeInput(0, bytes, bytes.readerIndex(), len);
+      if (frame.hasRewritableId()) {
+        // Forwarded bytes carry the upstream id; the guest must see the client's.
+        byte[] id = java.nio.ByteBuffer.allocate(8).putLong(frame.requestId()).array();
+        g.writeInput(frame.idOffset(), id, 8 - frame.idWidth(), frame.idWidth());
+      }
+      if (extra.length > 0) {
+        g.writeInput(len, extra);
+      }
+      out = call.apply(g, len);
+    } catch (GuestTrap trap) {
+      throw factory.failed(g, trap);
+    }
+    return out == null ? null : alloc.buffer(out.length).writeBytes(out);
+  }
+
+  /** ABI.md error numbering. */
+  static int errorNumber(ErrorType error) {
+    return switch (error) {
+      case ROUTE_NOT_FOUND -> 0;
+      case CLUSTER_NOT_FOUND -> 1;
+      case NO_HEALTHY_UPSTREAM -> 2;
+      case UPSTREAM_CONNECT_FAILURE -> 3;
+      case UPSTREAM_RESET -> 4;
+      case TIMEOUT -> 5;
+      case OVERLOADED -> 6;
+      case RATE_LIMITED -> 7;
+      case CODEC_FAILURE -> 8;
+      case LOCAL_REPLY -> 9;
+      case INTERNAL -> 10;
+    };
+  }
+
+  /** ABI.md mutation block: u32 count, then {u32 key_len, key, i32 value_len (-1 remove), value}. */
+  static byte[] mutationBlock(Mutation m) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    int count = m.sets().size() + m.removals().size();
+    writeInt(out, count);
+    for (int i = 0; i < m.removals().size(); i++) {
+      byte[] k = m.removals().keyAt(i).getBytes(StandardCharsets.UTF_8);
+      writeInt(out, k.length);
+      out.writeBytes(k);
+      writeInt(out, -1);
+    }
+    for (int i = 0; i < m.sets().size(); i++) {
+      byte[] k = m.sets().keyAt(i).getBytes(StandardCharsets.UTF_8);
+      byte[] v = m.sets().valueAt(i).getBytes(StandardCharsets.UTF_8);
+      writeInt(out, k.length);
+      out.writeBytes(k);
+      writeInt(out, v.length);
+      out.writeBytes(v);
+    }
+    return out.toByteArray();
+  }
+
+  private static void writeInt(ByteArrayOutputStream out, int v) {
+    out.write(v);
+    out.write(v >>> 8);
+    out.write(v >>> 16);
+    out.write(v >>> 24);
+  }
+}

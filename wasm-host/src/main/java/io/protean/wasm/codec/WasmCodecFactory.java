@@ -1,0 +1,99 @@
+package io.protean.wasm.codec;
+
+import io.netty.util.concurrent.FastThreadLocal;
+import io.protean.abi.codec.Codec;
+import io.protean.abi.codec.CodecException;
+import io.protean.abi.codec.CodecFactory;
+import io.protean.wasm.WasmLimits;
+import io.protean.wasm.engine.GuestModule;
+import io.protean.wasm.engine.GuestTrap;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A codec module loaded from a {@code .wasm} file: compiled once, instantiated once per event loop
+ * (each loop thread gets its own instance, so no call is ever locked), and re-instantiated when an
+ * instance fails.
+ */
+public final class WasmCodecFactory implements CodecFactory {
+  private static final Logger log = LoggerFactory.getLogger(WasmCodecFactory.class);
+
+  private final String protocol;
+  private final GuestModule module;
+  private final WasmLimits limits;
+  private final byte[] config;
+  private final AtomicInteger connections = new AtomicInteger();
+  private final FastThreadLocal<CodecGuest> guests = new FastThreadLocal<>() {
+    @Override
+    protected void onRemoval(CodecGuest guest) {
+      guest.close();
+    }
+  };
+
+  /**
+   * Checks the module's ABI (exports, imports) and proves it initialises with {@code config} on a
+   * throw-away instance.
+   *
+   * @throws IllegalArgumentException naming what is wrong
+   */
+  public WasmCodecFactory(String protocol, GuestModule module, WasmLimits limits, byte[] config) {
+    this.protocol = protocol;
+    this.module = module;
+    this.limits = limits;
+    this.config = config.clone();
+    List<String> missing = new ArrayList<>(CodecGuest.REQUIRED_EXPORTS);
+    missing.removeAll(module.exportedFunctions());
+    if (!missing.isEmpty()) {
+      throw new IllegalArgumentException(module.name() + " is not a Protean codec module (ABI v1): "
+          + "missing export(s) " + missing);
+    }
+    try (CodecGuest probe = new CodecGuest(module, limits, this.config)) {
+      log.debug("codec module {} initialised", module.name());
+    } catch (GuestTrap e) {
+      throw new IllegalArgumentException(module.name() + " failed to initialise: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public String protocol() {
+    return protocol;
+  }
+
+  public String moduleName() {
+    return module.name();
+  }
+
+  @Override
+  public Codec newCodec() {
+    return new WasmCodec(this, connections.getAndIncrement() & Integer.MAX_VALUE);
+  }
+
+  /** This thread's instance, created (or re-created after a failure) on demand. */
+  CodecGuest guest() {
+    CodecGuest g = guests.get();
+    if (g == null || g.dead) {
+      try {
+        g = new CodecGuest(module, limits, config);
+      } catch (GuestTrap | IllegalArgumentException e) {
+        throw new CodecException("wasm codec " + module.name() + ": cannot create an instance: "
+            + e.getMessage(), e);
+      }
+      WasmMetrics.instanceCreated(module.name());
+      guests.set(g);
+    }
+    return g;
+  }
+
+  /** Ends an instance after a failure; the next call on this thread gets a new one. */
+  CodecException failed(CodecGuest g, GuestTrap trap) {
+    g.dead = true;
+    g.close();
+    WasmMetrics.failure(module.name(), trap.reason());
+    log.warn("wasm codec {}: instance failed ({}), replacing it: {}", module.name(),
+        trap.reason().name().toLowerCase(java.util.Locale.ROOT), trap.getMessage());
+    return new CodecException("wasm codec " + module.name() + ": " + trap.getMessage(), trap);
+  }
+}

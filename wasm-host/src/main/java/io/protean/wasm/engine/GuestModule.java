@@ -1,0 +1,26 @@
+package io.protean.wasm.engine;
+
+import java.util.List;
+import java.util.Set;
+
+/** A parsed and (for the compiler engine) compiled module; thread-safe; instantiated per thread. */
+public interface GuestModule {
+
+  /** A display name (the file name) for logs and metrics. */
+  String name();
+
+  /** Names of the module's exported functions. */
+  Set<String> exportedFunctions();
+
+  /** Imports as {@code module.name}. */
+  List<String> imports();
+
+  /**
+   * A new instance with these host functions (every import must be among them). Runs the
+   * module's start function and, for WASI reactors, {@code _initialize}.
+   *
+   * @throws GuestTrap if instantiation or initialisation traps
+   * @throws IllegalArgumentException if an import is not provided
+   */
+  GuestInstance instantiate(List<HostFunctionDef> hostFunctions);
+}

@@ -1,0 +1,108 @@
+package io.protean.wasm.engine.internal;
+
+import io.protean.wasm.WasmLimits;
+import io.protean.wasm.engine.GuestFunction;
+import io.protean.wasm.engine.GuestInstance;
+import io.protean.wasm.engine.GuestMemory;
+import io.protean.wasm.engine.GuestTrap;
+import java.util.function.Supplier;
+import run.endive.runtime.ExportFunction;
+import run.endive.runtime.Instance;
+import run.endive.runtime.Memory;
+import run.endive.runtime.WasmInterruptedException;
+import run.endive.wasm.WasmEngineException;
+
+/** An Endive instance behind the narrow engine seam, with every call time-bounded. */
+final class EndiveInstance implements GuestInstance, GuestMemory {
+  private final String name;
+  private final long budgetNanos;
+  private final CallWatchdog.Slot slot = CallWatchdog.register();
+  private Instance instance;
+  private Memory memory;
+
+  EndiveInstance(String name, WasmLimits limits) {
+    this.name = name;
+    this.budgetNanos = limits.maxCallTime().toNanos();
+  }
+
+  void bind(Instance instance) {
+    this.instance = instance;
+    this.memory = instance.memory();
+  }
+
+  /** Runs guest code under the time limit, turning every failure into a {@link GuestTrap}. */
+  <T> T guard(Supplier<T> call) {
+    slot.begin(budgetNanos);
+    T result;
+    try {
+      result = call.get();
+    } catch (WasmInterruptedException e) {
+      slot.end();
+      throw new GuestTrap(GuestTrap.Reason.TIMEOUT, name + ": guest call exceeded its time limit of "
+          + budgetNanos / 1_000_000 + " ms", e);
+    } catch (StackOverflowError e) {
+      slot.end();
+      throw new GuestTrap(GuestTrap.Reason.STACK_OVERFLOW, name + ": guest call overflowed the stack", null);
+    } catch (OutOfBounds e) {
+      slot.end();
+      throw new GuestTrap(GuestTrap.Reason.INVALID_RESULT, name + ": " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      // Traps, and anything else a guest or a host function raised: never into the event loop.
+      boolean interrupted = slot.end();
+      throw new GuestTrap(interrupted ? GuestTrap.Reason.TIMEOUT : GuestTrap.Reason.TRAP,
+          name + ": guest trapped: " + e.getMessage(), e);
+    }
+    // A call that finished just as the watchdog fired keeps its result; end() cleared the flag.
+    slot.end();
+    return result;
+  }
+
+  @Override
+  public GuestFunction function(String exportName) {
+    ExportFunction f;
+    try {
+      f = instance.export(exportName);
+    } catch (WasmEngineException | IllegalArgumentException e) {
+      return null;
+    }
+    if (f == null) {
+      return null;
+    }
+    return args -> guard(() -> f.apply(args));
+  }
+
+  @Override
+  public GuestMemory memory() {
+    return this;
+  }
+
+  @Override
+  public void close() {
+    CallWatchdog.unregister(slot);
+  }
+
+  // ---- GuestMemory: every access checked against the current size ----
+
+  @Override
+  public long size() {
+    return memory == null ? 0 : (long) memory.pages() * Memory.PAGE_SIZE;
+  }
+
+  @Override
+  public byte[] read(int address, int length) {
+    GuestMemory.check(Integer.toUnsignedLong(address), length, size());
+    return memory.readBytes(address, length);
+  }
+
+  @Override
+  public int readInt(int address) {
+    GuestMemory.check(Integer.toUnsignedLong(address), 4, size());
+    return memory.readInt(address);
+  }
+
+  @Override
+  public void write(int address, byte[] bytes, int offset, int length) {
+    GuestMemory.check(Integer.toUnsignedLong(address), length, size());
+    memory.write(address, bytes, offset, length);
+  }
+}

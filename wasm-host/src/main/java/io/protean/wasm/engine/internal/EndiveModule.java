@@ -1,0 +1,139 @@
+package io.protean.wasm.engine.internal;
+
+import io.protean.wasm.WasmLimits;
+import io.protean.wasm.engine.Engine;
+import io.protean.wasm.engine.GuestInstance;
+import io.protean.wasm.engine.GuestModule;
+import io.protean.wasm.engine.GuestTrap;
+import io.protean.wasm.engine.HostFunctionDef;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import run.endive.compiler.InterpreterFallback;
+import run.endive.compiler.MachineFactoryCompiler;
+import run.endive.runtime.HostFunction;
+import run.endive.runtime.ImportValues;
+import run.endive.runtime.Instance;
+import run.endive.runtime.InterpreterMachine;
+import run.endive.runtime.Machine;
+import run.endive.wasm.Parser;
+import run.endive.wasm.WasmEngineException;
+import run.endive.wasm.WasmModule;
+import run.endive.wasm.types.ExternalType;
+import run.endive.wasm.types.FunctionImport;
+import run.endive.wasm.types.FunctionType;
+import run.endive.wasm.types.MemoryLimits;
+import run.endive.wasm.types.ValType;
+
+/** A module on Endive (the runtime formerly named Chicory): parsed and compiled once. */
+public final class EndiveModule implements GuestModule {
+  private final String name;
+  private final WasmModule module;
+  private final Function<Instance, Machine> machines;
+  private final WasmLimits limits;
+  private final Set<String> exports = new LinkedHashSet<>();
+  private final List<String> imports = new ArrayList<>();
+
+  public EndiveModule(String name, byte[] wasm, Engine engine, WasmLimits limits) {
+    this.name = name;
+    this.limits = limits;
+    try {
+      this.module = Parser.parse(wasm);
+    } catch (WasmEngineException | IllegalArgumentException e) {
+      throw new IllegalArgumentException(name + " is not a valid Wasm module: " + e.getMessage(), e);
+    }
+    this.machines = engine == Engine.COMPILER
+        // Compile once; a function too large for one JVM method is interpreted, not refused.
+        ? MachineFactoryCompiler.builder(module).withInterpreterFallback(InterpreterFallback.SILENT).compile()
+        : InterpreterMachine::new;
+    var exportSection = module.exportSection();
+    for (int i = 0; i < exportSection.exportCount(); i++) {
+      var e = exportSection.getExport(i);
+      if (e.exportType() == ExternalType.FUNCTION) {
+        exports.add(e.name());
+      }
+    }
+    var importSection = module.importSection();
+    for (int i = 0; i < importSection.importCount(); i++) {
+      var imp = importSection.getImport(i);
+      imports.add(imp.module() + "." + imp.name());
+    }
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public Set<String> exportedFunctions() {
+    return exports;
+  }
+
+  @Override
+  public List<String> imports() {
+    return imports;
+  }
+
+  @Override
+  public GuestInstance instantiate(List<HostFunctionDef> hostFunctions) {
+    Map<String, HostFunctionDef> offered = new java.util.HashMap<>();
+    for (HostFunctionDef f : hostFunctions) {
+      offered.put(f.module() + "." + f.name(), f);
+    }
+    EndiveInstance holder = new EndiveInstance(name, limits);
+    ImportValues.Builder values = ImportValues.builder();
+    var importSection = module.importSection();
+    for (int i = 0; i < importSection.importCount(); i++) {
+      var imp = importSection.getImport(i);
+      String key = imp.module() + "." + imp.name();
+      if (!(imp instanceof FunctionImport)) {
+        throw new IllegalArgumentException(name + " imports " + key
+            + ", which is not a function; only function imports are provided");
+      }
+      HostFunctionDef def = offered.get(key);
+      if (def == null) {
+        throw new IllegalArgumentException(name + " imports " + key + ", which the host does not provide");
+      }
+      values.addFunction(hostFunction(def, holder));
+    }
+    Instance instance;
+    try {
+      instance = holder.guard(() -> Instance.builder(module)
+          .withImportValues(values.build())
+          .withMachineFactory(machines)
+          .withMemoryLimits(new MemoryLimits(initialPages(), limits.maxMemoryPages()))
+          .build());
+    } catch (GuestTrap e) {
+      holder.close();
+      throw e;
+    }
+    holder.bind(instance);
+    if (exports.contains("_initialize")) {
+      holder.function("_initialize").call();
+    }
+    return holder;
+  }
+
+  private int initialPages() {
+    return module.memorySection()
+        .map(s -> s.memoryCount() == 0 ? 0 : Math.min(s.getMemory(0).limits().initialPages(),
+            limits.maxMemoryPages()))
+        .orElse(0);
+  }
+
+  private static HostFunction hostFunction(HostFunctionDef def, EndiveInstance holder) {
+    FunctionType type = FunctionType.of(
+        def.params().stream().map(EndiveModule::valType).toList(),
+        def.results().stream().map(EndiveModule::valType).toList());
+    return new HostFunction(def.module(), def.name(), type,
+        (instance, args) -> def.body().call(holder.memory(), args));
+  }
+
+  private static ValType valType(HostFunctionDef.ValueKind k) {
+    return k == HostFunctionDef.ValueKind.I32 ? ValType.I32 : ValType.I64;
+  }
+}
