@@ -17,6 +17,7 @@ final class EndiveInstance implements GuestInstance, GuestMemory {
   private final String name;
   private final long budgetNanos;
   private final CallWatchdog.Slot slot = CallWatchdog.register();
+  private final java.util.List<AutoCloseable> closeWith = new java.util.ArrayList<>();
   private Instance instance;
   private Memory memory;
 
@@ -76,9 +77,22 @@ final class EndiveInstance implements GuestInstance, GuestMemory {
     return this;
   }
 
+  /** Something to close together with this instance (its WASI state). */
+  void onClose(AutoCloseable c) {
+    closeWith.add(c);
+  }
+
   @Override
   public void close() {
     CallWatchdog.unregister(slot);
+    for (AutoCloseable c : closeWith) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        // nothing useful to do while discarding an instance
+      }
+    }
+    closeWith.clear();
   }
 
   // ---- GuestMemory: every access checked against the current size ----

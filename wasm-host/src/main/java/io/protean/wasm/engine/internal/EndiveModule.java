@@ -19,6 +19,8 @@ import run.endive.runtime.ImportValues;
 import run.endive.runtime.Instance;
 import run.endive.runtime.InterpreterMachine;
 import run.endive.runtime.Machine;
+import run.endive.wasi.WasiOptions;
+import run.endive.wasi.WasiPreview1;
 import run.endive.wasm.Parser;
 import run.endive.wasm.WasmEngineException;
 import run.endive.wasm.WasmModule;
@@ -86,6 +88,7 @@ public final class EndiveModule implements GuestModule {
     }
     EndiveInstance holder = new EndiveInstance(name, limits);
     ImportValues.Builder values = ImportValues.builder();
+    Map<String, HostFunction> wasi = null;
     var importSection = module.importSection();
     for (int i = 0; i < importSection.importCount(); i++) {
       var imp = importSection.getImport(i);
@@ -95,6 +98,16 @@ public final class EndiveModule implements GuestModule {
             + ", which is not a function; only function imports are provided");
       }
       HostFunctionDef def = offered.get(key);
+      if (def == null && imp.module().equals("wasi_snapshot_preview1")) {
+        if (wasi == null) {
+          wasi = wasi(holder);
+        }
+        HostFunction w = wasi.get(imp.name());
+        if (w != null) {
+          values.addFunction(w);
+          continue;
+        }
+      }
       if (def == null) {
         throw new IllegalArgumentException(name + " imports " + key + ", which the host does not provide");
       }
@@ -116,6 +129,25 @@ public final class EndiveModule implements GuestModule {
       holder.function("_initialize").call();
     }
     return holder;
+  }
+
+  /**
+   * WASI preview 1 for guests built against it (Rust wasip1, Go): no files, no environment, no
+   * arguments; stdout and stderr go to the log; exit(0) is not an error.
+   */
+  private Map<String, HostFunction> wasi(EndiveInstance holder) {
+    org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger("wasm." + name);
+    WasiPreview1 preview1 = WasiPreview1.builder().withOptions(WasiOptions.builder()
+        .withStdout(new LogStream(log, false), false)
+        .withStderr(new LogStream(log, true), false)
+        .withThrowOnExit0(false)
+        .build()).build();
+    holder.onClose(preview1);
+    Map<String, HostFunction> byName = new java.util.HashMap<>();
+    for (HostFunction f : preview1.toHostFunctions()) {
+      byName.put(f.name(), f);
+    }
+    return byName;
   }
 
   private int initialPages() {
