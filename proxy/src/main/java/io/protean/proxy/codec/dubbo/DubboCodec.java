@@ -2,6 +2,7 @@ package io.protean.proxy.codec.dubbo;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.util.concurrent.FastThreadLocal;
 import io.protean.abi.codec.Codec;
 import io.protean.abi.codec.ErrorType;
 import io.protean.abi.codec.Frame;
@@ -43,6 +44,15 @@ public final class DubboCodec implements Codec {
   /** The 64-bit request id sits at bytes 4..11 of the header. */
   static final int ID_OFFSET = 4;
   static final int ID_WIDTH = 8;
+
+  /** Bodies up to this size are parsed from a reused per-thread copy; larger ones get their own. */
+  private static final int SCRATCH_MAX = 64 << 10;
+  private static final FastThreadLocal<byte[]> SCRATCH = new FastThreadLocal<>() {
+    @Override
+    protected byte[] initialValue() {
+      return new byte[4096];
+    }
+  };
 
   private final DubboLimits limits;
 
@@ -118,13 +128,37 @@ public final class DubboCodec implements Codec {
       type = MessageType.EVENT;
       String data = null;
       if ((flags & SERIALIZATION_MASK) == HESSIAN2 && bodyEnd > bodyStart) {
-        data = new Hessian2Reader(in, bodyStart, bodyEnd, limits)
-            .readScalarOrSkip("event data", limits.maxValueChars());
+        data = reader(in, bodyStart, bodyEnd).readScalarOrSkip("event data", limits.maxValueChars());
       }
       metadata.put("event", data == null ? "unknown" : data);
     }
     return new Frame(in.retainedSlice(start, bodyEnd - start), type, id, metadata, null,
         ID_OFFSET, ID_WIDTH);
+  }
+
+  /**
+   * A reader over the body: on the buffer's own array when it has one, else on one copy (Netty's
+   * per-read checks would otherwise dominate the parse). Reader positions are array positions;
+   * {@link #bufferIndex} maps them back.
+   */
+  private Hessian2Reader reader(ByteBuf in, int bodyStart, int bodyEnd) {
+    int len = bodyEnd - bodyStart;
+    if (in.hasArray()) {
+      int s = in.arrayOffset() + bodyStart;
+      return new Hessian2Reader(in.array(), s, s + len, limits);
+    }
+    byte[] copy = len <= SCRATCH_MAX ? SCRATCH.get() : new byte[len];
+    if (copy.length < len) {
+      copy = new byte[Math.max(len, copy.length * 2)];
+      SCRATCH.set(copy);
+    }
+    in.getBytes(bodyStart, copy, 0, len);
+    return new Hessian2Reader(copy, 0, len, limits);
+  }
+
+  /** The buffer index of a reader position ({@code readerStart} is where the body starts in the reader). */
+  private static int bufferIndex(int readerPosition, int readerStart, int bodyStart) {
+    return readerPosition - readerStart + bodyStart;
   }
 
   /** Positions in a request body, found by {@link #parseRequest}. */
@@ -144,7 +178,8 @@ public final class DubboCodec implements Codec {
       throw new DubboCodecException("request serialization id " + serialization
           + " is not supported; this codec reads hessian2 (id 2)");
     }
-    Hessian2Reader r = new Hessian2Reader(in, bodyStart, bodyEnd, limits);
+    Hessian2Reader r = reader(in, bodyStart, bodyEnd);
+    int readerStart = r.position();
     int max = limits.maxValueChars();
     String dubboVersion = r.readString("the dubbo version", max);
     String service = r.readString("the service path", max);
@@ -167,11 +202,17 @@ public final class DubboCodec implements Codec {
     for (int i = 0; i < params; i++) {
       r.skip(0);
     }
-    int attachmentsStart = r.position();
+    int attachmentsStart = bufferIndex(r.position(), readerStart, bodyStart);
     List<int[]> entries = spans ? new ArrayList<>() : null;
     List<String> keys = spans ? new ArrayList<>() : null;
     if (!r.atEnd()) {
       readAttachments(r, m, entries, keys);
+    }
+    if (entries != null) {
+      for (int[] span : entries) {
+        span[0] = bufferIndex(span[0], readerStart, bodyStart);
+        span[1] = bufferIndex(span[1], readerStart, bodyStart);
+      }
     }
     return new Parsed(m, attachmentsStart, entries, keys);
   }

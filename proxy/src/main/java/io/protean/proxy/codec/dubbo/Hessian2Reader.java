@@ -1,18 +1,18 @@
 package io.protean.proxy.codec.dubbo;
 
-import io.netty.buffer.ByteBuf;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Reads just enough hessian2 (http://hessian.caucho.com/doc/hessian-serialization.html) to route a
- * Dubbo request: strings, scalars, and a skip over any value. Works on absolute indexes of a
- * buffer range without moving its reader index; every read is bounds-checked against the range,
+ * Dubbo request: strings, scalars, and a skip over any value. Works on a byte-array range (the
+ * codec hands it the buffer's backing array or one copy of the body: per-byte ByteBuf reads would
+ * each pay Netty's accessibility check); every read is bounds-checked against the range,
  * nesting is depth-limited, and any violation is a {@link DubboCodecException} naming the tag and
  * offset — hostile bytes never surface as another exception.
  */
 final class Hessian2Reader {
-  private final ByteBuf buf;
+  private final byte[] buf;
   private final int start;
   private final int end;
   private final DubboLimits limits;
@@ -20,7 +20,7 @@ final class Hessian2Reader {
   private final List<Integer> classFields = new ArrayList<>();
   private int pos;
 
-  Hessian2Reader(ByteBuf buf, int start, int end, DubboLimits limits) {
+  Hessian2Reader(byte[] buf, int start, int end, DubboLimits limits) {
     this.buf = buf;
     this.start = start;
     this.end = end;
@@ -39,12 +39,12 @@ final class Hessian2Reader {
 
   int peek() {
     need(1, "a value");
-    return buf.getUnsignedByte(pos);
+    return buf[pos] & 0xff;
   }
 
   private int u8(String what) {
     need(1, what);
-    return buf.getUnsignedByte(pos++);
+    return buf[pos++] & 0xff;
   }
 
   private void need(int n, String what) {
@@ -56,6 +56,15 @@ final class Hessian2Reader {
   private void advance(int n, String what) {
     need(n, what);
     pos += n;
+  }
+
+  private int u16(int at) {
+    return (buf[at] & 0xff) << 8 | buf[at + 1] & 0xff;
+  }
+
+  private int i32(int at) {
+    return (buf[at] & 0xff) << 24 | (buf[at + 1] & 0xff) << 16 | (buf[at + 2] & 0xff) << 8
+        | buf[at + 3] & 0xff;
   }
 
   DubboCodecException error(String problem) {
@@ -92,7 +101,7 @@ final class Hessian2Reader {
         len = ((tag - 0x30) << 8) | u8(what);
       } else if (tag == 'S' || tag == 'R') {
         need(2, what);
-        len = buf.getUnsignedShort(pos);
+        len = u16(pos);
         pos += 2;
         last = tag == 'S';
       } else {
@@ -154,13 +163,13 @@ final class Hessian2Reader {
     }
     if (tag >= 0xd0 && tag <= 0xd7) {
       need(2, what);
-      int v = ((tag - 0xd4) << 16) | buf.getUnsignedShort(pos);
+      int v = ((tag - 0xd4) << 16) | u16(pos);
       pos += 2;
       return v;
     }
     if (tag == 'I') {
       need(4, what);
-      int v = buf.getInt(pos);
+      int v = i32(pos);
       pos += 4;
       return v;
     }
@@ -210,18 +219,18 @@ final class Hessian2Reader {
     }
     if (tag >= 0x38 && tag <= 0x3f) {
       need(2, what);
-      long v = ((long) (tag - 0x3c) << 16) | buf.getUnsignedShort(pos);
+      long v = ((long) (tag - 0x3c) << 16) | u16(pos);
       pos += 2;
       return v;
     }
     if (tag == 0x59) {
       need(4, what);
-      long v = buf.getInt(pos);
+      long v = i32(pos);
       pos += 4;
       return v;
     }
     need(8, what);
-    long v = buf.getLong(pos);
+    long v = ((long) i32(pos) << 32 | (i32(pos + 4) & 0xffffffffL));
     pos += 8;
     return v;
   }
@@ -312,7 +321,7 @@ final class Hessian2Reader {
         len = ((tag - 0x34) << 8) | u8("binary");
       } else if (tag == 'B' || tag == 'A') {
         need(2, "binary");
-        len = buf.getUnsignedShort(pos);
+        len = u16(pos);
         pos += 2;
         last = tag == 'B';
       } else {
