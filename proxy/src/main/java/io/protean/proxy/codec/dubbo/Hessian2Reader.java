@@ -82,9 +82,41 @@ final class Hessian2Reader {
     if (tag == 'N') {
       return null;
     }
+    String ascii = asciiString(tag, maxChars);
+    if (ascii != null) {
+      return ascii;
+    }
     StringBuilder sb = new StringBuilder();
     readStringChunks(tag, what, sb, maxChars);
     return sb.toString();
+  }
+
+  /**
+   * The fast path for what metadata almost always is: one short chunk of ASCII, copied straight
+   * into a String. Returns null (position unchanged) for anything else.
+   */
+  private String asciiString(int tag, int maxChars) {
+    int len;
+    int at;
+    if (tag <= 0x1f) {
+      len = tag;
+      at = pos;
+    } else if (tag >= 0x30 && tag <= 0x33 && pos < end) {
+      len = ((tag - 0x30) << 8) | (buf[pos] & 0xff);
+      at = pos + 1;
+    } else {
+      return null;
+    }
+    if (len > maxChars || at + len > end) {
+      return null;
+    }
+    for (int i = at; i < at + len; i++) {
+      if (buf[i] < 0) {
+        return null;
+      }
+    }
+    pos = at + len;
+    return new String(buf, at, len, java.nio.charset.StandardCharsets.ISO_8859_1);
   }
 
   /**
@@ -185,6 +217,10 @@ final class Hessian2Reader {
     if (tag <= 0x1f || (tag >= 0x30 && tag <= 0x33) || tag == 'S' || tag == 'R') {
       int mark = pos;
       pos++;
+      String ascii = asciiString(tag, maxChars);
+      if (ascii != null) {
+        return ascii;
+      }
       StringBuilder sb = new StringBuilder();
       try {
         readStringChunks(tag, what, sb, maxChars);
