@@ -58,7 +58,7 @@ public final class ConfigLoader {
     try {
       text = Files.readString(file);
     } catch (IOException e) {
-      throw new ConfigException(file.toString(), "cannot read: " + e.getMessage());
+      throw new ConfigException("(file)", "cannot read: " + e);
     }
     return parse(text);
   }

@@ -24,6 +24,7 @@ import org.apache.dubbo.rpc.RpcException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 
 /**
@@ -33,18 +34,22 @@ import org.junit.jupiter.api.Timeout;
  * a Dubbo error, never as a client-side timeout.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
-class DubboEndToEndTest {
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class DubboEndToEndTest {
   private static final String SERVICE = "io.protean.proxy.demo.DemoService";
-  private static final List<AutoCloseable> closeables = new ArrayList<>();
-  private static final Map<String, DubboConsumer> consumers = new HashMap<>();
-  private static DubboProvider blue1;
-  private static DubboProvider blue2;
-  private static Proxy proxy;
-  private static int port;
-  private static int filteredPort;
+  private final List<AutoCloseable> closeables = new ArrayList<>();
+  private final Map<String, DubboConsumer> consumers = new HashMap<>();
+  private DubboProvider blue1;
+  private DubboProvider blue2;
+  private Proxy proxy;
+  private int port;
+  private int filteredPort;
+
+  /** The listeners' {@code codec:} value: the native codec or a Wasm module. */
+  abstract String codec();
 
   @BeforeAll
-  static void start() throws Exception {
+  void start() throws Exception {
     blue1 = provider("blue1", "1.0.0", null);
     blue2 = provider("blue2", "1.0.0", null);
     DubboProvider green = provider("green", "1.0.0", null);
@@ -56,7 +61,7 @@ class DubboEndToEndTest {
         listeners:
           - name: dubbo
             address: 127.0.0.1:0
-            codec: dubbo
+            codec: %s
             routes:
               - name: lane-green
                 match: {metadata: [{key: x-lane, exact: green}]}
@@ -91,7 +96,7 @@ class DubboEndToEndTest {
                 cluster: blue1
           - name: filtered
             address: 127.0.0.1:0
-            codec: dubbo
+            codec: %s
             filters:
               - deny:
                   match: [{key: method, exact: slow}]
@@ -112,7 +117,7 @@ class DubboEndToEndTest {
           - {name: grouped, endpoints: ["127.0.0.1:%d"]}
           - {name: v2, endpoints: ["127.0.0.1:%d"]}
           - {name: dead, endpoints: ["127.0.0.1:%d"]}
-        """.formatted(SERVICE, blue1.port(), blue2.port(), blue1.port(), blue2.port(),
+        """.formatted(codec(), SERVICE, codec(), blue1.port(), blue2.port(), blue1.port(), blue2.port(),
         blue1.port(), blue2.port(), blue1.port(), blue2.port(),
         green.port(), grouped.port(), v2.port(), Ports.free());
     proxy = Proxy.start(Proxy.configLoader().parse(yaml));
@@ -121,18 +126,18 @@ class DubboEndToEndTest {
     filteredPort = proxy.listenerAddress("filtered").getPort();
   }
 
-  private static DubboProvider provider(String name, String version, String group) {
+  private DubboProvider provider(String name, String version, String group) {
     DubboProvider p = new DubboProvider(name, Ports.free(), version, group);
     closeables.add(p);
     return p;
   }
 
   /** One consumer per version/group, reused across tests (a Dubbo consumer takes a while to start). */
-  private static DubboConsumer consumer(String version, String group) {
+  private DubboConsumer consumer(String version, String group) {
     return consumer(port, version, group);
   }
 
-  private static DubboConsumer consumer(int listenerPort, String version, String group) {
+  private DubboConsumer consumer(int listenerPort, String version, String group) {
     return consumers.computeIfAbsent(listenerPort + "/" + version + "/" + group, k -> {
       DubboConsumer c = new DubboConsumer(listenerPort, version, group, 15_000);
       closeables.add(c);
@@ -141,7 +146,7 @@ class DubboEndToEndTest {
   }
 
   @AfterAll
-  static void stop() throws Exception {
+  void stop() throws Exception {
     for (int i = closeables.size() - 1; i >= 0; i--) {
       closeables.get(i).close();
     }
@@ -177,7 +182,7 @@ class DubboEndToEndTest {
     assertThat(green().attachments()).anySatisfy(a -> assertThat(a).containsEntry("x-lane", "green"));
   }
 
-  private static DubboProvider green() {
+  private DubboProvider green() {
     return closeables.stream().filter(c -> c instanceof DubboProvider p && p.name().equals("green"))
         .map(DubboProvider.class::cast).findFirst().orElseThrow();
   }
@@ -329,12 +334,12 @@ class DubboEndToEndTest {
         .contains("\"name\" : \"lane-green\"");
   }
 
-  private static long counter(String series) throws Exception {
+  private long counter(String series) throws Exception {
     return get("/stats").lines().filter(l -> l.startsWith(series + " ")).findFirst()
         .map(l -> Long.parseLong(l.substring(series.length() + 1))).orElse(0L);
   }
 
-  private static String get(String path) throws Exception {
+  private String get(String path) throws Exception {
     var admin = proxy.adminAddress();
     HttpURLConnection c = (HttpURLConnection) URI.create(
         "http://127.0.0.1:" + admin.getPort() + path).toURL().openConnection();
