@@ -18,6 +18,7 @@ import io.protean.proxy.stats.ListenerStats;
 import io.protean.proxy.stats.Stats;
 import io.protean.proxy.upstream.Cluster;
 import io.protean.proxy.worker.Worker;
+import io.protean.wasm.codec.WasmCodecFactory;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -41,6 +42,7 @@ public final class Proxy implements AutoCloseable {
   private final List<Listener> listeners = new ArrayList<>();
   private final Map<String, Cluster> clusters = new LinkedHashMap<>();
   private final Map<EventLoop, Worker> workers = new IdentityHashMap<>();
+  private final Map<String, CodecFactory> listenerCodecs = new LinkedHashMap<>();
   private EventLoopGroup group;
   private AdminServer admin;
   private volatile boolean ready;
@@ -91,7 +93,6 @@ public final class Proxy implements AutoCloseable {
     FilterRegistry filterRegistry = new FilterRegistry();
 
     // Each listener's codec; a cluster speaks the codec of the listeners that route to it.
-    Map<String, CodecFactory> listenerCodecs = new LinkedHashMap<>();
     Map<String, CodecFactory> clusterCodecs = new LinkedHashMap<>();
     for (int i = 0; i < config.listeners().size(); i++) {
       ListenerConfig l = config.listeners().get(i);
@@ -159,6 +160,29 @@ public final class Proxy implements AutoCloseable {
   /** The admin endpoint's bound address, or null when disabled. */
   public InetSocketAddress adminAddress() {
     return admin == null ? null : admin.localAddress();
+  }
+
+  /**
+   * Reloads every Wasm codec from its file (admin {@code POST /reload}). Each new module is
+   * validated before it replaces the old one; a refused module leaves its listener unchanged.
+   *
+   * @return one line per Wasm codec: "reloaded" or the reason it was refused
+   */
+  public List<String> reloadWasm() {
+    List<String> results = new ArrayList<>();
+    listenerCodecs.forEach((listener, codec) -> {
+      if (codec instanceof WasmCodecFactory wasm && wasm.reloadable()) {
+        try {
+          wasm.reload();
+          results.add("listener " + listener + ": reloaded " + wasm.moduleName());
+        } catch (RuntimeException e) {
+          log.warn("listener {}: wasm reload refused: {}", listener, e.getMessage());
+          results.add("listener " + listener + ": refused, still running the previous module: "
+              + e.getMessage());
+        }
+      }
+    });
+    return results;
   }
 
   @Override

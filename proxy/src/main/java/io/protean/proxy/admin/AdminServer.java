@@ -29,6 +29,7 @@ import io.protean.proxy.Proxy;
 import io.protean.wasm.codec.WasmMetrics;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * The admin HTTP endpoint (loopback by default): {@code /ready}, {@code /stats} (Prometheus text),
@@ -80,7 +81,17 @@ public final class AdminServer {
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
       String path = new QueryStringDecoder(req.uri()).path();
       FullHttpResponse res;
-      if (!HttpMethod.GET.equals(req.method())) {
+      if (path.equals("/reload")) {
+        if (!HttpMethod.POST.equals(req.method())) {
+          res = text(HttpResponseStatus.METHOD_NOT_ALLOWED, "POST /reload\n", "text/plain");
+        } else {
+          List<String> results = proxy.reloadWasm();
+          boolean refused = results.stream().anyMatch(r -> r.contains(": refused"));
+          res = text(refused ? HttpResponseStatus.UNPROCESSABLE_ENTITY : HttpResponseStatus.OK,
+              results.isEmpty() ? "no wasm codecs to reload\n" : String.join("\n", results) + "\n",
+              "text/plain");
+        }
+      } else if (!HttpMethod.GET.equals(req.method())) {
         res = text(HttpResponseStatus.METHOD_NOT_ALLOWED, "only GET is supported\n", "text/plain");
       } else {
         res = switch (path) {
@@ -91,7 +102,7 @@ public final class AdminServer {
               "text/plain; version=0.0.4; charset=utf-8");
           case "/config_dump" -> text(HttpResponseStatus.OK, configJson(), "application/json");
           case "/" -> text(HttpResponseStatus.OK,
-              "/ready\n/stats\n/config_dump\n", "text/plain");
+              "/ready\n/stats\n/config_dump\nPOST /reload\n", "text/plain");
           default -> text(HttpResponseStatus.NOT_FOUND, "no such endpoint: " + path + "\n",
               "text/plain");
         };

@@ -49,6 +49,8 @@ final class CodecGuest implements AutoCloseable {
   /** The connection whose bytes are in the input buffer, or null. */
   Object inputOwner;
   boolean dead;
+  /** The factory generation (module version) this instance was made from. */
+  final int generation;
 
   // The last decode result (one guest call per frame, so one result at a time).
   int status;
@@ -61,7 +63,8 @@ final class CodecGuest implements AutoCloseable {
   Metadata metadata;
   String errorMessage;
 
-  CodecGuest(GuestModule module, WasmLimits limits, byte[] config) {
+  CodecGuest(GuestModule module, WasmLimits limits, byte[] config, int generation) {
+    this.generation = generation;
     this.name = module.name();
     this.limits = limits;
     this.instance = module.instantiate(HostImports.forCodec(module.name()));

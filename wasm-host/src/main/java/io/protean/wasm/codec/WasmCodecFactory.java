@@ -22,9 +22,12 @@ public final class WasmCodecFactory implements CodecFactory {
   private static final Logger log = LoggerFactory.getLogger(WasmCodecFactory.class);
 
   private final String protocol;
-  private final GuestModule module;
   private final WasmLimits limits;
   private final byte[] config;
+  private final ModuleSource source;
+  /** The module new instances are made from; replaced by {@link #reload()}. */
+  private volatile GuestModule module;
+  private volatile int generation;
   private final AtomicInteger connections = new AtomicInteger();
   private final FastThreadLocal<CodecGuest> guests = new FastThreadLocal<>() {
     @Override
@@ -40,17 +43,51 @@ public final class WasmCodecFactory implements CodecFactory {
    * @throws IllegalArgumentException naming what is wrong
    */
   public WasmCodecFactory(String protocol, GuestModule module, WasmLimits limits, byte[] config) {
+    this(protocol, module, limits, config, null);
+  }
+
+  /** Where a module comes from, so it can be loaded again ({@link #reload()}). */
+  @FunctionalInterface
+  public interface ModuleSource {
+    GuestModule load();
+  }
+
+  public WasmCodecFactory(String protocol, GuestModule module, WasmLimits limits, byte[] config,
+      ModuleSource source) {
     this.protocol = protocol;
-    this.module = module;
     this.limits = limits;
     this.config = config.clone();
+    this.source = source;
+    validate(module);
+    this.module = module;
+  }
+
+  /**
+   * Loads the module again from its source and validates it on a throw-away instance; only then
+   * do new instances come from it. Each event loop switches at its next frame; a frame being
+   * decoded finishes on the old instance. A module that fails validation changes nothing.
+   *
+   * @throws IllegalArgumentException (with the reason) if the new module is refused
+   */
+  public void reload() {
+    if (source == null) {
+      throw new IllegalStateException(protocol + " was not loaded from a file");
+    }
+    GuestModule next = source.load();
+    validate(next);
+    module = next;
+    generation++;
+    log.info("wasm codec {}: reloaded {}", protocol, next.name());
+  }
+
+  private void validate(GuestModule module) {
     List<String> missing = new ArrayList<>(CodecGuest.REQUIRED_EXPORTS);
     missing.removeAll(module.exportedFunctions());
     if (!missing.isEmpty()) {
       throw new IllegalArgumentException(module.name() + " is not a Protean codec module (ABI v1): "
           + "missing export(s) " + missing);
     }
-    try (CodecGuest probe = new CodecGuest(module, limits, this.config)) {
+    try (CodecGuest probe = new CodecGuest(module, limits, config, generation)) {
       log.debug("codec module {} initialised", module.name());
     } catch (GuestTrap e) {
       throw new IllegalArgumentException(module.name() + " failed to initialise: " + e.getMessage(), e);
@@ -66,6 +103,11 @@ public final class WasmCodecFactory implements CodecFactory {
     return module.name();
   }
 
+  /** Whether this codec can be reloaded from its file. */
+  public boolean reloadable() {
+    return source != null;
+  }
+
   @Override
   public Codec newCodec() {
     return new WasmCodec(this, connections.getAndIncrement() & Integer.MAX_VALUE);
@@ -74,9 +116,13 @@ public final class WasmCodecFactory implements CodecFactory {
   /** This thread's instance, created (or re-created after a failure) on demand. */
   CodecGuest guest() {
     CodecGuest g = guests.get();
-    if (g == null || g.dead) {
+    if (g == null || g.dead || g.generation != generation) {
+      if (g != null && !g.dead) {
+        g.close(); // replaced by a reload
+      }
+      GuestModule current = module;
       try {
-        g = new CodecGuest(module, limits, config);
+        g = new CodecGuest(current, limits, config, generation);
       } catch (GuestTrap | IllegalArgumentException e) {
         throw new CodecException("wasm codec " + module.name() + ": cannot create an instance: "
             + e.getMessage(), e);

@@ -37,12 +37,6 @@ public final class WasmCodecProvider implements CodecProvider {
     if (!(module instanceof String path) || path.isBlank()) {
       throw new IllegalArgumentException("module: required, the path of a .wasm file");
     }
-    byte[] wasm;
-    try {
-      wasm = Files.readAllBytes(Path.of(path));
-    } catch (IOException e) {
-      throw new IllegalArgumentException("module: cannot read '" + path + "': " + e);
-    }
     Engine engine;
     String engineName = String.valueOf(options.getOrDefault("engine", "compiler"));
     try {
@@ -58,11 +52,19 @@ public final class WasmCodecProvider implements CodecProvider {
     }
     String file = Path.of(path).getFileName().toString();
     String protocol = String.valueOf(options.getOrDefault("protocol", file.replaceFirst("\\.wasm$", "")));
+    WasmCodecFactory.ModuleSource source = () -> engine.load(file, read(path), WasmLimits.DEFAULT);
     try {
-      return new WasmCodecFactory(protocol, engine.load(file, wasm, WasmLimits.DEFAULT),
-          WasmLimits.DEFAULT, config);
+      return new WasmCodecFactory(protocol, source.load(), WasmLimits.DEFAULT, config, source);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("module: " + e.getMessage(), e);
+    }
+  }
+
+  private static byte[] read(String path) {
+    try {
+      return Files.readAllBytes(Path.of(path));
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot read '" + path + "': " + e);
     }
   }
 }
