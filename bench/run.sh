@@ -37,6 +37,10 @@ PROTEAN_PORT=$PORT_BASE
 PROVIDER_PORT=$((PORT_BASE + 1))
 HAPROXY_PORT=$((PORT_BASE + 2))
 ADMIN_PORT=$((PORT_BASE + 21))
+WASM_PORT=$((PORT_BASE + 3))
+WASM_ADMIN_PORT=$((PORT_BASE + 22))
+# The Rust Wasm Dubbo codec for the protean-wasm leg (skipped when absent).
+DUBBO_WASM=${DUBBO_WASM:-$ROOT/example-codecs-rust/wasm/dubbo.wasm}
 BENCH_JAR=$ROOT/bench/target/protean-bench.jar
 PROTEAN_JAR=${PROTEAN_JAR:-$ROOT/proxy/target/protean.jar}
 JAVA_OPTS=${JAVA_OPTS:-"-Xms256m -Xmx512m"}
@@ -93,7 +97,7 @@ trap 'exit 130' INT TERM
 port_open() { timeout 1 bash -c "exec 9<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
 port_free() { ! port_open "$1"; }
 
-for p in $PROTEAN_PORT $PROVIDER_PORT $HAPROXY_PORT $ADMIN_PORT; do
+for p in $PROTEAN_PORT $PROVIDER_PORT $HAPROXY_PORT $ADMIN_PORT $WASM_PORT $WASM_ADMIN_PORT; do
   port_free "$p" || { echo "port $p is in use (set PORT_BASE)" >&2; exit 1; }
 done
 
@@ -151,19 +155,24 @@ http_status() {  # prints the status code of GET http://127.0.0.1:$1$2, or nothi
   timeout 2 bash -c "exec 9<>/dev/tcp/127.0.0.1/$1 && printf 'GET $2 HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&9 && head -1 <&9" 2>/dev/null \
     | awk '{ print $2 }' || true
 }
-PROTEAN_PID=
-PROTEAN_NOTE=
-if [[ ! -f $PROTEAN_JAR ]]; then
-  PROTEAN_NOTE="Protean skipped: $PROTEAN_JAR does not exist (set PROTEAN_JAR or build the proxy)."
-else
-  cat >"$TMP/protean.yaml" <<EOF
+# start_protean LEG PORT ADMIN_PORT CODEC: starts a Protean process; sets STARTED_PID (empty on
+# failure) and records why it was skipped in NOTES.
+NOTES=()
+start_protean() {
+  local leg=$1 port=$2 admin=$3 codec=$4 ready= prc
+  STARTED_PID=
+  if [[ ! -f $PROTEAN_JAR ]]; then
+    NOTES+=("$leg skipped: $PROTEAN_JAR does not exist (set PROTEAN_JAR or build the proxy).")
+    return
+  fi
+  cat >"$TMP/$leg.yaml" <<EOF
 workers: $WORKERS
 admin:
-  address: 127.0.0.1:$ADMIN_PORT
+  address: 127.0.0.1:$admin
 listeners:
   - name: dubbo
-    address: 127.0.0.1:$PROTEAN_PORT
-    codec: dubbo
+    address: 127.0.0.1:$port
+    codec: $codec
     routes:
       - match: {}
         cluster: provider
@@ -175,29 +184,36 @@ clusters:
       - address: 127.0.0.1:$PROVIDER_PORT
 EOF
   # shellcheck disable=SC2086
-  taskset -c "$PROXY_CPUS" java $PROTEAN_JAVA_OPTS -jar "$PROTEAN_JAR" run -c "$TMP/protean.yaml" \
-    >"$TMP/protean.log" 2>&1 &
-  PROTEAN_PID=$!
-  PIDS+=("$PROTEAN_PID")
-  ready=
+  taskset -c "$PROXY_CPUS" java $PROTEAN_JAVA_OPTS -jar "$PROTEAN_JAR" run -c "$TMP/$leg.yaml" \
+    >"$TMP/$leg.log" 2>&1 &
+  local pid=$!
+  PIDS+=("$pid")
   for _ in $(seq 60); do
-    kill -0 "$PROTEAN_PID" 2>/dev/null || break
-    [[ $(http_status "$ADMIN_PORT" /ready) == 200 ]] && { ready=1; break; }
+    kill -0 "$pid" 2>/dev/null || break
+    [[ $(http_status "$admin" /ready) == 200 ]] && { ready=1; break; }
     sleep 0.5
   done
   if [[ -n $ready ]]; then
-    log "Protean ready on 127.0.0.1:$PROTEAN_PORT (pid $PROTEAN_PID, workers $WORKERS)"
-  elif ! kill -0 "$PROTEAN_PID" 2>/dev/null; then
-    wait "$PROTEAN_PID" && prc=0 || prc=$?
-    PROTEAN_NOTE="Protean skipped: it exited (code $prc) before GET /ready answered 200. Last log lines: $(tail -3 "$TMP/protean.log" | tr '\n' ' ' | cut -c1-400)"
-    PROTEAN_PID=
+    log "$leg ready on 127.0.0.1:$port (pid $pid, workers $WORKERS, codec $codec)"
+    STARTED_PID=$pid
+  elif ! kill -0 "$pid" 2>/dev/null; then
+    wait "$pid" && prc=0 || prc=$?
+    NOTES+=("$leg skipped: it exited (code $prc) before GET /ready answered 200. Last log lines: $(tail -3 "$TMP/$leg.log" | tr '\n' ' ' | cut -c1-400)")
   else
-    PROTEAN_NOTE="Protean skipped: not ready within 30 s (GET /ready on 127.0.0.1:$ADMIN_PORT). Last log lines: $(tail -3 "$TMP/protean.log" | tr '\n' ' ' | cut -c1-400)"
-    kill -TERM "$PROTEAN_PID" 2>/dev/null || true
-    PROTEAN_PID=
+    NOTES+=("$leg skipped: not ready within 30 s (GET /ready on 127.0.0.1:$admin). Last log lines: $(tail -3 "$TMP/$leg.log" | tr '\n' ' ' | cut -c1-400)")
+    kill -TERM "$pid" 2>/dev/null || true
   fi
+}
+start_protean protean "$PROTEAN_PORT" "$ADMIN_PORT" dubbo
+PROTEAN_PID=$STARTED_PID
+WASM_PID=
+if [[ -f $DUBBO_WASM ]]; then
+  start_protean protean-wasm "$WASM_PORT" "$WASM_ADMIN_PORT" "{wasm: {module: $DUBBO_WASM}}"
+  WASM_PID=$STARTED_PID
+else
+  NOTES+=("protean-wasm skipped: $DUBBO_WASM does not exist (example-codecs-rust/build.sh builds it).")
 fi
-[[ -n $PROTEAN_NOTE ]] && log "$PROTEAN_NOTE"
+for note in "${NOTES[@]}"; do log "$note"; done
 
 # ---- measurements ---------------------------------------------------------------------------------
 RESULTS=$TMP/results.jsonl
@@ -238,6 +254,7 @@ jq_lite() {  # a short summary of a generator JSON line
 
 LEGS=("direct:$PROVIDER_PORT:" "haproxy:$HAPROXY_PORT:$HAPROXY_PID")
 [[ -n $PROTEAN_PID ]] && LEGS+=("protean:$PROTEAN_PORT:$PROTEAN_PID")
+[[ -n $WASM_PID ]] && LEGS+=("protean-wasm:$WASM_PORT:$WASM_PID")
 log "measuring: $ROUNDS round(s) x [${LEGS[*]%%:*}], ${WARMUP}s warm-up + ${DURATION}s each; $PLACEMENT"
 if [[ $PRIME != 0 ]]; then
   # JIT-warm the provider (and the page cache) once, unrecorded, so round 1 is not penalised.
@@ -265,8 +282,8 @@ REPORT=$ROOT/bench/results/dubbo-$(date +%Y%m%d-%H%M%S).md
   echo "- Provider: Apache Dubbo 3.3.6, dispatcher \`$DISPATCHER\`, primed ${PRIME} s before round 1."
   echo "- Machine: $NCPU CPU(s), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r); other work may share it."
   echo "- Placement: $PLACEMENT."
-  echo "- Proxies: HAProxy $(haproxy -v | head -1 | awk '{ print $3 }') \`mode tcp\`, nbthread $WORKERS (one upstream connection per client connection); Protean workers $WORKERS, 2 upstream connections (\`connections_per_endpoint\`), Dubbo codec."
-  [[ -n $PROTEAN_NOTE ]] && echo "- $PROTEAN_NOTE"
+  echo "- Proxies: HAProxy $(haproxy -v | head -1 | awk '{ print $3 }') \`mode tcp\`, nbthread $WORKERS (one upstream connection per client connection); Protean workers $WORKERS, 2 upstream connections (\`connections_per_endpoint\`): \`protean\` with the native Dubbo codec, \`protean-wasm\` with the Rust Wasm Dubbo codec (Endive compiler)."
+  for note in "${NOTES[@]}"; do echo "- $note"; done
   echo "- Columns: latency percentiles are medians over rounds; proxy and provider CPU are utime+stime from /proc over the whole generator run (warm-up included) per 100k answered requests; generator CPU is the generator's own process CPU in the measured window, in cores (near 1.0 with pinning means the generator core is saturated)."
   echo
   java -cp "$BENCH_JAR" io.protean.bench.Report "$RESULTS" && REPORT_RC=0 || REPORT_RC=$?

@@ -92,16 +92,18 @@ public final class Report {
           .append(" |\n");
     }
     out.append('\n');
-    double[] protean = summary.get("protean");
-    if (protean == null) {
+    List<String> proteans = byLeg.keySet().stream().filter(l -> l.startsWith("protean")
+        && summary.containsKey(l)).toList();
+    if (proteans.isEmpty()) {
       out.append("Protean: not measured, so no ratios.\n");
-    } else {
-      for (String base : List.of("haproxy", "direct")) {
+    }
+    for (String leg : proteans) {
+      double[] p = summary.get(leg);
+      for (String base : List.of("haproxy", "direct", "protean")) {
         double[] b = summary.get(base);
-        if (b != null) {
-          out.append(String.format(Locale.ROOT,
-              "- Protean / %s: QPS %.2f×, p99 %.2f×%n", base, protean[0] / b[0],
-              protean[1] / b[1]));
+        if (b != null && !base.equals(leg)) {
+          out.append(String.format(Locale.ROOT, "- %s / %s: QPS %.2f×, p99 %.2f×%n",
+              leg, base, p[0] / b[0], p[1] / b[1]));
         }
       }
     }

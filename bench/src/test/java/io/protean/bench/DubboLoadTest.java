@@ -102,6 +102,6 @@ class DubboLoadTest {
     StringBuilder out = new StringBuilder();
     assertThat(Report.render(rows, out)).isTrue();
     assertThat(out.toString()).contains("| direct | 200 |").contains("| protean | 100 |")
-        .contains("Protean / direct: QPS 0.50×, p99 2.00×");
+        .contains("protean / direct: QPS 0.50×, p99 2.00×");
   }
 }
