@@ -46,6 +46,7 @@ public final class Proxy implements AutoCloseable {
   private EventLoopGroup group;
   private AdminServer admin;
   private volatile boolean ready;
+  private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
   private Proxy(ProxyConfig config) {
     this.config = config;
@@ -185,10 +186,30 @@ public final class Proxy implements AutoCloseable {
     return results;
   }
 
+  /** How long {@link #close()} waits for requests in flight to be answered. */
+  static final long DRAIN_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+  /**
+   * Stops accepting connections, lets the requests in flight finish (up to 5 s), then closes
+   * everything. Idempotent.
+   */
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     ready = false;
     listeners.forEach(Listener::close);
+    long deadline = System.nanoTime() + DRAIN_NANOS;
+    while (listeners.stream().mapToLong(Listener::activeRequests).sum() > 0
+        && System.nanoTime() - deadline < 0) {
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
     if (admin != null) {
       admin.close();
     }

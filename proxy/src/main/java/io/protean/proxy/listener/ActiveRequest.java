@@ -46,6 +46,8 @@ final class ActiveRequest implements FilterContext, UpstreamRequest, Runnable {
   private UpstreamConnection upstream;
   private long upstreamId = -1;
   private ScheduledFuture<?> timeout;
+  /** Times the request was handed to an upstream connection (a failed connect allows another). */
+  private int attempts;
   private Frame response;
   private boolean done;
   /** The downstream connection's list of active requests. */
@@ -125,10 +127,13 @@ final class ActiveRequest implements FilterContext, UpstreamRequest, Runnable {
       return;
     }
     upstream = c;
+    attempts++;
     upstreamId = c.send(this, bytes, twoWay);
     if (twoWay) {
-      timeout = downstream.channel().eventLoop().schedule(this, route.timeoutNanos(),
-          TimeUnit.NANOSECONDS);
+      if (timeout == null) {
+        timeout = downstream.channel().eventLoop().schedule(this, route.timeoutNanos(),
+            TimeUnit.NANOSECONDS);
+      }
     } else {
       complete();
     }
@@ -190,6 +195,13 @@ final class ActiveRequest implements FilterContext, UpstreamRequest, Runnable {
       return;
     }
     upstreamId = -1;
+    // A request whose connection never came up was never sent: another endpoint may take it.
+    if (error == ErrorType.UPSTREAM_CONNECT_FAILURE && !done
+        && attempts < pool.cluster().endpoints().size() && pool.hasHealthyEndpoint()) {
+      pool.cluster().stats().connectRetries.inc();
+      forward();
+      return;
+    }
     fail(error, message);
   }
 

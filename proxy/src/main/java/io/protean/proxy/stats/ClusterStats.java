@@ -11,6 +11,7 @@ public final class ClusterStats {
   public final Stats.Counter overflows;
   public final Stats.Counter staleResponses;
   public final Stats.Gauge pendingRequests;
+  public final Stats.Counter connectRetries;
 
   public ClusterStats(Stats stats, String cluster) {
     upstreamConnections = stats.gauge("protean_cluster_upstream_connections",
@@ -29,6 +30,8 @@ public final class ClusterStats {
         "Requests refused because max_pending_requests was reached.", "cluster", cluster);
     staleResponses = stats.counter("protean_cluster_stale_responses_total",
         "Responses that arrived after their request timed out or was abandoned.", "cluster", cluster);
+    connectRetries = stats.counter("protean_cluster_connect_retries_total",
+        "Requests sent to another endpoint after their connection failed to open.", "cluster", cluster);
     pendingRequests = stats.gauge("protean_cluster_pending_requests",
         "Requests sent upstream and waiting for their response.", "cluster", cluster);
   }

@@ -58,6 +58,11 @@ public final class UpstreamPool {
     return pending >= cluster.config().maxPendingRequests();
   }
 
+  /** Whether any endpoint is out of connect backoff. */
+  public boolean hasHealthyEndpoint() {
+    return firstHealthy(0, System.nanoTime()) != null;
+  }
+
   /** A connection to an endpoint chosen by the cluster's LB policy, or null if none is healthy. */
   public UpstreamConnection pick() {
     Endpoint e = pickEndpoint(System.nanoTime());

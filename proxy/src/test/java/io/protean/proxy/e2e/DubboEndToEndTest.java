@@ -85,6 +85,9 @@ abstract class DubboEndToEndTest {
               - name: dead
                 match: {metadata: [{key: x-dead, present: true}]}
                 cluster: dead
+              - name: half-dead
+                match: {metadata: [{key: x-half-dead, present: true}]}
+                cluster: half_dead
               - name: slow-to-blue2
                 match: {metadata: [{key: method, exact: slow}]}
                 cluster: blue2
@@ -117,9 +120,10 @@ abstract class DubboEndToEndTest {
           - {name: grouped, endpoints: ["127.0.0.1:%d"]}
           - {name: v2, endpoints: ["127.0.0.1:%d"]}
           - {name: dead, endpoints: ["127.0.0.1:%d"]}
+          - {name: half_dead, endpoints: ["127.0.0.1:%d", "127.0.0.1:%d"]}
         """.formatted(codec(), SERVICE, codec(), blue1.port(), blue2.port(), blue1.port(), blue2.port(),
         blue1.port(), blue2.port(), blue1.port(), blue2.port(),
-        green.port(), grouped.port(), v2.port(), Ports.free());
+        green.port(), grouped.port(), v2.port(), Ports.free(), Ports.free(), blue1.port());
     proxy = Proxy.start(Proxy.configLoader().parse(yaml));
     closeables.add(proxy);
     port = proxy.listenerAddress("dubbo").getPort();
@@ -272,6 +276,15 @@ abstract class DubboEndToEndTest {
     RpcContext.getClientAttachment().setAttachment("x-dead", "1");
     assertThatThrownBy(() -> consumer("1.0.0", null).service().greet("x"))
         .isInstanceOf(RpcException.class).hasMessageContaining("protean: no healthy upstream in cluster 'dead'");
+  }
+
+  @Test
+  void aFailedConnectIsRetriedOnAnotherEndpoint() throws Exception {
+    for (int i = 0; i < 6; i++) {
+      RpcContext.getClientAttachment().setAttachment("x-half-dead", "1");
+      assertThat(consumer("1.0.0", null).service().greet("retry")).isEqualTo("hello retry from blue1");
+    }
+    assertThat(counter("protean_cluster_connect_retries_total{cluster=\"half_dead\"}")).isPositive();
   }
 
   @Test
