@@ -50,6 +50,8 @@ final class ActiveRequest implements FilterContext, UpstreamRequest, Runnable {
   private int attempts;
   private Frame response;
   private boolean done;
+  /** An answer waiting for earlier ones (ordered protocols); owned by the downstream connection. */
+  ByteBuf readyReply;
   /** The downstream connection's list of active requests. */
   ActiveRequest prev;
   ActiveRequest next;
@@ -73,6 +75,7 @@ final class ActiveRequest implements FilterContext, UpstreamRequest, Runnable {
     stats().requests.inc();
     if (twoWay) {
       stats().activeRequests.inc();
+      downstream.expectReply(this);
     }
     downstream.add(this);
     continueRequest();
@@ -177,13 +180,8 @@ final class ActiveRequest implements FilterContext, UpstreamRequest, Runnable {
       return;
     }
     stats().response(frame.responseStatus() == null ? "UNKNOWN" : frame.responseStatus());
-    if (downstream.isActive()) {
-      frame.writeRequestId(frame.content(), request.requestId());
-      downstream.channel().write(frame.content(), downstream.channel().voidPromise());
-      downstream.worker.flush(downstream);
-    } else {
-      frame.release();
-    }
+    frame.writeRequestId(frame.content(), request.requestId());
+    downstream.reply(this, frame.content());
     complete();
   }
 
@@ -228,8 +226,7 @@ final class ActiveRequest implements FilterContext, UpstreamRequest, Runnable {
         downstream.channel().close();
       }
       if (reply != null) {
-        downstream.channel().write(reply, downstream.channel().voidPromise());
-        downstream.worker.flush(downstream);
+        downstream.reply(this, reply);
       }
     }
     complete();
@@ -261,6 +258,9 @@ final class ActiveRequest implements FilterContext, UpstreamRequest, Runnable {
       stats().latency.recordNanos(System.nanoTime() - startNanos);
     }
     downstream.remove(this);
+    if (twoWay) {
+      downstream.ended(this);
+    }
     for (Filter f : filters) {
       try {
         f.onComplete(this);

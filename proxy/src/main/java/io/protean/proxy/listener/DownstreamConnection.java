@@ -1,5 +1,6 @@
 package io.protean.proxy.listener;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -9,6 +10,7 @@ import io.protean.abi.codec.Frame;
 import io.protean.proxy.worker.FlushTarget;
 import io.protean.proxy.worker.Worker;
 import java.io.IOException;
+import java.util.ArrayDeque;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,12 +28,56 @@ final class DownstreamConnection extends FlushTarget {
   private final Codec codec;
   /** Head of the intrusive list of this connection's active requests. */
   private ActiveRequest head;
+  /** Two-way requests in arrival order, when the protocol wants answers in that order; else null. */
+  private final ArrayDeque<ActiveRequest> order;
 
   DownstreamConnection(Listener listener, Worker worker, Channel channel, Codec codec) {
     this.listener = listener;
     this.worker = worker;
     this.channel = channel;
     this.codec = codec;
+    this.order = listener.codec().orderedResponses() ? new ArrayDeque<>() : null;
+  }
+
+  /** Registers a two-way request whose answer must keep its place (ordered protocols only). */
+  void expectReply(ActiveRequest r) {
+    if (order != null) {
+      order.add(r);
+    }
+  }
+
+  /**
+   * Sends {@code bytes} (ownership passes here) as {@code r}'s answer: now, or — for ordered
+   * protocols — once every earlier request of this connection has been answered.
+   */
+  void reply(ActiveRequest r, ByteBuf bytes) {
+    if (!channel.isActive()) {
+      bytes.release();
+      return;
+    }
+    if (order == null) {
+      channel.write(bytes, channel.voidPromise());
+    } else {
+      r.readyReply = bytes;
+      writeReadyReplies();
+    }
+    worker.flush(this);
+  }
+
+  /** A request ended: if it left no answer, the ones after it need not wait for it. */
+  void ended(ActiveRequest r) {
+    if (order != null && r.readyReply == null && order.remove(r)) {
+      writeReadyReplies();
+      worker.flush(this);
+    }
+  }
+
+  private void writeReadyReplies() {
+    for (ActiveRequest first; (first = order.peek()) != null && first.readyReply != null; ) {
+      order.poll();
+      channel.write(first.readyReply, channel.voidPromise());
+      first.readyReply = null;
+    }
   }
 
   @Override
@@ -111,6 +157,15 @@ final class DownstreamConnection extends FlushTarget {
       listener.stats().downstreamConnections.dec();
       while (head != null) {
         head.abandon();
+      }
+      if (order != null) {
+        for (ActiveRequest r : order) {
+          if (r.readyReply != null) {
+            r.readyReply.release();
+            r.readyReply = null;
+          }
+        }
+        order.clear();
       }
     }
 

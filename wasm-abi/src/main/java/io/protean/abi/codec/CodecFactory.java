@@ -12,6 +12,15 @@ public interface CodecFactory {
   Codec newCodec();
 
   /**
+   * Whether clients of this protocol need the answers on a connection in the order they sent the
+   * requests (Thrift clients that pipeline and check sequence ids, for example). The proxy then
+   * holds an early answer until the ones before it are written. Default: no, ids match answers.
+   */
+  default boolean orderedResponses() {
+    return false;
+  }
+
+  /**
    * Whether {@code firstBytes} (not consumed, still owned by the caller) start this protocol; used to
    * auto-detect the protocol of a connection. The default cannot tell.
    */
