@@ -33,6 +33,8 @@ import org.slf4j.LoggerFactory;
 final class ActiveRequest implements FilterContext, UpstreamRequest, Runnable {
   private static final Logger log = LoggerFactory.getLogger(ActiveRequest.class);
 
+  private static final Filter[] NO_FILTERS = {};
+
   private final DownstreamConnection downstream;
   private final Frame request;
   private final boolean twoWay;
@@ -61,7 +63,7 @@ final class ActiveRequest implements FilterContext, UpstreamRequest, Runnable {
     this.request = request;
     this.twoWay = request.type() != MessageType.ONEWAY;
     FilterFactory[] factories = downstream.listener.filters();
-    this.filters = new Filter[factories.length];
+    this.filters = factories.length == 0 ? NO_FILTERS : new Filter[factories.length];
     for (int i = 0; i < factories.length; i++) {
       filters[i] = factories[i].newFilter();
     }
