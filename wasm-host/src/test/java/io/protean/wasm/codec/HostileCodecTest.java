@@ -1,0 +1,106 @@
+package io.protean.wasm.codec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.protean.abi.codec.Codec;
+import io.protean.abi.codec.CodecException;
+import io.protean.abi.codec.Frame;
+import io.protean.wasm.WasmLimits;
+import io.protean.wasm.engine.Engine;
+import io.protean.wasm.engine.GuestTrap.Reason;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The hostile module corpus (hostile.wat and friends), on both engines: every misbehaviour ends
+ * in a clean CodecException for the connection that triggered it, a counted instance failure,
+ * and a fresh instance that decodes the next connection's frames normally.
+ */
+class HostileCodecTest {
+
+  static Stream<Arguments> misbehaviours() {
+    Stream.Builder<Arguments> cases = Stream.builder();
+    for (Engine engine : Engine.values()) {
+      cases.add(Arguments.of(engine, 0xE1, Reason.TRAP, "guest trapped"));
+      cases.add(Arguments.of(engine, 0xE2, Reason.TIMEOUT, "exceeded its time limit of 200 ms"));
+      cases.add(Arguments.of(engine, 0xE3, Reason.TRAP, "guest trapped"));
+      cases.add(Arguments.of(engine, 0xE4, Reason.INVALID_RESULT, "result block at 2147483632+12 lies outside guest memory"));
+      cases.add(Arguments.of(engine, 0xE5, Reason.INVALID_RESULT, "result block length 2147483647"));
+      cases.add(Arguments.of(engine, 0xE6, Reason.INVALID_RESULT, "100000 metadata pairs (limit 1024)"));
+      // Endive bounds the Wasm call stack itself: unbounded recursion is a trap, not a JVM overflow.
+      cases.add(Arguments.of(engine, 0xE8, Reason.TRAP, "call stack exhausted"));
+    }
+    return cases.build();
+  }
+
+  @ParameterizedTest(name = "{0} 0x{1}")
+  @MethodSource("misbehaviours")
+  void misbehaviourEndsOnlyThatInstance(Engine engine, int mode, Reason reason, String message) {
+    WasmCodecFactory factory = WasmCodecTest.factory(engine, "hostile.wasm");
+    Codec victim = factory.newCodec();
+    Codec bystander = factory.newCodec();
+    assertThat(decode(bystander, WasmCodecTest.frame(1, "before"))).isEqualTo(1);
+
+    long failures = WasmMetrics.failures("hostile.wasm", reason);
+    ByteBuf trigger = Unpooled.buffer().writeByte(mode).writeZero(15);
+    try {
+      assertThatThrownBy(() -> victim.decode(trigger)).isInstanceOf(CodecException.class)
+          .hasMessageStartingWith("wasm codec hostile.wasm: ").hasMessageContaining(message);
+    } finally {
+      trigger.release();
+    }
+    assertThat(WasmMetrics.failures("hostile.wasm", reason)).isEqualTo(failures + 1);
+    assertThat(Thread.currentThread().isInterrupted()).as("interrupt flag left set").isFalse();
+
+    // The other connection goes on, on a new instance.
+    assertThat(decode(bystander, WasmCodecTest.frame(2, "after"))).isEqualTo(2);
+  }
+
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void badPointersInHostCallsGetAStatusNotACrash(Engine engine) {
+    WasmCodecFactory factory = WasmCodecTest.factory(engine, "hostile.wasm");
+    Codec codec = factory.newCodec();
+    // 0xE7: the guest logs from an out-of-bounds pointer and traps unless it gets status 6;
+    // it then asks for more data.
+    ByteBuf in = Unpooled.buffer().writeByte(0xE7).writeZero(3);
+    try {
+      assertThat(codec.decode(in)).isNull();
+    } finally {
+      in.release();
+    }
+    assertThat(decode(factory.newCodec(), WasmCodecTest.frame(3, "fine"))).isEqualTo(3);
+  }
+
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void refusesModulesThatBreakTheContract(Engine engine) {
+    assertThatThrownBy(() -> WasmCodecTest.factory(engine, "no_marker.wasm"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("no_marker.wasm is not a Protean codec module (ABI v1): missing export(s) "
+            + "[protean_codec_abi_v1]");
+    assertThatThrownBy(() -> new WasmCodecFactory("x", engine.load("unknown_import.wasm",
+        WasmCodecTest.wasm("unknown_import.wasm"), WasmLimits.DEFAULT), WasmLimits.DEFAULT, new byte[0]))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("imports env.proxy_http_call, which the host does not provide");
+  }
+
+  private static long decode(Codec codec, byte[] frame) {
+    ByteBuf in = Unpooled.wrappedBuffer(frame);
+    codec.inputMoved();
+    try {
+      Frame f = codec.decode(in);
+      long id = f.requestId();
+      f.release();
+      return id;
+    } finally {
+      in.release();
+    }
+  }
+}

@@ -1,0 +1,11 @@
+;; A complete codec export list, but an import Protean does not offer: instantiation must name it.
+(module
+  (import "env" "proxy_http_call" (func (param i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "protean_codec_abi_v1"))
+  (func (export "protean_codec_input") (param i32) (result i32) (i32.const 0))
+  (func (export "protean_codec_init") (param i32) (result i32) (i32.const 0))
+  (func (export "protean_codec_decode") (param i32 i32 i32) (result i32) (i32.const 0))
+  (func (export "protean_codec_encode") (param i32 i32 i32) (result i32) (i32.const 0))
+  (func (export "protean_codec_error_reply") (param i32 i32 i32 i32) (result i32) (i32.const 0))
+  (func (export "protean_codec_heartbeat_reply") (param i32 i32) (result i32) (i32.const 0)))
