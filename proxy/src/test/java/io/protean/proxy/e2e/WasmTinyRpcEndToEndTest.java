@@ -1,0 +1,122 @@
+package io.protean.proxy.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.protean.proxy.Proxy;
+import io.protean.proxy.e2e.tinyrpc.TinyRpcClient;
+import io.protean.proxy.e2e.tinyrpc.TinyRpcFrame;
+import io.protean.proxy.e2e.tinyrpc.TinyRpcServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The custom TinyRPC protocol through the proxy with the Rust codec compiled to Wasm
+ * (example-codecs-rust/wasm/tinyrpc.wasm), on both engines: routing on headers, error replies,
+ * shared upstream connections with out-of-order answers, one-way, heartbeats, mutation by a filter.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class WasmTinyRpcEndToEndTest {
+  static final Path MODULE = Path.of("../example-codecs-rust/wasm/tinyrpc.wasm");
+
+  private static Proxy start(String engine, TinyRpcServer a, TinyRpcServer b) throws Exception {
+    assertThat(Files.exists(MODULE)).as(MODULE.toAbsolutePath() + " (built by example-codecs-rust/build.sh)").isTrue();
+    return Proxy.start(Proxy.configLoader().parse("""
+        workers: 1
+        admin: {enabled: false}
+        listeners:
+          - name: tiny
+            address: 127.0.0.1:0
+            codec: {wasm: {module: %s, engine: %s}}
+            filters:
+              - set_metadata: {set: {x-via: protean}}
+            routes:
+              - match: {metadata: [{key: method, prefix: get}]}
+                cluster: a
+                timeout: 5s
+              - match: {metadata: [{key: method, prefix: put}]}
+                cluster: b
+                timeout: 5s
+        clusters:
+          - {name: a, endpoints: ["127.0.0.1:%d"]}
+          - {name: b, endpoints: ["127.0.0.1:%d"]}
+        """.formatted(MODULE, engine, a.port(), b.port())));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"compiler", "interpreter"})
+  void routesRepliesAndMultiplexes(String engine) throws Exception {
+    try (TinyRpcServer a = new TinyRpcServer("A");
+        TinyRpcServer b = new TinyRpcServer("B");
+        Proxy proxy = start(engine, a, b);
+        TinyRpcClient c1 = new TinyRpcClient(proxy.listenerAddress("tiny").getPort());
+        TinyRpcClient c2 = new TinyRpcClient(proxy.listenerAddress("tiny").getPort())) {
+
+      TinyRpcFrame r = c1.call(Map.of("method", "getUser", "user", "42"), "hello");
+      assertThat(r.is(TinyRpcFrame.RESPONSE)).isTrue();
+      assertThat(r.headers()).containsEntry("served-by", "A").containsEntry("method", "getUser");
+      assertThat(r.bodyText()).isEqualTo("hello");
+      assertThat(c1.call(Map.of("method", "putUser"), "x").headers()).containsEntry("served-by", "B");
+
+      // The filter's mutation was re-encoded by the Wasm codec: the server saw the new header.
+      assertThat(a.requestHeaders()).anySatisfy(h ->
+          assertThat(h).containsEntry("x-via", "protean").containsEntry("user", "42"));
+
+      // No route: the codec's error reply, with the proxy's message.
+      TinyRpcFrame err = c1.call(Map.of("method", "deleteUser"), "");
+      assertThat(err.is(TinyRpcFrame.ERROR)).isTrue();
+      assertThat(err.headers()).containsEntry("status", "ROUTE_NOT_FOUND");
+      assertThat(err.headers().get("message")).startsWith("protean: no route matches");
+
+      // Both clients share the proxy's one upstream connection to A; the slow answer comes last
+      // upstream, yet each client gets its own answer under its own id.
+      CompletableFuture<TinyRpcFrame> slow = CompletableFuture.supplyAsync(() -> call(c1,
+          Map.of("method", "getSlow", "sleep-ms", "300"), "slow"));
+      Thread.sleep(50);
+      TinyRpcFrame fast = c2.call(Map.of("method", "getFast"), "fast");
+      assertThat(fast.bodyText()).isEqualTo("fast");
+      assertThat(slow.get(10, TimeUnit.SECONDS).bodyText()).isEqualTo("slow");
+
+      // One-way: forwarded, never answered.
+      c2.send(new TinyRpcFrame(TinyRpcFrame.ONEWAY, 99, Map.of("method", "getLog"), "note".getBytes()));
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      while (a.oneways().isEmpty() && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      assertThat(a.oneways()).singleElement().satisfies(f -> assertThat(f.bodyText()).isEqualTo("note"));
+
+      // Heartbeat: answered by the proxy through the codec.
+      c2.send(new TinyRpcFrame(TinyRpcFrame.HEARTBEAT, 7, Map.of(), new byte[0]));
+      TinyRpcFrame hb = c2.read();
+      assertThat(hb.id()).isEqualTo(7);
+      assertThat(hb.is(TinyRpcFrame.HEARTBEAT) && hb.is(TinyRpcFrame.RESPONSE)).isTrue();
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"compiler", "interpreter"})
+  void garbageClosesOnlyItsConnection(String engine) throws Exception {
+    try (TinyRpcServer a = new TinyRpcServer("A");
+        TinyRpcServer b = new TinyRpcServer("B");
+        Proxy proxy = start(engine, a, b);
+        TinyRpcClient bad = new TinyRpcClient(proxy.listenerAddress("tiny").getPort());
+        TinyRpcClient good = new TinyRpcClient(proxy.listenerAddress("tiny").getPort())) {
+      bad.sendRaw("GET / HTTP/1.1\r\n\r\n".getBytes());
+      assertThat(bad.read()).isNull(); // closed by the proxy
+      assertThat(good.call(Map.of("method", "getX"), "ok").bodyText()).isEqualTo("ok");
+    }
+  }
+
+  private static TinyRpcFrame call(TinyRpcClient c, Map<String, String> headers, String body) {
+    try {
+      return c.call(headers, body);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+}
