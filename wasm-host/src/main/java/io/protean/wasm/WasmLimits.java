@@ -7,7 +7,8 @@ import java.time.Duration;
  *
  * @param maxMemoryPages  64 KiB pages a guest memory may grow to (default 1024 = 64 MiB);
  *                        {@code memory.grow} past it returns -1
- * @param maxCallTime     wall time one guest call may take (default 200 ms); then it is
+ * @param maxCallTime     wall time one guest call may take (default 1 s: enough to skip an 8 MiB body on the
+ *                        interpreter, cold); then it is
  *                        interrupted and the instance replaced
  * @param maxBlockBytes   largest result block a guest may return (default 16 MiB)
  * @param maxPairs        most metadata pairs in one decoded frame (default 1024)
@@ -17,7 +18,7 @@ public record WasmLimits(
     int maxMemoryPages, Duration maxCallTime, int maxBlockBytes, int maxPairs, int maxStringBytes) {
 
   public static final WasmLimits DEFAULT =
-      new WasmLimits(1024, Duration.ofMillis(200), 16 << 20, 1024, 64 << 10);
+      new WasmLimits(1024, Duration.ofSeconds(1), 16 << 20, 1024, 64 << 10);
 
   public WasmLimits {
     if (maxMemoryPages < 1 || maxMemoryPages > 65536) {

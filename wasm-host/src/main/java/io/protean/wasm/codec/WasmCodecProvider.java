@@ -19,7 +19,8 @@ import java.util.Set;
  */
 public final class WasmCodecProvider implements CodecProvider {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Set<String> OPTIONS = Set.of("module", "config", "engine", "protocol");
+  private static final Set<String> OPTIONS =
+      Set.of("module", "config", "engine", "protocol", "max_call_time", "max_memory_pages");
 
   @Override
   public String name() {
@@ -44,6 +45,11 @@ public final class WasmCodecProvider implements CodecProvider {
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("engine: expected compiler or interpreter, found '" + engineName + "'");
     }
+    WasmLimits d = WasmLimits.DEFAULT;
+    WasmLimits limits = new WasmLimits(
+        intOption(options, "max_memory_pages", d.maxMemoryPages()),
+        duration(options.get("max_call_time"), d.maxCallTime()),
+        d.maxBlockBytes(), d.maxPairs(), d.maxStringBytes());
     byte[] config;
     try {
       config = JSON.writeValueAsBytes(options.getOrDefault("config", Map.of()));
@@ -52,12 +58,36 @@ public final class WasmCodecProvider implements CodecProvider {
     }
     String file = Path.of(path).getFileName().toString();
     String protocol = String.valueOf(options.getOrDefault("protocol", file.replaceFirst("\\.wasm$", "")));
-    WasmCodecFactory.ModuleSource source = () -> engine.load(file, read(path), WasmLimits.DEFAULT);
+    WasmCodecFactory.ModuleSource source = () -> engine.load(file, read(path), limits);
     try {
-      return new WasmCodecFactory(protocol, source.load(), WasmLimits.DEFAULT, config, source);
+      return new WasmCodecFactory(protocol, source.load(), limits, config, source);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("module: " + e.getMessage(), e);
     }
+  }
+
+  private static int intOption(Map<String, Object> options, String key, int fallback) {
+    Object v = options.get(key);
+    if (v == null) {
+      return fallback;
+    }
+    if (!(v instanceof Integer n) || n < 1 || n > 65536) {
+      throw new IllegalArgumentException(key + ": expected a number between 1 and 65536, found '" + v + "'");
+    }
+    return n;
+  }
+
+  /** {@code 250ms} or {@code 5s}. */
+  private static java.time.Duration duration(Object v, java.time.Duration fallback) {
+    if (v == null) {
+      return fallback;
+    }
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)(ms|s)").matcher(v.toString().trim());
+    if (!m.matches() || Long.parseLong(m.group(1)) == 0) {
+      throw new IllegalArgumentException("max_call_time: expected a duration like 250ms or 5s, found '" + v + "'");
+    }
+    long n = Long.parseLong(m.group(1));
+    return m.group(2).equals("ms") ? java.time.Duration.ofMillis(n) : java.time.Duration.ofSeconds(n);
   }
 
   private static byte[] read(String path) {

@@ -1,0 +1,374 @@
+//! The Dubbo protocol (16-byte header, hessian2 body) as a Protean Wasm codec: the same frames,
+//! metadata, limits and replies as the proxy's native Java codec (proxy/.../codec/dubbo), so the
+//! two can be compared on the same traffic.
+//!
+//! ```text
+//! 0-1 magic 0xdabb   2 flags: 0x80 request, 0x40 two-way, 0x20 event, low 5 bits serialization
+//! 3 status           4-11 request id          12-15 body length
+//! request body: dubbo version, service path, version, method, parameter types, args, attachments
+//! ```
+
+mod hessian2;
+
+use hessian2::{write_string, Reader};
+use protean_codec_sdk::{protean_codec, Codec, Decoded, ErrorType, FrameInfo, Metadata, MessageType, Mutation, Reply};
+
+const HEADER: usize = 16;
+const FLAG_REQUEST: u8 = 0x80;
+const FLAG_TWO_WAY: u8 = 0x40;
+const FLAG_EVENT: u8 = 0x20;
+const SERIALIZATION: u8 = 0x1f;
+const HESSIAN2: u8 = 2;
+const OK: u8 = 20;
+const MAX_VALUE_CHARS: usize = 65536;
+const MAX_METADATA_KEYS: usize = 256;
+
+pub struct Dubbo {
+    max_body: usize,
+}
+
+/// Where the attachments are in a request body, for re-encoding.
+struct Attachments {
+    start: usize,
+    /// Each entry's byte span and key (None for a non-string key).
+    entries: Vec<(usize, usize, Option<String>)>,
+}
+
+fn status_name(status: u8) -> std::borrow::Cow<'static, str> {
+    match status {
+        20 => "OK".into(),
+        30 => "CLIENT_TIMEOUT".into(),
+        31 => "SERVER_TIMEOUT".into(),
+        35 => "CHANNEL_INACTIVE".into(),
+        40 => "BAD_REQUEST".into(),
+        50 => "BAD_RESPONSE".into(),
+        60 => "SERVICE_NOT_FOUND".into(),
+        70 => "SERVICE_ERROR".into(),
+        80 => "SERVER_ERROR".into(),
+        90 => "CLIENT_ERROR".into(),
+        100 => "SERVER_THREADPOOL_EXHAUSTED_ERROR".into(),
+        n => format!("STATUS_{n}").into(),
+    }
+}
+
+fn status_of(error: ErrorType) -> u8 {
+    use ErrorType::*;
+    match error {
+        RouteNotFound | ClusterNotFound => 60,
+        NoHealthyUpstream | UpstreamConnectFailure | UpstreamReset => 70,
+        Timeout => 31,
+        Overloaded | RateLimited => 100,
+        CodecFailure => 40,
+        LocalReply | Internal => 80,
+    }
+}
+
+/// Counts the parameters in a JVM descriptor such as `Ljava/lang/String;[I[[Lx/Y;J`.
+fn parameter_count(desc: &str, r: &Reader) -> Result<usize, String> {
+    let bytes = desc.as_bytes();
+    let (mut i, mut n) = (0, 0);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'[' => {
+                i += 1;
+                continue;
+            }
+            b'L' => {
+                i += bytes[i..].iter().position(|&b| b == b';')
+                    .ok_or_else(|| r.error(&format!("unterminated class name in parameter types '{desc}'")))?;
+            }
+            b'Z' | b'B' | b'C' | b'D' | b'F' | b'I' | b'J' | b'S' | b'V' => {}
+            _ => return Err(r.error(&format!("invalid parameter types '{desc}'"))),
+        }
+        n += 1;
+        i += 1;
+    }
+    Ok(n)
+}
+
+impl Dubbo {
+    /// Parses a request body into metadata; with `spans`, also where each attachment is.
+    fn parse_request(&self, flags: u8, body: &[u8], metadata: &mut Metadata, spans: bool) -> Result<Option<Attachments>, String> {
+        let serialization = flags & SERIALIZATION;
+        if serialization != HESSIAN2 {
+            return Err(format!("dubbo: request serialization id {serialization} is not supported; this codec reads hessian2 (id 2)"));
+        }
+        let mut r = Reader::new(body);
+        let dubbo_version = r.read_string("the dubbo version", MAX_VALUE_CHARS)?;
+        let service = r.read_string("the service path", MAX_VALUE_CHARS)?;
+        let version = r.read_string("the service version", MAX_VALUE_CHARS)?;
+        let method = r.read_string("the method name", MAX_VALUE_CHARS)?;
+        let types = r.read_string("the parameter types", usize::MAX)?;
+        let (Some(service), Some(method)) = (service, method) else {
+            return Err(r.error("request without service path or method name"));
+        };
+        let mut keys: Vec<String> = vec!["interface".into(), "method".into()];
+        metadata.put("interface", &service);
+        metadata.put("method", &method);
+        if let Some(v) = version.filter(|v| !v.is_empty()) {
+            metadata.put("version", &v);
+            keys.push("version".into());
+        }
+        if let Some(d) = dubbo_version {
+            metadata.put("dubbo", &d);
+            keys.push("dubbo".into());
+        }
+        for _ in 0..parameter_count(types.as_deref().unwrap_or(""), &r)? {
+            r.skip(0)?;
+        }
+        let mut attachments = Attachments { start: r.pos, entries: Vec::new() };
+        if r.at_end() {
+            return Ok(spans.then_some(attachments));
+        }
+        let tag = r.peek()?;
+        if tag == b'N' {
+            return Ok(spans.then_some(attachments));
+        }
+        if tag != b'H' && tag != b'M' {
+            return Err(r.error(&format!("expected the attachments map, found tag 0x{tag:02x}")));
+        }
+        r.read_map_start(tag)?;
+        let mut taken = 0;
+        while r.peek()? != b'Z' {
+            let entry_start = r.pos;
+            let key = r.read_scalar_or_skip("an attachment key", MAX_VALUE_CHARS)?;
+            let value = r.read_scalar_or_skip("an attachment value", MAX_VALUE_CHARS)?;
+            if let (Some(k), Some(v)) = (&key, &value) {
+                // Body fields win over attachments of the same name.
+                if taken < MAX_METADATA_KEYS && !keys.iter().any(|existing| existing == k) {
+                    metadata.put(k, v);
+                    keys.push(k.clone());
+                    taken += 1;
+                }
+            }
+            if spans {
+                attachments.entries.push((entry_start, r.pos, key));
+            }
+        }
+        Ok(spans.then_some(attachments))
+    }
+
+    fn decode_frame(&self, input: &[u8], metadata: &mut Metadata) -> Result<Decoded, String> {
+        if input.first().is_some_and(|&b| b != 0xda) || input.get(1).is_some_and(|&b| b != 0xbb) {
+            let shown: String = input.iter().take(2).map(|b| format!("{b:02x}")).collect();
+            return Err(format!("dubbo: expected magic 0xdabb, found 0x{shown}"));
+        }
+        if input.len() < HEADER {
+            return Ok(Decoded::NeedMore(0));
+        }
+        let body_len = u32::from_be_bytes([input[12], input[13], input[14], input[15]]);
+        if body_len as usize > self.max_body {
+            return Err(format!("dubbo: body length {body_len} exceeds the limit of {} bytes", self.max_body));
+        }
+        let total = HEADER + body_len as usize;
+        if input.len() < total {
+            return Ok(Decoded::NeedMore(total));
+        }
+        let flags = input[2];
+        let id = u64::from_be_bytes(input[4..12].try_into().unwrap_or([0; 8]));
+        let body = &input[HEADER..total];
+        let frame = |message_type, status| Decoded::Frame(FrameInfo { consumed: total, message_type, request_id: id, id_offset: 4, id_width: 8, status });
+        if flags & FLAG_REQUEST == 0 {
+            if flags & FLAG_EVENT != 0 {
+                metadata.put("event", "true");
+            }
+            let status = input[3];
+            let kind = if status == OK { MessageType::Response } else { MessageType::Error };
+            return Ok(frame(kind, Some(status_name(status))));
+        }
+        if flags & FLAG_EVENT != 0 {
+            if flags & FLAG_TWO_WAY != 0 {
+                return Ok(frame(MessageType::Heartbeat, None));
+            }
+            let mut data = None;
+            if flags & SERIALIZATION == HESSIAN2 && !body.is_empty() {
+                data = Reader::new(body).read_scalar_or_skip("event data", MAX_VALUE_CHARS)?;
+            }
+            metadata.put("event", data.as_deref().unwrap_or("unknown"));
+            return Ok(frame(MessageType::Event, None));
+        }
+        self.parse_request(flags, body, metadata, false)?;
+        Ok(frame(if flags & FLAG_TWO_WAY != 0 { MessageType::Request } else { MessageType::Oneway }, None))
+    }
+}
+
+fn response(id: &[u8], flags: u8, status: u8, body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER + body.len());
+    out.extend_from_slice(&[0xda, 0xbb, flags, status]);
+    out.extend_from_slice(id);
+    out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    out.extend_from_slice(body);
+    out
+}
+
+impl Codec for Dubbo {
+    type Connection = ();
+
+    fn new(config: &[u8]) -> Result<Self, String> {
+        // The one option, max_body_size, is read without a JSON library to keep the module small.
+        let text = std::str::from_utf8(config).map_err(|_| "config is not UTF-8".to_string())?;
+        let max_body = match text.find("\"max_body_size\"") {
+            Some(at) => text[at + 15..].trim_start_matches([':', ' ']).split(|c: char| !c.is_ascii_digit())
+                .next().and_then(|n| n.parse().ok()).ok_or("max_body_size: expected a number")?,
+            None => 8 << 20,
+        };
+        Ok(Dubbo { max_body })
+    }
+
+    fn decode(&mut self, _: &mut (), input: &[u8], metadata: &mut Metadata) -> Decoded {
+        self.decode_frame(input, metadata).unwrap_or_else(Decoded::Error)
+    }
+
+    /// Rewrites the attachments map: unchanged entries copied byte for byte, mutated keys get
+    /// string values, removed keys are dropped, new keys appended; the body fields are not touched.
+    fn encode(&mut self, _: &mut (), frame: &[u8], mutation: &Mutation) -> Reply {
+        if frame.len() < HEADER || frame[2] & FLAG_REQUEST == 0 || frame[2] & FLAG_EVENT != 0 {
+            return Reply::Error("dubbo: only requests can be re-encoded".into());
+        }
+        let body = &frame[HEADER..];
+        let mut scratch = Vec::new();
+        let mut ignored = Metadata::for_tests(&mut scratch);
+        let attachments = match self.parse_request(frame[2], body, &mut ignored, true) {
+            Ok(Some(a)) => a,
+            Ok(None) => return Reply::Error("dubbo: no attachments found".into()),
+            Err(e) => return Reply::Error(e),
+        };
+        let mut out = Vec::with_capacity(frame.len() + 64);
+        out.extend_from_slice(&frame[..HEADER + attachments.start]);
+        out.push(b'H');
+        for (start, end, key) in &attachments.entries {
+            if key.as_deref().is_some_and(|k| mutation.get(k).is_some()) {
+                continue;
+            }
+            out.extend_from_slice(&body[*start..*end]);
+        }
+        // The host sends each key once (removals, then sets).
+        for (k, v) in &mutation.entries {
+            if let Some(v) = v {
+                write_string(&mut out, k);
+                write_string(&mut out, v);
+            }
+        }
+        out.push(b'Z');
+        let body_len = (out.len() - HEADER) as u32;
+        out[12..16].copy_from_slice(&body_len.to_be_bytes());
+        Reply::Data(out)
+    }
+
+    fn error_reply(&mut self, _: &mut (), frame: &[u8], error: ErrorType, message: &str) -> Reply {
+        if frame.len() < HEADER {
+            return Reply::Error("dubbo: no request to answer".into());
+        }
+        let flags = frame[2];
+        if flags & FLAG_TWO_WAY == 0 || flags & FLAG_EVENT != 0 {
+            return Reply::NoReply;
+        }
+        let mut body = Vec::with_capacity(message.len() + 4);
+        write_string(&mut body, message);
+        Reply::Data(response(&frame[4..12], HESSIAN2, status_of(error), &body))
+    }
+
+    fn heartbeat_reply(&mut self, _: &mut (), frame: &[u8]) -> Reply {
+        if frame.len() < HEADER {
+            return Reply::Error("dubbo: no heartbeat to answer".into());
+        }
+        Reply::Data(response(&frame[4..12], FLAG_EVENT | (frame[2] & SERIALIZATION), OK, b"N"))
+    }
+}
+
+protean_codec!(Dubbo);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A request as Dubbo's hessian2 writer lays it out, with a map argument to skip.
+    fn request() -> Vec<u8> {
+        let mut body = Vec::new();
+        for s in ["2.0.2", "a.b.Service", "1.0.0", "greet", "Ljava/lang/String;Ljava/util/Map;"] {
+            write_string(&mut body, s);
+        }
+        write_string(&mut body, "ann");
+        body.extend_from_slice(b"H");
+        write_string(&mut body, "k");
+        body.extend_from_slice(&[0x91, b'Z']); // {"k": 1}
+        body.push(b'H');
+        for (k, v) in [("group", "g1"), ("x-user", "alice\u{1F600}")] {
+            write_string(&mut body, k);
+            write_string(&mut body, v);
+        }
+        write_string(&mut body, "x-num");
+        body.push(0xd4); // a three-byte int: 0xd4 0x00 0x2a is 42
+        body.extend_from_slice(&[0x00, 0x2a]);
+        body.push(b'Z');
+        response(&7u64.to_be_bytes(), FLAG_REQUEST | FLAG_TWO_WAY | HESSIAN2, 0, &body)
+    }
+
+    fn decode(input: &[u8]) -> (Decoded, Vec<(String, String)>) {
+        let mut pairs = Vec::new();
+        let mut m = Metadata::for_tests(&mut pairs);
+        let d = Dubbo::new(b"{}").unwrap().decode(&mut (), input, &mut m);
+        let mut out = Vec::new();
+        let mut i = 0;
+        let n = |b: &[u8], i: usize| u32::from_le_bytes(b[i..i + 4].try_into().unwrap()) as usize;
+        while i < pairs.len() {
+            let kl = n(&pairs, i);
+            let k = String::from_utf8(pairs[i + 4..i + 4 + kl].to_vec()).unwrap();
+            i += 4 + kl;
+            let vl = n(&pairs, i);
+            let v = String::from_utf8(pairs[i + 4..i + 4 + vl].to_vec()).unwrap();
+            i += 4 + vl;
+            out.push((k, v));
+        }
+        (d, out)
+    }
+
+    #[test]
+    fn decodes_metadata_like_the_java_codec() {
+        let frame = request();
+        let (d, meta) = decode(&frame);
+        assert!(matches!(d, Decoded::Frame(ref f) if f.consumed == frame.len() && f.request_id == 7));
+        let get = |k: &str| meta.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("interface"), Some("a.b.Service"));
+        assert_eq!(get("method"), Some("greet"));
+        assert_eq!(get("version"), Some("1.0.0"));
+        assert_eq!(get("group"), Some("g1"));
+        assert_eq!(get("x-user"), Some("alice\u{1F600}"));
+        assert_eq!(get("x-num"), Some("42"));
+    }
+
+    #[test]
+    fn every_split_point_needs_more() {
+        let frame = request();
+        for cut in 0..frame.len() {
+            assert!(matches!(decode(&frame[..cut]).0, Decoded::NeedMore(_)), "cut {cut}");
+        }
+    }
+
+    #[test]
+    fn bit_flips_and_truncations_never_panic() {
+        let frame = request();
+        for i in 0..frame.len() {
+            for bit in 0..8 {
+                let mut f = frame.clone();
+                f[i] ^= 1 << bit;
+                let _ = decode(&f);
+            }
+            if i >= HEADER {
+                let mut t = frame[..i].to_vec();
+                let n = (i - HEADER) as u32;
+                t[12..16].copy_from_slice(&n.to_be_bytes());
+                let _ = decode(&t);
+            }
+        }
+    }
+
+    #[test]
+    fn error_reply_is_a_response_with_the_status_and_message() {
+        let Reply::Data(out) = Dubbo::new(b"{}").unwrap().error_reply(&mut (), &request(), ErrorType::RouteNotFound, "no route") else { panic!() };
+        assert_eq!(out[3], 60);
+        assert_eq!(&out[4..12], &7u64.to_be_bytes());
+        let mut r = Reader::new(&out[HEADER..]);
+        assert_eq!(r.read_string("m", 100).unwrap().as_deref(), Some("no route"));
+    }
+}

@@ -1,0 +1,29 @@
+package io.protean.proxy.e2e;
+
+import org.junit.jupiter.api.Nested;
+
+/**
+ * The Dubbo end-to-end scenarios with the Rust Dubbo codec compiled to Wasm
+ * (example-codecs-rust/wasm/dubbo.wasm), on the Endive compiler and interpreter.
+ */
+class WasmDubboEndToEndTest {
+  static final String MODULE = "../example-codecs-rust/wasm/dubbo.wasm";
+
+  @Nested
+  class Compiler extends DubboEndToEndTest {
+    @Override
+    String codec() {
+      return "{wasm: {module: " + MODULE + ", engine: compiler}}";
+    }
+  }
+
+  @Nested
+  class Interpreter extends DubboEndToEndTest {
+    @Override
+    String codec() {
+      // The interpreter needs seconds (not the default 1 s) to skip the 1 MiB payload test's
+      // argument; that is what the limit is for, and why the compiler is the default.
+      return "{wasm: {module: " + MODULE + ", engine: interpreter, max_call_time: 20s}}";
+    }
+  }
+}
