@@ -6,6 +6,28 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Connection ids are small distinct integers: the id is its own hash (no SipHash per frame).
+#[doc(hidden)]
+#[derive(Default)]
+pub struct ConnectionIdHasher(u64);
+
+impl Hasher for ConnectionIdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0 << 8 | b as u64;
+        }
+    }
+
+    fn write_i32(&mut self, n: i32) {
+        self.0 = n as u32 as u64;
+    }
+}
 
 pub mod hostcalls {
     //! Raw host imports.
@@ -221,7 +243,7 @@ pub trait Codec: Sized {
 #[doc(hidden)]
 pub struct Dispatcher<C: Codec> {
     codec: Option<C>,
-    connections: HashMap<i32, C::Connection>,
+    connections: HashMap<i32, C::Connection, BuildHasherDefault<ConnectionIdHasher>>,
     input: Vec<u8>,
     pairs: Vec<u8>,
     block: Vec<u8>,
@@ -229,7 +251,7 @@ pub struct Dispatcher<C: Codec> {
 
 impl<C: Codec> Default for Dispatcher<C> {
     fn default() -> Self {
-        Dispatcher { codec: None, connections: HashMap::new(), input: Vec::new(), pairs: Vec::new(), block: Vec::new() }
+        Dispatcher { codec: None, connections: HashMap::default(), input: Vec::new(), pairs: Vec::new(), block: Vec::new() }
     }
 }
 

@@ -1,6 +1,8 @@
 //! Just enough hessian2 to route a Dubbo request: strings, scalars, and a skip over any value.
 //! Every read is checked against the body; nesting is depth-limited; errors name tag and offset.
 
+use std::borrow::Cow;
+
 pub const MAX_DEPTH: usize = 64;
 pub const MAX_CLASS_DEFS: usize = 1024;
 
@@ -52,15 +54,33 @@ impl<'a> Reader<'a> {
         self.error(&format!("unexpected tag 0x{tag:02x} while reading {what}"))
     }
 
-    /// Reads a string or null; longer than `max_chars` is an error.
-    pub fn read_string(&mut self, what: &str, max_chars: usize) -> Result<Option<String>> {
+    /// Reads a string or null; longer than `max_chars` is an error. A one-chunk ASCII string
+    /// (nearly every metadata string) is borrowed from the body, not copied.
+    pub fn read_string(&mut self, what: &str, max_chars: usize) -> Result<Option<Cow<'a, str>>> {
         let tag = self.u8(what)?;
         if tag == b'N' {
             return Ok(None);
         }
+        if let Some(s) = self.ascii_chunk(tag, max_chars) {
+            return Ok(Some(Cow::Borrowed(s)));
+        }
         let mut out = String::new();
         self.string_chunks(tag, what, Some(&mut out), max_chars)?;
-        Ok(Some(out))
+        Ok(Some(Cow::Owned(out)))
+    }
+
+    /// The string after `tag` if it is one ASCII chunk of at most `max_chars`; else None with the
+    /// position unchanged.
+    fn ascii_chunk(&mut self, tag: u8, max_chars: usize) -> Option<&'a str> {
+        let (len, at) = match tag {
+            0x00..=0x1f => (tag as usize, self.pos),
+            0x30..=0x33 => ((((tag - 0x30) as usize) << 8) | *self.buf.get(self.pos)? as usize, self.pos + 1),
+            b'S' => (u16::from_be_bytes(self.buf.get(self.pos..self.pos + 2)?.try_into().ok()?) as usize, self.pos + 2),
+            _ => return None,
+        };
+        let s = self.buf.get(at..at + len).filter(|s| len <= max_chars && s.is_ascii())?;
+        self.pos = at + len;
+        std::str::from_utf8(s).ok()
     }
 
     fn string_chunks(&mut self, mut tag: u8, what: &str, mut out: Option<&mut String>, max_chars: usize) -> Result<()> {
@@ -85,29 +105,52 @@ impl<'a> Reader<'a> {
     }
 
     /// `len` UTF-16 units of hessian's UTF-8 (a 4-byte sequence counts as two).
+    ///
+    /// Works on a local index, not through `u8()`: a per-byte call returning a `Result<_, String>`
+    /// goes through the Wasm shadow stack, which the host runtime makes slow.
     fn chars(&mut self, len: usize, what: &str, mut out: Option<&mut String>) -> Result<()> {
+        let buf = self.buf;
+        // Fast path: metadata is nearly always ASCII, where a char is a byte.
+        if let Some(ascii) = buf.get(self.pos..self.pos.saturating_add(len)).filter(|s| s.is_ascii()) {
+            if let Some(o) = out {
+                o.push_str(std::str::from_utf8(ascii).unwrap_or_default());
+            }
+            self.pos += len;
+            return Ok(());
+        }
+        let mut p = self.pos;
         let mut units = 0;
         let mut high: Option<u32> = None; // Java writes a supplementary char as two 3-byte surrogates
         while units < len {
-            let b = self.u8(what)?;
+            let Some(&b) = buf.get(p) else {
+                self.pos = p;
+                return Err(self.error(&format!("truncated body: 1 more byte(s) needed for {what}")));
+            };
             let (extra, init) = match b {
                 0x00..=0x7f => (0, b as u32),
                 0xc0..=0xdf => (1, (b & 0x1f) as u32),
                 0xe0..=0xef => (2, (b & 0x0f) as u32),
                 0xf0..=0xf7 => (3, (b & 0x07) as u32),
                 _ => {
-                    self.pos -= 1;
+                    self.pos = p;
                     return Err(self.error(&format!("invalid UTF-8 byte 0x{b:02x} in {what}")));
                 }
             };
+            p += 1;
             let mut cp = init;
             for _ in 0..extra {
-                let c = self.u8(what)?;
-                if c & 0xc0 != 0x80 {
-                    self.pos -= 1;
-                    return Err(self.error(&format!("invalid UTF-8 continuation byte 0x{c:02x} in {what}")));
+                match buf.get(p) {
+                    Some(&c) if c & 0xc0 == 0x80 => cp = cp << 6 | (c & 0x3f) as u32,
+                    Some(&c) => {
+                        self.pos = p;
+                        return Err(self.error(&format!("invalid UTF-8 continuation byte 0x{c:02x} in {what}")));
+                    }
+                    None => {
+                        self.pos = p;
+                        return Err(self.error(&format!("truncated body: 1 more byte(s) needed for {what}")));
+                    }
                 }
-                cp = cp << 6 | (c & 0x3f) as u32;
+                p += 1;
             }
             if let Some(o) = out.as_deref_mut() {
                 match (high.take(), cp) {
@@ -122,6 +165,7 @@ impl<'a> Reader<'a> {
             }
             units += if cp >= 0x10000 { 2 } else { 1 };
         }
+        self.pos = p;
         if let (Some(o), Some(_)) = (out, high) {
             o.push('\u{fffd}');
         }
@@ -151,7 +195,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A string or scalar as text; any other value is skipped (None). Over-long strings are skipped.
-    pub fn read_scalar_or_skip(&mut self, what: &str, max_chars: usize) -> Result<Option<String>> {
+    pub fn read_scalar_or_skip(&mut self, what: &str, max_chars: usize) -> Result<Option<Cow<'a, str>>> {
         let tag = self.peek()?;
         match tag {
             0x00..=0x1f | 0x30..=0x33 | b'S' | b'R' => {
@@ -167,10 +211,10 @@ impl<'a> Reader<'a> {
             }
             b'T' | b'F' => {
                 self.pos += 1;
-                Ok(Some(if tag == b'T' { "true" } else { "false" }.to_string()))
+                Ok(Some(Cow::Borrowed(if tag == b'T' { "true" } else { "false" })))
             }
-            0x80..=0xd7 | b'I' => Ok(Some(self.read_int(what)?.to_string())),
-            0xd8..=0xff | 0x38..=0x3f | 0x59 | b'L' => Ok(Some(self.read_long(what)?.to_string())),
+            0x80..=0xd7 | b'I' => Ok(Some(Cow::Owned(self.read_int(what)?.to_string()))),
+            0xd8..=0xff | 0x38..=0x3f | 0x59 | b'L' => Ok(Some(Cow::Owned(self.read_long(what)?.to_string()))),
             _ => {
                 self.skip(0)?;
                 Ok(None)

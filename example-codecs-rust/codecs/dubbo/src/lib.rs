@@ -11,6 +11,7 @@
 mod hessian2;
 
 use hessian2::{write_string, Reader};
+use std::borrow::Cow;
 use protean_codec_sdk::{protean_codec, Codec, Decoded, ErrorType, FrameInfo, Metadata, MessageType, Mutation, Reply};
 
 const HEADER: usize = 16;
@@ -102,7 +103,7 @@ impl Dubbo {
         let (Some(service), Some(method)) = (service, method) else {
             return Err(r.error("request without service path or method name"));
         };
-        let mut keys: Vec<String> = vec!["interface".into(), "method".into()];
+        let mut keys: Vec<Cow<str>> = vec!["interface".into(), "method".into()];
         metadata.put("interface", &service);
         metadata.put("method", &method);
         if let Some(v) = version.filter(|v| !v.is_empty()) {
@@ -142,7 +143,7 @@ impl Dubbo {
                 }
             }
             if spans {
-                attachments.entries.push((entry_start, r.pos, key));
+                attachments.entries.push((entry_start, r.pos, key.map(Cow::into_owned)));
             }
         }
         Ok(spans.then_some(attachments))
