@@ -6,7 +6,7 @@
 #                       depend on where it runs) and fail if any committed module differs
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-modules=(tinyrpc dubbo)
+modules=(tinyrpc dubbo deny_method_filter)
 
 need=()
 [[ -x /usr/bin/rustc && -x /usr/bin/cargo ]] || need+=(rustc-web cargo-web)

@@ -26,7 +26,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.protean.proxy.Proxy;
-import io.protean.wasm.codec.WasmMetrics;
+import io.protean.wasm.WasmMetrics;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;

@@ -35,6 +35,11 @@ class WasmTinyRpcEndToEndTest {
             codec: {wasm: {module: %s, engine: %s}}
             filters:
               - set_metadata: {set: {x-via: protean}}
+              # Built with the official proxy-wasm Rust SDK (example-codecs-rust/filters/deny_method).
+              - wasm:
+                  module: ../example-codecs-rust/wasm/deny_method_filter.wasm
+                  engine: %s
+                  config: {deny: [getDenied], header: x-filtered-by, value: protean-wasm}
             routes:
               - match: {metadata: [{key: method, prefix: get}]}
                 cluster: a
@@ -45,7 +50,7 @@ class WasmTinyRpcEndToEndTest {
         clusters:
           - {name: a, endpoints: ["127.0.0.1:%d"]}
           - {name: b, endpoints: ["127.0.0.1:%d"]}
-        """.formatted(MODULE, engine, a.port(), b.port())));
+        """.formatted(MODULE, engine, engine, a.port(), b.port())));
   }
 
   @ParameterizedTest
@@ -63,9 +68,16 @@ class WasmTinyRpcEndToEndTest {
       assertThat(r.bodyText()).isEqualTo("hello");
       assertThat(c1.call(Map.of("method", "putUser"), "x").headers()).containsEntry("served-by", "B");
 
-      // The filter's mutation was re-encoded by the Wasm codec: the server saw the new header.
-      assertThat(a.requestHeaders()).anySatisfy(h ->
-          assertThat(h).containsEntry("x-via", "protean").containsEntry("user", "42"));
+      // Both filters' mutations were re-encoded by the Wasm codec: the server saw the new headers
+      // (x-filtered-by comes from the proxy-wasm filter's add_http_request_header).
+      assertThat(a.requestHeaders()).anySatisfy(h -> assertThat(h).containsEntry("x-via", "protean")
+          .containsEntry("x-filtered-by", "protean-wasm").containsEntry("user", "42"));
+
+      // The proxy-wasm filter's send_http_response becomes the codec's error reply.
+      TinyRpcFrame denied = c1.call(Map.of("method", "getDenied"), "");
+      assertThat(denied.is(TinyRpcFrame.ERROR)).isTrue();
+      assertThat(denied.headers()).containsEntry("status", "LOCAL_REPLY")
+          .containsEntry("message", "protean: method getDenied is denied");
 
       // No route: the codec's error reply, with the proxy's message.
       TinyRpcFrame err = c1.call(Map.of("method", "deleteUser"), "");

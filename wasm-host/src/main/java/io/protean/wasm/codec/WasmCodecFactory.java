@@ -1,5 +1,7 @@
 package io.protean.wasm.codec;
 
+import io.protean.wasm.WasmMetrics;
+
 import io.netty.util.concurrent.FastThreadLocal;
 import io.protean.abi.codec.Codec;
 import io.protean.abi.codec.CodecException;

@@ -15,6 +15,13 @@ public interface GuestModule {
   /** Imports as {@code module.name}. */
   List<String> imports();
 
+  /** The module's function imports with their signatures (i32/i64 only; others are refused). */
+  List<ImportSignature> functionImports();
+
+  /** A function import's name and signature. */
+  record ImportSignature(String module, String name, List<HostFunctionDef.ValueKind> params,
+      List<HostFunctionDef.ValueKind> results) {}
+
   /**
    * A new instance with these host functions (every import must be among them). Runs the
    * module's start function and, for WASI reactors, {@code _initialize}.

@@ -1,5 +1,7 @@
 package io.protean.wasm.codec;
 
+import io.protean.wasm.WasmMetrics;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -20,6 +20,8 @@ final class EndiveInstance implements GuestInstance, GuestMemory {
   private final java.util.List<AutoCloseable> closeWith = new java.util.ArrayList<>();
   private Instance instance;
   private Memory memory;
+  /** Guest calls in progress: a host function may call back into the guest (its allocator). */
+  private int depth;
 
   EndiveInstance(String name, WasmLimits limits) {
     this.name = name;
@@ -33,6 +35,28 @@ final class EndiveInstance implements GuestInstance, GuestMemory {
 
   /** Runs guest code under the time limit, turning every failure into a {@link GuestTrap}. */
   <T> T guard(Supplier<T> call) {
+    if (depth > 0) {
+      // A call made from inside a host function: the outer call's time limit covers it.
+      depth++;
+      try {
+        return call.get();
+      } catch (GuestTrap e) {
+        throw e;
+      } catch (RuntimeException | StackOverflowError e) {
+        throw new GuestTrap(GuestTrap.Reason.TRAP, name + ": guest trapped: " + e.getMessage(), e);
+      } finally {
+        depth--;
+      }
+    }
+    depth = 1;
+    try {
+      return guardOutermost(call);
+    } finally {
+      depth = 0;
+    }
+  }
+
+  private <T> T guardOutermost(Supplier<T> call) {
     slot.begin(budgetNanos);
     T result;
     try {

@@ -81,6 +81,24 @@ public final class EndiveModule implements GuestModule {
   }
 
   @Override
+  public List<ImportSignature> functionImports() {
+    List<ImportSignature> out = new ArrayList<>();
+    var importSection = module.importSection();
+    for (int i = 0; i < importSection.importCount(); i++) {
+      if (importSection.getImport(i) instanceof FunctionImport f) {
+        FunctionType t = module.typeSection().getType(f.typeIndex());
+        out.add(new ImportSignature(f.module(), f.name(), kinds(t.params()), kinds(t.returns())));
+      }
+    }
+    return out;
+  }
+
+  private static List<HostFunctionDef.ValueKind> kinds(List<ValType> types) {
+    return types.stream().map(t -> t.equals(ValType.I64) ? HostFunctionDef.ValueKind.I64
+        : HostFunctionDef.ValueKind.I32).toList();
+  }
+
+  @Override
   public GuestInstance instantiate(List<HostFunctionDef> hostFunctions) {
     Map<String, HostFunctionDef> offered = new java.util.HashMap<>();
     for (HostFunctionDef f : hostFunctions) {

@@ -1,4 +1,4 @@
-package io.protean.wasm.codec;
+package io.protean.wasm;
 
 import io.protean.wasm.engine.GuestTrap;
 import java.util.Map;
@@ -15,12 +15,12 @@ public final class WasmMetrics {
 
   private WasmMetrics() {}
 
-  static void failure(String module, GuestTrap.Reason reason) {
+  public static void failure(String module, GuestTrap.Reason reason) {
     FAILURES.computeIfAbsent("module=\"" + module + "\",reason=\""
         + reason.name().toLowerCase(java.util.Locale.ROOT) + "\"", k -> new LongAdder()).increment();
   }
 
-  static void instanceCreated(String module) {
+  public static void instanceCreated(String module) {
     INSTANCES.computeIfAbsent("module=\"" + module + "\"", k -> new LongAdder()).increment();
   }
 

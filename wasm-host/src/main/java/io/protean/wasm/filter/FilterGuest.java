@@ -1,0 +1,400 @@
+package io.protean.wasm.filter;
+
+import io.protean.abi.codec.Metadata;
+import io.protean.abi.filter.FilterContext;
+import io.protean.wasm.engine.GuestFunction;
+import io.protean.wasm.engine.GuestInstance;
+import io.protean.wasm.engine.GuestMemory;
+import io.protean.wasm.engine.GuestModule;
+import io.protean.wasm.engine.HostFunctionDef;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One proxy-wasm 0.2.1 filter instance on one event loop: its root context, the HTTP contexts of
+ * the requests in flight, and the host functions, which see an RPC request's metadata as the HTTP
+ * request header map and its response's as the response header map. Every guest pointer is
+ * checked; a bad one gets status 6 (InvalidMemoryAccess), never an exception.
+ */
+final class FilterGuest implements AutoCloseable {
+  static final int ROOT_CONTEXT = 1;
+  // proxy-wasm statuses
+  private static final int OK = 0;
+  private static final int NOT_FOUND = 1;
+  private static final int BAD_ARGUMENT = 2;
+  private static final int INVALID_MEMORY_ACCESS = 6;
+  private static final int UNIMPLEMENTED = 12;
+  // proxy-wasm map and buffer types
+  private static final int REQUEST_HEADERS = 0;
+  private static final int RESPONSE_HEADERS = 2;
+  private static final int VM_CONFIGURATION = 6;
+  private static final int PLUGIN_CONFIGURATION = 7;
+
+  private final WasmFilterFactory factory;
+  private final Logger log;
+  private final GuestInstance instance;
+  private final GuestMemory memory;
+  private final GuestFunction allocate;
+  private final GuestFunction contextCreate;
+  private final GuestFunction requestHeaders;
+  private final GuestFunction responseHeaders;
+  private final GuestFunction done;
+  private final GuestFunction delete;
+  private final Map<Integer, FilterContext> contexts = new HashMap<>();
+  private int nextContext = ROOT_CONTEXT + 1;
+  /** The context host calls act on (set around each callback, or by proxy_set_effective_context). */
+  private FilterContext current;
+  /**
+   * A local response the guest asked for during the current callback. Answering it at once would
+   * complete the request and call proxy_on_done while the guest is still inside its callback (the
+   * SDKs do not allow that re-entry), so it is applied when the callback returns.
+   */
+  private String pendingLocalReply;
+  boolean dead;
+
+  FilterGuest(WasmFilterFactory factory, GuestModule module) {
+    this.factory = factory;
+    this.log = LoggerFactory.getLogger("wasm." + module.name());
+    this.instance = module.instantiate(hostFunctions(module));
+    try {
+      this.memory = instance.memory();
+      GuestFunction malloc = instance.function("malloc");
+      this.allocate = malloc != null ? malloc : instance.function("proxy_on_memory_allocate");
+      this.contextCreate = instance.function("proxy_on_context_create");
+      this.requestHeaders = instance.function("proxy_on_request_headers");
+      this.responseHeaders = instance.function("proxy_on_response_headers");
+      this.done = instance.function("proxy_on_done");
+      this.delete = instance.function("proxy_on_delete");
+      if (allocate == null || contextCreate == null) {
+        throw new IllegalArgumentException(module.name() + " lacks malloc/proxy_on_memory_allocate "
+            + "or proxy_on_context_create");
+      }
+      contextCreate.call(ROOT_CONTEXT, 0);
+      GuestFunction vmStart = instance.function("proxy_on_vm_start");
+      if (vmStart != null && vmStart.call(ROOT_CONTEXT, 0)[0] == 0) {
+        throw new IllegalArgumentException(module.name() + ": proxy_on_vm_start returned false");
+      }
+      GuestFunction configure = instance.function("proxy_on_configure");
+      if (configure != null && configure.call(ROOT_CONTEXT, factory.pluginConfig().length)[0] == 0) {
+        throw new IllegalArgumentException(module.name() + ": proxy_on_configure returned false "
+            + "(the filter refused its configuration)");
+      }
+    } catch (RuntimeException e) {
+      instance.close();
+      throw e;
+    }
+  }
+
+  /** The local response asked for during the last callback, or null; clears it. */
+  String takeLocalReply() {
+    String r = pendingLocalReply;
+    pendingLocalReply = null;
+    return r;
+  }
+
+  /** Starts a request's HTTP context and runs on_request_headers; returns the proxy-wasm action. */
+  int onRequest(int id, FilterContext ctx) {
+    contexts.put(id, ctx);
+    current = ctx;
+    contextCreate.call(id, ROOT_CONTEXT);
+    return requestHeaders == null ? 0
+        : (int) requestHeaders.call(id, ctx.request().metadata().size(), 1)[0];
+  }
+
+  int onResponse(int id, FilterContext ctx) {
+    current = ctx;
+    return responseHeaders == null ? 0
+        : (int) responseHeaders.call(id, ctx.response().metadata().size(), 1)[0];
+  }
+
+  void onComplete(int id) {
+    current = contexts.get(id);
+    try {
+      if (done != null) {
+        done.call(id);
+      }
+      if (delete != null) {
+        delete.call(id);
+      }
+    } finally {
+      contexts.remove(id);
+      current = null;
+    }
+  }
+
+  int newContextId() {
+    return nextContext++;
+  }
+
+  @Override
+  public void close() {
+    instance.close();
+  }
+
+  // ---- host functions ----
+
+  private List<HostFunctionDef> hostFunctions(GuestModule module) {
+    Map<String, HostFunctionDef.Body> bodies = new HashMap<>();
+    bodies.put("proxy_log", (m, a) -> status(log((int) a[0], (int) a[1], (int) a[2])));
+    bodies.put("proxy_get_log_level", (m, a) -> status(writeInt((int) a[0], 2)));
+    bodies.put("proxy_get_current_time_nanoseconds", (m, a) ->
+        status(writeLong((int) a[0], System.currentTimeMillis() * 1_000_000L)));
+    bodies.put("proxy_get_buffer_bytes", (m, a) -> status(getBuffer((int) a[0], (int) a[1],
+        (int) a[2], (int) a[3], (int) a[4])));
+    bodies.put("proxy_get_header_map_pairs", (m, a) -> status(getPairs((int) a[0], (int) a[1], (int) a[2])));
+    bodies.put("proxy_get_header_map_value", (m, a) -> status(getValue((int) a[0], (int) a[1],
+        (int) a[2], (int) a[3], (int) a[4])));
+    // Metadata keys are unique, so adding a header replaces it.
+    bodies.put("proxy_add_header_map_value", (m, a) -> status(setValue((int) a[0], (int) a[1],
+        (int) a[2], (int) a[3], (int) a[4])));
+    bodies.put("proxy_replace_header_map_value", (m, a) -> status(setValue((int) a[0], (int) a[1],
+        (int) a[2], (int) a[3], (int) a[4])));
+    bodies.put("proxy_remove_header_map_value", (m, a) -> status(removeValue((int) a[0], (int) a[1], (int) a[2])));
+    bodies.put("proxy_send_local_response", (m, a) -> status(localResponse((int) a[0], (int) a[3], (int) a[4])));
+    bodies.put("proxy_continue_stream", (m, a) -> status(resume()));
+    bodies.put("proxy_continue_request", (m, a) -> status(resume()));
+    bodies.put("proxy_continue_response", (m, a) -> status(resume()));
+    bodies.put("proxy_set_effective_context", (m, a) -> status(effectiveContext((int) a[0])));
+    bodies.put("proxy_get_property", (m, a) -> status(getProperty((int) a[0], (int) a[1], (int) a[2], (int) a[3])));
+    bodies.put("proxy_set_property", (m, a) -> status(OK));
+    bodies.put("proxy_done", (m, a) -> status(OK));
+    List<HostFunctionDef> defs = new ArrayList<>();
+    for (GuestModule.ImportSignature imp : module.functionImports()) {
+      if (!imp.module().equals("env")) {
+        continue; // WASI is provided by the engine
+      }
+      HostFunctionDef.Body body = bodies.get(imp.name());
+      if (body == null) {
+        // Shared data and queues, HTTP/gRPC calls, foreign functions, ticks: not offered yet.
+        // The module links; the call reports Unimplemented, which the SDKs surface to the filter.
+        body = (m, a) -> imp.results().isEmpty() ? new long[0] : status(UNIMPLEMENTED);
+      }
+      defs.add(new HostFunctionDef(imp.module(), imp.name(), imp.params(), imp.results(), body));
+    }
+    return defs;
+  }
+
+  private static long[] status(int s) {
+    return new long[] {s};
+  }
+
+  private int log(int level, int ptr, int len) {
+    String message;
+    try {
+      message = string(ptr, len);
+    } catch (GuestMemory.OutOfBounds e) {
+      return INVALID_MEMORY_ACCESS;
+    }
+    switch (level) {
+      case 0 -> log.trace(message);
+      case 1 -> log.debug(message);
+      case 2 -> log.info(message);
+      case 3 -> log.warn(message);
+      default -> log.error(message);
+    }
+    return OK;
+  }
+
+  private String string(int ptr, int len) {
+    if (len < 0 || len > (1 << 20)) {
+      throw new GuestMemory.OutOfBounds(ptr, len, memory.size());
+    }
+    return new String(memory.read(ptr, len), StandardCharsets.UTF_8);
+  }
+
+  private Metadata map(int type) {
+    if (current == null) {
+      return null;
+    }
+    return switch (type) {
+      case REQUEST_HEADERS -> current.request().metadata();
+      case RESPONSE_HEADERS -> current.response() == null ? null : current.response().metadata();
+      default -> null;
+    };
+  }
+
+  private int getBuffer(int type, int start, int max, int ptrPtr, int sizePtr) {
+    byte[] data = switch (type) {
+      case PLUGIN_CONFIGURATION -> factory.pluginConfig();
+      case VM_CONFIGURATION -> new byte[0];
+      default -> null;
+    };
+    if (data == null || start < 0 || start > data.length) {
+      return NOT_FOUND;
+    }
+    int len = Math.min(data.length - start, max < 0 ? Integer.MAX_VALUE : max);
+    byte[] slice = java.util.Arrays.copyOfRange(data, start, start + len);
+    return returnBytes(slice, ptrPtr, sizePtr);
+  }
+
+  /** proxy-wasm pair serialisation: u32 count, count × (u32 key len, u32 value len), then key\0value\0... */
+  private int getPairs(int type, int ptrPtr, int sizePtr) {
+    Metadata m = map(type);
+    if (m == null) {
+      return returnBytes(new byte[4], ptrPtr, sizePtr);
+    }
+    ByteArrayOutputStream strings = new ByteArrayOutputStream();
+    ByteBuffer sizes = ByteBuffer.allocate(4 + 8 * m.size()).order(ByteOrder.LITTLE_ENDIAN);
+    sizes.putInt(m.size());
+    for (int i = 0; i < m.size(); i++) {
+      byte[] k = m.keyAt(i).getBytes(StandardCharsets.UTF_8);
+      byte[] v = m.valueAt(i).getBytes(StandardCharsets.UTF_8);
+      sizes.putInt(k.length).putInt(v.length);
+      strings.writeBytes(k);
+      strings.write(0);
+      strings.writeBytes(v);
+      strings.write(0);
+    }
+    byte[] out = new byte[sizes.capacity() + strings.size()];
+    System.arraycopy(sizes.array(), 0, out, 0, sizes.capacity());
+    System.arraycopy(strings.toByteArray(), 0, out, sizes.capacity(), strings.size());
+    return returnBytes(out, ptrPtr, sizePtr);
+  }
+
+  private int getValue(int type, int keyPtr, int keyLen, int ptrPtr, int sizePtr) {
+    Metadata m = map(type);
+    String value;
+    try {
+      value = m == null ? null : m.get(string(keyPtr, keyLen));
+    } catch (GuestMemory.OutOfBounds e) {
+      return INVALID_MEMORY_ACCESS;
+    }
+    return value == null ? NOT_FOUND : returnBytes(value.getBytes(StandardCharsets.UTF_8), ptrPtr, sizePtr);
+  }
+
+  private int setValue(int type, int keyPtr, int keyLen, int valuePtr, int valueLen) {
+    String key;
+    String value;
+    try {
+      key = string(keyPtr, keyLen);
+      value = string(valuePtr, valueLen);
+    } catch (GuestMemory.OutOfBounds e) {
+      return INVALID_MEMORY_ACCESS;
+    }
+    return change(type, key, value);
+  }
+
+  private int removeValue(int type, int keyPtr, int keyLen) {
+    try {
+      return change(type, string(keyPtr, keyLen), null);
+    } catch (GuestMemory.OutOfBounds e) {
+      return INVALID_MEMORY_ACCESS;
+    }
+  }
+
+  /** Request changes go through the filter context (re-encoded upstream); response changes only change the view. */
+  private int change(int type, String key, String value) {
+    if (type == REQUEST_HEADERS && current != null) {
+      current.setRequestMetadata(key, value);
+      return OK;
+    }
+    Metadata m = map(type);
+    if (m == null) {
+      return NOT_FOUND;
+    }
+    if (value == null) {
+      m.remove(key);
+    } else {
+      m.put(key, value);
+    }
+    return OK;
+  }
+
+  private int localResponse(int statusCode, int bodyPtr, int bodyLen) {
+    if (current == null) {
+      return BAD_ARGUMENT;
+    }
+    String body;
+    try {
+      body = string(bodyPtr, bodyLen);
+    } catch (GuestMemory.OutOfBounds e) {
+      return INVALID_MEMORY_ACCESS;
+    }
+    pendingLocalReply = body.isEmpty() ? "denied by wasm filter (status " + statusCode + ")" : body;
+    return OK;
+  }
+
+  private int resume() {
+    FilterContext ctx = current;
+    if (ctx == null) {
+      return BAD_ARGUMENT;
+    }
+    // Resume after the guest call returns, never inside it.
+    ctx.executor().execute(ctx::resume);
+    return OK;
+  }
+
+  private int effectiveContext(int id) {
+    if (id == ROOT_CONTEXT) {
+      current = null;
+      return OK;
+    }
+    FilterContext ctx = contexts.get(id);
+    if (ctx == null) {
+      return BAD_ARGUMENT;
+    }
+    current = ctx;
+    return OK;
+  }
+
+  private int getProperty(int pathPtr, int pathLen, int ptrPtr, int sizePtr) {
+    String path;
+    try {
+      path = string(pathPtr, pathLen).replace('\0', '.');
+    } catch (GuestMemory.OutOfBounds e) {
+      return INVALID_MEMORY_ACCESS;
+    }
+    String value = switch (path) {
+      case "plugin_name" -> factory.moduleName();
+      case "listener_name" -> current == null ? null : current.listener();
+      default -> null;
+    };
+    return value == null ? NOT_FOUND : returnBytes(value.getBytes(StandardCharsets.UTF_8), ptrPtr, sizePtr);
+  }
+
+  /** Copies {@code data} into memory the guest allocates, and writes its address and size. */
+  private int returnBytes(byte[] data, int ptrPtr, int sizePtr) {
+    try {
+      GuestMemory.check(Integer.toUnsignedLong(ptrPtr), 4, memory.size());
+      GuestMemory.check(Integer.toUnsignedLong(sizePtr), 4, memory.size());
+      int ptr = 0;
+      if (data.length > 0) {
+        ptr = (int) allocate.call(data.length)[0];
+        memory.write(ptr, data, 0, data.length);
+      }
+      writeInt(ptrPtr, ptr);
+      writeInt(sizePtr, data.length);
+      return OK;
+    } catch (GuestMemory.OutOfBounds e) {
+      return INVALID_MEMORY_ACCESS;
+    }
+  }
+
+  private int writeInt(int at, int value) {
+    byte[] b = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(value).array();
+    try {
+      memory.write(at, b, 0, 4);
+      return OK;
+    } catch (GuestMemory.OutOfBounds e) {
+      return INVALID_MEMORY_ACCESS;
+    }
+  }
+
+  private int writeLong(int at, long value) {
+    byte[] b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(value).array();
+    try {
+      memory.write(at, b, 0, 8);
+      return OK;
+    } catch (GuestMemory.OutOfBounds e) {
+      return INVALID_MEMORY_ACCESS;
+    }
+  }
+}
