@@ -1,0 +1,175 @@
+package io.protean.wasm.filter;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.netty.buffer.Unpooled;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.ImmediateEventExecutor;
+import io.protean.abi.codec.ErrorType;
+import io.protean.abi.codec.Frame;
+import io.protean.abi.codec.MessageType;
+import io.protean.abi.codec.Metadata;
+import io.protean.abi.filter.Filter;
+import io.protean.abi.filter.FilterContext;
+import io.protean.abi.filter.FilterStatus;
+import io.protean.wasm.WasmLimits;
+import io.protean.wasm.WasmMetrics;
+import io.protean.wasm.engine.Engine;
+import io.protean.wasm.engine.GuestTrap.Reason;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The proxy-wasm host on both engines, with a filter built by the official Rust SDK
+ * (example-codecs-rust/filters/deny_method) and a hostile WAT filter. The filter context here is
+ * the SPI boundary the proxy implements (ActiveRequest); the proxy's end-to-end tests run the same
+ * filter on real requests.
+ */
+class WasmFilterTest {
+  static final Path DENY = Path.of("../example-codecs-rust/wasm/deny_method_filter.wasm");
+
+  /** What a filter did to one request. */
+  static final class Request implements FilterContext {
+    final Frame frame;
+    ErrorType replied;
+    String message;
+    int resumed;
+
+    Request(String... kv) {
+      Metadata m = new Metadata();
+      for (int i = 0; i < kv.length; i += 2) {
+        m.put(kv[i], kv[i + 1]);
+      }
+      frame = new Frame(Unpooled.EMPTY_BUFFER, MessageType.REQUEST, 1, m, null, 0, 0);
+    }
+
+    @Override
+    public String listener() {
+      return "test";
+    }
+
+    @Override
+    public Frame request() {
+      return frame;
+    }
+
+    @Override
+    public Frame response() {
+      return null;
+    }
+
+    @Override
+    public void setRequestMetadata(String key, String value) {
+      if (value == null) {
+        frame.metadata().remove(key);
+      } else {
+        frame.metadata().put(key, value);
+      }
+    }
+
+    @Override
+    public void sendLocalReply(ErrorType error, String message) {
+      replied = error;
+      this.message = message;
+    }
+
+    @Override
+    public void resume() {
+      resumed++;
+    }
+
+    @Override
+    public EventExecutor executor() {
+      return ImmediateEventExecutor.INSTANCE;
+    }
+  }
+
+  static WasmFilterFactory deny(Engine engine) throws Exception {
+    return new WasmFilterFactory(engine.load("deny_method_filter.wasm", Files.readAllBytes(DENY),
+        WasmLimits.DEFAULT), "{\"deny\": [\"slow\"], \"header\": \"x-filtered-by\", \"value\": \"protean\"}"
+        .getBytes(), false);
+  }
+
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void officialRustSdkFilterDeniesAndAddsHeaders(Engine engine) throws Exception {
+    WasmFilterFactory factory = deny(engine);
+
+    Request allowed = new Request("method", "greet", "interface", "a.B");
+    Filter f1 = factory.newFilter();
+    assertThat(f1.onRequest(allowed)).isEqualTo(FilterStatus.CONTINUE);
+    assertThat(allowed.frame.metadata().get("x-filtered-by")).isEqualTo("protean");
+    f1.onComplete(allowed);
+
+    Request denied = new Request("method", "slow");
+    Filter f2 = factory.newFilter();
+    assertThat(f2.onRequest(denied)).isEqualTo(FilterStatus.STOP);
+    assertThat(denied.replied).isEqualTo(ErrorType.LOCAL_REPLY);
+    assertThat(denied.message).isEqualTo("method slow is denied");
+    f2.onComplete(denied);
+
+    // Many requests on the same instance: contexts are created and deleted cleanly.
+    for (int i = 0; i < 200; i++) {
+      Request r = new Request("method", "m" + i);
+      Filter f = factory.newFilter();
+      assertThat(f.onRequest(r)).isEqualTo(FilterStatus.CONTINUE);
+      f.onComplete(r);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void refusesModulesThatAreNotProxyWasm(Engine engine) throws Exception {
+    byte[] codec = Files.readAllBytes(Path.of("src/test/resources/wasm/lenprefix.wasm"));
+    assertThatThrownBy(() -> new WasmFilterFactory(engine.load("lenprefix.wasm", codec, WasmLimits.DEFAULT),
+        new byte[0], false)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("lenprefix.wasm is not a proxy-wasm module: it exports neither "
+            + "proxy_abi_version_0_2_1 nor proxy_abi_version_0_2_0");
+  }
+
+  static WasmFilterFactory hostile(Engine engine, boolean failOpen) throws Exception {
+    return new WasmFilterFactory(engine.load("hostile_filter.wasm",
+        Files.readAllBytes(Path.of("src/test/resources/wasm/filters/hostile_filter.wasm")),
+        WasmLimits.DEFAULT), new byte[0], failOpen);
+  }
+
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void aTrappingFilterFailsClosedOrOpenAndIsReplaced(Engine engine) throws Exception {
+    WasmFilterFactory closed = hostile(engine, false);
+    long traps = WasmMetrics.failures("hostile_filter.wasm", Reason.TRAP);
+    Request r = new Request("method", "x"); // one header: the guest traps
+    assertThat(closed.newFilter().onRequest(r)).isEqualTo(FilterStatus.STOP);
+    assertThat(r.replied).isEqualTo(ErrorType.INTERNAL);
+    assertThat(r.message).startsWith("wasm filter hostile_filter.wasm failed: ");
+    assertThat(WasmMetrics.failures("hostile_filter.wasm", Reason.TRAP)).isEqualTo(traps + 1);
+
+    Request next = new Request(); // no headers: a new instance continues
+    assertThat(closed.newFilter().onRequest(next)).isEqualTo(FilterStatus.CONTINUE);
+
+    WasmFilterFactory open = hostile(engine, true);
+    Request tolerated = new Request("method", "x");
+    assertThat(open.newFilter().onRequest(tolerated)).isEqualTo(FilterStatus.CONTINUE);
+    assertThat(tolerated.replied).isNull();
+  }
+
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void anEndlessFilterIsStopped(Engine engine) throws Exception {
+    Request r = new Request("a", "1", "b", "2"); // two headers: the guest loops
+    assertThat(hostile(engine, false).newFilter().onRequest(r)).isEqualTo(FilterStatus.STOP);
+    assertThat(r.message).contains("exceeded its time limit");
+    assertThat(Thread.currentThread().isInterrupted()).isFalse();
+  }
+
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void badPointersGetInvalidMemoryAccess(Engine engine) throws Exception {
+    Request r = new Request("a", "1", "b", "2", "c", "3"); // three headers: bad pointers
+    assertThat(hostile(engine, false).newFilter().onRequest(r)).isEqualTo(FilterStatus.CONTINUE);
+    assertThat(r.replied).isNull();
+  }
+}
