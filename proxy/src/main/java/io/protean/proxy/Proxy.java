@@ -123,6 +123,10 @@ public final class Proxy implements AutoCloseable {
       for (int f = 0; f < l.filters().size(); f++) {
         filters.add(filterRegistry.create(l.filters().get(f), "listeners[" + i + "].filters[" + f + "]"));
       }
+      prepareLoops(listenerCodecs.get(l.name())::prepareThread);
+      for (FilterFactory f : filters) {
+        prepareLoops(f::prepareThread);
+      }
       Listener listener = new Listener(l, listenerCodecs.get(l.name()), filters,
           new ListenerStats(stats, l.name()));
       listeners.add(listener);
@@ -138,6 +142,13 @@ public final class Proxy implements AutoCloseable {
     ready = true;
     log.info("protean ready: {} workers, {} transport, {} listeners, {} clusters",
         config.workers(), transport.name(), listeners.size(), clusters.size());
+  }
+
+  /** Runs {@code task} on every event loop and waits: per-loop resources exist before traffic. */
+  private void prepareLoops(Runnable task) throws InterruptedException {
+    for (Worker w : workers.values()) {
+      w.loop().submit(task).sync();
+    }
   }
 
   public ProxyConfig config() {

@@ -12,6 +12,12 @@ public interface CodecFactory {
   Codec newCodec();
 
   /**
+   * Called once on each event loop thread at start-up, so per-thread resources (a Wasm instance)
+   * exist before the first connection arrives. Default: nothing to prepare.
+   */
+  default void prepareThread() {}
+
+  /**
    * Whether clients of this protocol need the answers on a connection in the order they sent the
    * requests (Thrift clients that pipeline and check sequence ids, for example). The proxy then
    * holds an early answer until the ones before it are written. Default: no, ids match answers.

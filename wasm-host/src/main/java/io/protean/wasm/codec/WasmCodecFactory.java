@@ -115,6 +115,12 @@ public final class WasmCodecFactory implements CodecFactory {
     return new WasmCodec(this, connections.getAndIncrement() & Integer.MAX_VALUE);
   }
 
+  /** Creates this event loop's instance now rather than at its first connection. */
+  @Override
+  public void prepareThread() {
+    guest();
+  }
+
   /** This thread's instance, created (or re-created after a failure) on demand. */
   CodecGuest guest() {
     CodecGuest g = guests.get();

@@ -59,6 +59,12 @@ public final class WasmFilterFactory implements FilterFactory {
     return module.name();
   }
 
+  /** Creates this event loop's instance now rather than at its first request. */
+  @Override
+  public void prepareThread() {
+    guest();
+  }
+
   /** This thread's instance, created (or re-created after a failure) on demand. */
   FilterGuest guest() {
     FilterGuest g = guests.get();
