@@ -12,7 +12,8 @@ import java.time.Duration;
  *                        interrupted and the instance replaced
  * @param maxBlockBytes   largest result block a guest may return (default 16 MiB)
  * @param maxPairs        most metadata pairs in one decoded frame (default 1024)
- * @param maxStringBytes  longest metadata key or value (default 64 KiB)
+ * @param maxStringBytes  longest metadata key or value, log message, or string a filter passes to
+ *                        a host function (default 64 KiB)
  */
 public record WasmLimits(
     int maxMemoryPages, Duration maxCallTime, int maxBlockBytes, int maxPairs, int maxStringBytes) {

@@ -1,5 +1,6 @@
 package io.protean.wasm.codec;
 
+import io.protean.wasm.WasmLimits;
 import io.protean.wasm.engine.GuestMemory;
 import io.protean.wasm.engine.HostFunctionDef;
 import io.protean.wasm.engine.HostFunctionDef.ValueKind;
@@ -14,7 +15,6 @@ final class HostImports {
   static final int OK = 0;
   static final int BAD_ARGUMENT = 2;
   static final int INVALID_MEMORY_ACCESS = 6;
-  private static final int MAX_LOG_BYTES = 64 << 10;
 
   private HostImports() {}
 
@@ -26,7 +26,7 @@ final class HostImports {
   }
 
   private static int log(Logger log, GuestMemory memory, int level, int ptr, int len) {
-    if (len < 0 || len > MAX_LOG_BYTES) {
+    if (len < 0 || len > WasmLimits.DEFAULT.maxStringBytes()) {
       return BAD_ARGUMENT;
     }
     String message;

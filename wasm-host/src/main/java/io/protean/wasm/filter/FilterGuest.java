@@ -2,6 +2,7 @@ package io.protean.wasm.filter;
 
 import io.protean.abi.codec.Metadata;
 import io.protean.abi.filter.FilterContext;
+import io.protean.wasm.WasmLimits;
 import io.protean.wasm.engine.GuestFunction;
 import io.protean.wasm.engine.GuestInstance;
 import io.protean.wasm.engine.GuestMemory;
@@ -204,7 +205,7 @@ final class FilterGuest implements AutoCloseable {
   }
 
   private String string(int ptr, int len) {
-    if (len < 0 || len > (1 << 20)) {
+    if (len < 0 || len > WasmLimits.DEFAULT.maxStringBytes()) {
       throw new GuestMemory.OutOfBounds(ptr, len, memory.size());
     }
     return new String(memory.read(ptr, len), StandardCharsets.UTF_8);
