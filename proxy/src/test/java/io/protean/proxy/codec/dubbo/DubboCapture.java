@@ -16,7 +16,7 @@ import java.util.List;
  * every byte is kept, per direction, so tests decode exactly what the real library sends. One
  * connection at a time; stops with {@link #close()}.
  */
-final class DubboCapture implements AutoCloseable {
+public final class DubboCapture implements AutoCloseable {
   private final ServerSocket server;
   private final int upstreamPort;
   private final ByteArrayOutputStream requests = new ByteArrayOutputStream();
@@ -24,7 +24,7 @@ final class DubboCapture implements AutoCloseable {
   private final List<Socket> sockets = new ArrayList<>();
   private final Thread acceptor;
 
-  DubboCapture(int upstreamPort) throws IOException {
+  public DubboCapture(int upstreamPort) throws IOException {
     this.upstreamPort = upstreamPort;
     this.server = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
     this.acceptor = new Thread(this::accept, "dubbo-capture");
@@ -32,7 +32,7 @@ final class DubboCapture implements AutoCloseable {
     acceptor.start();
   }
 
-  int port() {
+  public int port() {
     return server.getLocalPort();
   }
 
@@ -73,12 +73,12 @@ final class DubboCapture implements AutoCloseable {
   }
 
   /** Complete frames sent by the consumer so far. */
-  List<byte[]> requestFrames() {
+  public List<byte[]> requestFrames() {
     return split(requests);
   }
 
   /** Complete frames sent by the provider so far. */
-  List<byte[]> responseFrames() {
+  public List<byte[]> responseFrames() {
     return split(responses);
   }
 

@@ -1,0 +1,48 @@
+package io.protean.conformance;
+
+import io.protean.abi.codec.CodecFactory;
+import io.protean.proxy.codec.CodecRegistry;
+import io.protean.proxy.config.ProxyConfig.CodecConfig;
+import io.protean.wasm.WasmLimits;
+import io.protean.wasm.WasmMetrics;
+import io.protean.wasm.codec.WasmCodecFactory;
+import io.protean.wasm.engine.Engine;
+import io.protean.wasm.engine.GuestTrap;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.LongSupplier;
+
+/**
+ * A codec under test: a native codec by name, or a Wasm module on one engine.
+ *
+ * @param name          display name, e.g. {@code rust-dubbo [interpreter]}
+ * @param factory       the codec
+ * @param guestFailures Wasm instance failures so far (0 for native codecs)
+ */
+public record Implementation(String name, CodecFactory factory, LongSupplier guestFailures) {
+
+  public static Implementation nativeCodec(String name, String codec) {
+    return new Implementation(name, new CodecRegistry().create(new CodecConfig(codec, Map.of()), "codec"),
+        () -> 0);
+  }
+
+  /** Loads {@code module} on {@code engine}; refuses a module without the ABI version marker. */
+  public static Implementation wasm(String name, Path module, Engine engine) {
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(module);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + module, e);
+    }
+    String file = module.getFileName().toString();
+    WasmCodecFactory factory = new WasmCodecFactory(file, engine.load(file, bytes, WasmLimits.DEFAULT),
+        WasmLimits.DEFAULT, "{}".getBytes());
+    return new Implementation(name + " [" + engine.name().toLowerCase(Locale.ROOT) + "]", factory,
+        () -> Arrays.stream(GuestTrap.Reason.values()).mapToLong(r -> WasmMetrics.failures(file, r)).sum());
+  }
+}

@@ -1,0 +1,88 @@
+package io.protean.conformance;
+
+import io.protean.wasm.engine.Engine;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code protean conformance}: checks a codec against the vectors of its protocol.
+ *
+ * <pre>
+ * protean conformance --module my.wasm --protocol dubbo [--vectors DIR] [--engine both]
+ * protean conformance --codec dubbo
+ * protean conformance --manifest conformance/conformance.yaml
+ * </pre>
+ */
+@Command(name = "protean conformance", mixinStandardHelpOptions = true,
+    description = "Check a codec (Wasm module or native) against conformance vectors.")
+public final class Main implements Callable<Integer> {
+  @Option(names = "--module", description = "a Wasm codec module")
+  Path module;
+
+  @Option(names = "--codec", description = "a native codec by name (dubbo)")
+  String codec;
+
+  @Option(names = "--protocol", description = "the vector directory under --vectors-root (default: the codec name)")
+  String protocol;
+
+  @Option(names = "--vectors", description = "a vector directory (default: <vectors-root>/<protocol>)")
+  Path vectors;
+
+  @Option(names = "--vectors-root", defaultValue = "conformance/vectors", description = "default: ${DEFAULT-VALUE}")
+  Path vectorsRoot;
+
+  @Option(names = "--engine", defaultValue = "both", description = "compiler, interpreter or both (default)")
+  String engine;
+
+  @Option(names = "--manifest", description = "run every implementation of a manifest instead")
+  Path manifest;
+
+  @Option(names = "--report-dir", defaultValue = "target/conformance", description = "default: ${DEFAULT-VALUE}")
+  Path reportDir;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new Main()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    List<CheckResult> results;
+    if (manifest != null) {
+      results = Conformance.run(Manifest.load(manifest), manifest.resolveSibling("vectors"));
+    } else {
+      if ((module == null) == (codec == null)) {
+        System.err.println("give exactly one of --module and --codec (or --manifest)");
+        return 2;
+      }
+      String proto = protocol != null ? protocol : codec;
+      if (proto == null) {
+        System.err.println("--protocol is required with --module");
+        return 2;
+      }
+      List<Vector> all = Vector.loadAll(vectors != null ? vectors : vectorsRoot.resolve(proto));
+      List<Implementation> impls = new ArrayList<>();
+      if (codec != null) {
+        impls.add(Implementation.nativeCodec(codec, codec));
+      } else {
+        for (Engine e : engine.equals("both") ? List.of(Engine.COMPILER, Engine.INTERPRETER)
+            : List.of(Engine.valueOf(engine.toUpperCase(java.util.Locale.ROOT)))) {
+          impls.add(Implementation.wasm(module.getFileName().toString(), module, e));
+        }
+      }
+      results = new ArrayList<>();
+      for (Implementation impl : impls) {
+        results.addAll(new Suite(impl.name(), impl.factory(), impl.guestFailures()).run(all));
+      }
+    }
+    Reports.table(results, System.out);
+    Reports.write(results, reportDir);
+    System.out.println("reports: " + reportDir.resolve("conformance.json") + ", "
+        + reportDir.resolve("conformance-junit.xml"));
+    return results.stream().allMatch(CheckResult::passed) ? 0 : 1;
+  }
+}
