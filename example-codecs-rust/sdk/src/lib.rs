@@ -45,6 +45,16 @@ pub mod hostcalls {
     }
 }
 
+/// Reads a top-level number option from the codec's JSON config (`{"max_payload": 65536}`),
+/// without a JSON library, to keep modules small. `Ok(None)` when the key is absent.
+pub fn config_number(config: &[u8], key: &str) -> Result<Option<usize>, String> {
+    let text = std::str::from_utf8(config).map_err(|_| "config is not UTF-8".to_string())?;
+    let quoted = format!("\"{key}\"");
+    let Some(at) = text.find(&quoted) else { return Ok(None) };
+    text[at + quoted.len()..].trim_start_matches([':', ' ']).split(|c: char| !c.is_ascii_digit())
+        .next().and_then(|n| n.parse().ok()).map(Some).ok_or(format!("{key}: expected a number"))
+}
+
 /// What a decoded frame is (ABI numbering).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]

@@ -12,7 +12,7 @@ mod hessian2;
 
 use hessian2::{write_string, Reader};
 use std::borrow::Cow;
-use protean_codec_sdk::{protean_codec, Codec, Decoded, ErrorType, FrameInfo, Metadata, MessageType, Mutation, Reply};
+use protean_codec_sdk::{config_number, protean_codec, Codec, Decoded, ErrorType, FrameInfo, Metadata, MessageType, Mutation, Reply};
 
 const HEADER: usize = 16;
 const FLAG_REQUEST: u8 = 0x80;
@@ -206,14 +206,7 @@ impl Codec for Dubbo {
     type Connection = ();
 
     fn new(config: &[u8]) -> Result<Self, String> {
-        // The one option, max_body_size, is read without a JSON library to keep the module small.
-        let text = std::str::from_utf8(config).map_err(|_| "config is not UTF-8".to_string())?;
-        let max_body = match text.find("\"max_body_size\"") {
-            Some(at) => text[at + 15..].trim_start_matches([':', ' ']).split(|c: char| !c.is_ascii_digit())
-                .next().and_then(|n| n.parse().ok()).ok_or("max_body_size: expected a number")?,
-            None => 8 << 20,
-        };
-        Ok(Dubbo { max_body })
+        Ok(Dubbo { max_body: config_number(config, "max_body_size")?.unwrap_or(8 << 20) })
     }
 
     fn decode(&mut self, _: &mut (), input: &[u8], metadata: &mut Metadata) -> Decoded {

@@ -7,7 +7,7 @@
 //! ```
 //! All integers big-endian. Metadata = the headers, in order.
 
-use protean_codec_sdk::{protean_codec, Codec, Decoded, ErrorType, FrameInfo, Metadata, MessageType, Mutation, Reply};
+use protean_codec_sdk::{config_number, protean_codec, Codec, Decoded, ErrorType, FrameInfo, Metadata, MessageType, Mutation, Reply};
 
 const HEADER: usize = 12;
 const RESPONSE: u8 = 0x01;
@@ -98,14 +98,7 @@ impl Codec for TinyRpc {
     type Connection = ();
 
     fn new(config: &[u8]) -> Result<Self, String> {
-        // The only option, max_payload, is read without a JSON library to keep the module small.
-        let text = std::str::from_utf8(config).map_err(|_| "config is not UTF-8".to_string())?;
-        let max_payload = match text.find("\"max_payload\"") {
-            Some(at) => text[at + 13..].trim_start_matches([':', ' ']).split(|c: char| !c.is_ascii_digit())
-                .next().and_then(|n| n.parse().ok()).ok_or("max_payload: expected a number")?,
-            None => 4 << 20,
-        };
-        Ok(TinyRpc { max_payload })
+        Ok(TinyRpc { max_payload: config_number(config, "max_payload")?.unwrap_or(4 << 20) })
     }
 
     fn decode(&mut self, _: &mut (), input: &[u8], metadata: &mut Metadata) -> Decoded {

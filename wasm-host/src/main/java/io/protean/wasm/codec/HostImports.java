@@ -1,5 +1,6 @@
 package io.protean.wasm.codec;
 
+import io.protean.wasm.GuestLog;
 import io.protean.wasm.WasmLimits;
 import io.protean.wasm.engine.GuestMemory;
 import io.protean.wasm.engine.HostFunctionDef;
@@ -35,13 +36,7 @@ final class HostImports {
     } catch (GuestMemory.OutOfBounds e) {
       return INVALID_MEMORY_ACCESS;
     }
-    switch (level) {
-      case 0 -> log.trace(message);
-      case 1 -> log.debug(message);
-      case 2 -> log.info(message);
-      case 3 -> log.warn(message);
-      default -> log.error(message);
-    }
+    GuestLog.log(log, level, message);
     return OK;
   }
 }

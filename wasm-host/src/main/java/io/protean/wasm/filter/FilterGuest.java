@@ -2,6 +2,7 @@ package io.protean.wasm.filter;
 
 import io.protean.abi.codec.Metadata;
 import io.protean.abi.filter.FilterContext;
+import io.protean.wasm.GuestLog;
 import io.protean.wasm.WasmLimits;
 import io.protean.wasm.engine.GuestFunction;
 import io.protean.wasm.engine.GuestInstance;
@@ -194,13 +195,7 @@ final class FilterGuest implements AutoCloseable {
     } catch (GuestMemory.OutOfBounds e) {
       return INVALID_MEMORY_ACCESS;
     }
-    switch (level) {
-      case 0 -> log.trace(message);
-      case 1 -> log.debug(message);
-      case 2 -> log.info(message);
-      case 3 -> log.warn(message);
-      default -> log.error(message);
-    }
+    GuestLog.log(log, level, message);
     return OK;
   }
 
