@@ -23,12 +23,14 @@ import java.util.function.LongSupplier;
  * @param name          display name, e.g. {@code rust-dubbo [interpreter]}
  * @param factory       the codec
  * @param guestFailures Wasm instance failures so far (0 for native codecs)
+ * @param guestMemory   this thread's Wasm instance memory in bytes (0 for native codecs)
  */
-public record Implementation(String name, CodecFactory factory, LongSupplier guestFailures) {
+public record Implementation(String name, CodecFactory factory, LongSupplier guestFailures,
+    LongSupplier guestMemory) {
 
   public static Implementation nativeCodec(String name, String codec) {
     return new Implementation(name, new CodecRegistry().create(new CodecConfig(codec, Map.of()), "codec"),
-        () -> 0);
+        () -> 0, () -> 0);
   }
 
   /** Loads {@code module} on {@code engine}; refuses a module without the ABI version marker. */
@@ -43,6 +45,7 @@ public record Implementation(String name, CodecFactory factory, LongSupplier gue
     WasmCodecFactory factory = new WasmCodecFactory(file, engine.load(file, bytes, WasmLimits.DEFAULT),
         WasmLimits.DEFAULT, "{}".getBytes());
     return new Implementation(name + " [" + engine.name().toLowerCase(Locale.ROOT) + "]", factory,
-        () -> Arrays.stream(GuestTrap.Reason.values()).mapToLong(r -> WasmMetrics.failures(file, r)).sum());
+        () -> Arrays.stream(GuestTrap.Reason.values()).mapToLong(r -> WasmMetrics.failures(file, r)).sum(),
+        factory::guestMemoryBytes);
   }
 }

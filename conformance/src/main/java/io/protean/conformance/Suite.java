@@ -31,17 +31,14 @@ public final class Suite {
   private final String implementation;
   private final CodecFactory factory;
   private final LongSupplier guestFailures;
+  private final LongSupplier guestMemory;
 
-  /**
-   * @param implementation a display name
-   * @param factory        the codec under test
-   * @param guestFailures  instance failures so far (Wasm), to prove no input traps; for native
-   *                       codecs a constant 0
-   */
-  public Suite(String implementation, CodecFactory factory, LongSupplier guestFailures) {
-    this.implementation = implementation;
-    this.factory = factory;
-    this.guestFailures = guestFailures;
+  /** A suite for {@code impl}. */
+  public Suite(Implementation impl) {
+    this.implementation = impl.name();
+    this.factory = impl.factory();
+    this.guestFailures = impl.guestFailures();
+    this.guestMemory = impl.guestMemory();
   }
 
   /** Every check: one per included vector, then the generic ones. */
@@ -266,17 +263,27 @@ public final class Suite {
         + (guestFailures.getAsLong() - failuresBefore) + " instance failures)");
   }
 
-  /** Seeded random inputs, reproducible with {@link #SEED}. */
+  /**
+   * Seeded random inputs, reproducible with {@link #SEED}: never a trap, and (Wasm) guest memory
+   * does not grow after the first third, the warm-up.
+   */
   private void randomBytes() {
     Random random = new Random(SEED);
     long failuresBefore = guestFailures.getAsLong();
+    long memoryAfterWarmUp = 0;
     for (int i = 0; i < RANDOM_INPUTS; i++) {
+      if (i == RANDOM_INPUTS / 3) {
+        memoryAfterWarmUp = guestMemory.getAsLong();
+      }
       byte[] junk = new byte[1 + random.nextInt(512)];
       random.nextBytes(junk);
       survive(junk, "random input #" + i);
     }
     require(guestFailures.getAsLong() == failuresBefore, "the guest trapped or timed out on random input ("
         + (guestFailures.getAsLong() - failuresBefore) + " instance failures)");
+    long memoryAtEnd = guestMemory.getAsLong();
+    require(memoryAtEnd <= memoryAfterWarmUp, "guest memory grew from " + memoryAfterWarmUp + " to "
+        + memoryAtEnd + " bytes after warm-up (a leak?)");
   }
 
   private void survive(byte[] bytes, String what) {

@@ -73,7 +73,7 @@ class BrokenCodecTest {
       }
 
     });
-    List<CheckResult> results = new Suite("drops-method", f, () -> 0)
+    List<CheckResult> results = new Suite(new Implementation("drops-method", f, () -> 0, () -> 0))
         .run(Vector.loadAll(Path.of("vectors/dubbo")));
     assertThat(results).filteredOn(r -> r.check().equals("captured-request-greet"))
         .singleElement().satisfies(r -> {
@@ -97,7 +97,7 @@ class BrokenCodecTest {
       }
 
     });
-    List<CheckResult> results = new Suite("swallows-errors", f, () -> 0)
+    List<CheckResult> results = new Suite(new Implementation("swallows-errors", f, () -> 0, () -> 0))
         .run(Vector.loadAll(Path.of("vectors/dubbo")));
     assertThat(results).filteredOn(r -> r.check().equals("error-bad-magic")).singleElement()
         .satisfies(r -> assertThat(r.reason()).isEqualTo("expected a codec error, got need-more-data"));

@@ -199,6 +199,11 @@ final class CodecGuest implements AutoCloseable {
     };
   }
 
+  /** The guest's current linear memory size in bytes. */
+  long memoryBytes() {
+    return memory.size();
+  }
+
   GuestFunction encodeFn() {
     return encode;
   }

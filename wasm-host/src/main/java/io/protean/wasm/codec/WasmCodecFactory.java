@@ -105,6 +105,11 @@ public final class WasmCodecFactory implements CodecFactory {
     return module.name();
   }
 
+  /** The memory size of this thread's instance (for checks that guest memory stays bounded). */
+  public long guestMemoryBytes() {
+    return guest().memoryBytes();
+  }
+
   /** Whether this codec can be reloaded from its file. */
   public boolean reloadable() {
     return source != null;
