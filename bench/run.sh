@@ -38,6 +38,7 @@ PROVIDER_PORT=$((PORT_BASE + 1))
 HAPROXY_PORT=$((PORT_BASE + 2))
 ADMIN_PORT=$((PORT_BASE + 21))
 WASM_PORT=$((PORT_BASE + 3))
+NGINX_PORT=$((PORT_BASE + 4))
 WASM_ADMIN_PORT=$((PORT_BASE + 22))
 # The Rust Wasm Dubbo codec for the protean-wasm leg (skipped when absent).
 DUBBO_WASM=${DUBBO_WASM:-$ROOT/example-codecs-rust/wasm/dubbo.wasm}
@@ -54,6 +55,11 @@ if ! command -v haproxy >/dev/null 2>&1; then
   log "installing haproxy (apt)"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null
+fi
+if ! command -v nginx >/dev/null 2>&1 || [[ ! -f /usr/lib/nginx/modules/ngx_stream_module.so ]]; then
+  log "installing nginx with the stream module (apt)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-core libnginx-mod-stream >/dev/null
 fi
 for tool in java taskset; do
   command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 1; }
@@ -97,7 +103,7 @@ trap 'exit 130' INT TERM
 port_open() { timeout 1 bash -c "exec 9<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
 port_free() { ! port_open "$1"; }
 
-for p in $PROTEAN_PORT $PROVIDER_PORT $HAPROXY_PORT $ADMIN_PORT $WASM_PORT $WASM_ADMIN_PORT; do
+for p in $PROTEAN_PORT $PROVIDER_PORT $HAPROXY_PORT $ADMIN_PORT $WASM_PORT $WASM_ADMIN_PORT $NGINX_PORT; do
   port_free "$p" || { echo "port $p is in use (set PORT_BASE)" >&2; exit 1; }
 done
 
@@ -148,6 +154,28 @@ HAPROXY_PID=$!
 PIDS+=("$HAPROXY_PID")
 for _ in $(seq 100); do port_open "$HAPROXY_PORT" && break; sleep 0.1; done
 port_open "$HAPROXY_PORT" || { cat "$TMP/haproxy.log" >&2; echo "haproxy did not start" >&2; exit 1; }
+
+# ---- nginx stream (one process: master_process off, so /proc shows all of its CPU) ------------
+cat >"$TMP/nginx.conf" <<EOF
+load_module /usr/lib/nginx/modules/ngx_stream_module.so;
+daemon off;
+master_process off;
+worker_processes 1;
+error_log $TMP/nginx.err warn;
+pid $TMP/nginx.pid;
+events { worker_connections 4096; }
+stream {
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    proxy_pass 127.0.0.1:$PROVIDER_PORT;
+  }
+}
+EOF
+taskset -c "$PROXY_CPUS" nginx -c "$TMP/nginx.conf" -p "$TMP" >"$TMP/nginx.log" 2>&1 &
+NGINX_PID=$!
+PIDS+=("$NGINX_PID")
+for _ in $(seq 100); do port_open "$NGINX_PORT" && break; sleep 0.1; done
+port_open "$NGINX_PORT" || { cat "$TMP/nginx.log" "$TMP/nginx.err" >&2; echo "nginx did not start" >&2; exit 1; }
 log "HAProxy ready on 127.0.0.1:$HAPROXY_PORT (pid $HAPROXY_PID, nbthread $WORKERS)"
 
 # ---- Protean --------------------------------------------------------------------------------------
@@ -252,7 +280,7 @@ jq_lite() {  # a short summary of a generator JSON line
   echo "qps=$qps p99_us=$p99 errors=$err"
 }
 
-LEGS=("direct:$PROVIDER_PORT:" "haproxy:$HAPROXY_PORT:$HAPROXY_PID")
+LEGS=("direct:$PROVIDER_PORT:" "haproxy:$HAPROXY_PORT:$HAPROXY_PID" "nginx:$NGINX_PORT:$NGINX_PID")
 [[ -n $PROTEAN_PID ]] && LEGS+=("protean:$PROTEAN_PORT:$PROTEAN_PID")
 [[ -n $WASM_PID ]] && LEGS+=("protean-wasm:$WASM_PORT:$WASM_PID")
 log "measuring: $ROUNDS round(s) x [${LEGS[*]%%:*}], ${WARMUP}s warm-up + ${DURATION}s each; $PLACEMENT"
@@ -282,7 +310,7 @@ REPORT=$ROOT/bench/results/dubbo-$(date +%Y%m%d-%H%M%S).md
   echo "- Provider: Apache Dubbo 3.3.6, dispatcher \`$DISPATCHER\`, primed ${PRIME} s before round 1."
   echo "- Machine: $NCPU CPU(s), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r); other work may share it."
   echo "- Placement: $PLACEMENT."
-  echo "- Proxies: HAProxy $(haproxy -v | head -1 | awk '{ print $3 }') \`mode tcp\`, nbthread $WORKERS (one upstream connection per client connection); Protean workers $WORKERS, 2 upstream connections (\`connections_per_endpoint\`): \`protean\` with the native Dubbo codec, \`protean-wasm\` with the Rust Wasm Dubbo codec (Endive compiler)."
+  echo "- Proxies: HAProxy $(haproxy -v | head -1 | awk '{ print $3 }') \`mode tcp\`, nbthread $WORKERS (one upstream connection per client connection); nginx $(nginx -v 2>&1 | sed 's|.*/||') \`stream\`, one process (master_process off); Protean workers $WORKERS, 2 upstream connections (\`connections_per_endpoint\`): \`protean\` with the native Dubbo codec, \`protean-wasm\` with the Rust Wasm Dubbo codec (Endive compiler)."
   for note in "${NOTES[@]}"; do echo "- $note"; done
   echo "- Columns: latency percentiles are medians over rounds; proxy and provider CPU are utime+stime from /proc over the whole generator run (warm-up included) per 100k answered requests; generator CPU is the generator's own process CPU in the measured window, in cores (near 1.0 with pinning means the generator core is saturated)."
   echo

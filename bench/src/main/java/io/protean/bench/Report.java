@@ -99,7 +99,7 @@ public final class Report {
     }
     for (String leg : proteans) {
       double[] p = summary.get(leg);
-      for (String base : List.of("haproxy", "direct", "protean")) {
+      for (String base : List.of("haproxy", "nginx", "direct", "protean")) {
         double[] b = summary.get(base);
         if (b != null && !base.equals(leg)) {
           out.append(String.format(Locale.ROOT, "- %s / %s: QPS %.2f×, p99 %.2f×%n",
