@@ -42,7 +42,7 @@ class ProxyValidateTest {
     assertThatThrownBy(() -> Proxy.validate(parse("[]", "{dubbo: {max_body_size: -1}}")))
         .isInstanceOf(ConfigException.class)
         .hasMessage("listeners[0].codec.dubbo: max_body_size: expected a positive number of bytes, found '-1'");
-    assertThatThrownBy(() -> parse("[]", "{thrift: {}}"))
-        .hasMessageStartingWith("listeners[0].codec: unknown codec 'thrift'");
+    assertThatThrownBy(() -> parse("[]", "{nosuch: {}}"))
+        .hasMessageStartingWith("listeners[0].codec: unknown codec 'nosuch'");
   }
 }
