@@ -273,15 +273,16 @@ final class ActiveRequest implements FilterContext, UpstreamRequest, Runnable {
     request.release();
   }
 
+  /** "service.method version V group G" from whichever keys the codec gives, else the metadata. */
   private static String describe(Metadata m) {
-    String iface = m.get("interface");
+    String service = m.get("interface") != null ? m.get("interface") : m.get("service");
     String method = m.get("method");
-    if (iface != null || method != null) {
-      return (iface == null ? "?" : iface) + "." + (method == null ? "?" : method)
-          + (m.get("version") == null ? "" : " version " + m.get("version"))
-          + (m.get("group") == null ? "" : " group " + m.get("group"));
+    if (method == null) {
+      return m.toString();
     }
-    return m.toString();
+    return (service == null ? "" : service + ".") + method
+        + (m.get("version") == null ? "" : " version " + m.get("version"))
+        + (m.get("group") == null ? "" : " group " + m.get("group"));
   }
 
   // ---- FilterContext ----

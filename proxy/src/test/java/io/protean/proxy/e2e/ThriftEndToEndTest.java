@@ -1,214 +1,383 @@
 package io.protean.proxy.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.protean.proxy.Proxy;
+import io.protean.proxy.codec.thrift.gen.Echo;
+import io.protean.proxy.codec.thrift.gen.EchoFailure;
+import io.protean.proxy.codec.thrift.gen.Inner;
+import io.protean.proxy.codec.thrift.gen.Payload;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.Map;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.apache.thrift.TApplicationException;
+import org.apache.thrift.TMultiplexedProcessor;
 import org.apache.thrift.TProcessor;
 import org.apache.thrift.protocol.TBinaryProtocol;
-import org.apache.thrift.protocol.TField;
-import org.apache.thrift.protocol.TMessage;
-import org.apache.thrift.protocol.TMessageType;
+import org.apache.thrift.protocol.TCompactProtocol;
+import org.apache.thrift.protocol.TMultiplexedProtocol;
 import org.apache.thrift.protocol.TProtocol;
-import org.apache.thrift.protocol.TProtocolUtil;
-import org.apache.thrift.protocol.TStruct;
-import org.apache.thrift.protocol.TType;
 import org.apache.thrift.server.TServer;
 import org.apache.thrift.server.TThreadPoolServer;
+import org.apache.thrift.server.TThreadedSelectorServer;
+import org.apache.thrift.transport.TNonblockingServerSocket;
 import org.apache.thrift.transport.TServerSocket;
+import org.apache.thrift.transport.TServerTransport;
 import org.apache.thrift.transport.TSocket;
 import org.apache.thrift.transport.TTransport;
 import org.apache.thrift.transport.layered.TFramedTransport;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Thrift through the proxy with Apache Thrift's own server (TThreadPoolServer, framed transport,
- * binary protocol) and client-side protocol stack: routing by method and by multiplexed service,
- * one-way calls, error replies as TApplicationException.
+ * The proxy between libthrift 0.20's own generated sync clients and {@link TThreadedSelectorServer}s,
+ * framed transport and binary protocol (seq ids rewritten in place, so many clients share one
+ * upstream connection), plus one unframed {@link TThreadPoolServer}: routing by method and by multiplexed service, declared
+ * exceptions, one-way calls, concurrency, and the errors a client meets, each a
+ * TApplicationException, never a hang.
  */
-@Timeout(value = 60, unit = TimeUnit.SECONDS)
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ThriftEndToEndTest {
+  private final List<AutoCloseable> closeables = new ArrayList<>();
+  private EchoServer a;
+  private EchoServer b;
+  private EchoServer mux;
+  private EchoServer dying;
+  private EchoServer unframed;
+  private Proxy proxy;
 
-  /** A real libthrift server whose handler answers "NAME:method:text" and records one-way texts. */
-  static final class Server implements AutoCloseable {
-    final String name;
-    final List<String> oneways = new CopyOnWriteArrayList<>();
-    final TServer server;
-    final TServerSocket socket;
-    final Thread thread;
+  @BeforeAll
+  void start() throws Exception {
+    a = server("a", false);
+    b = server("b", false);
+    mux = server("mux", true);
+    dying = server("dying", false);
+    unframed = server("unframed", false, false);
+    String yaml = """
+        workers: 2
+        listeners:
+          - name: thrift
+            address: 127.0.0.1:0
+            codec: thrift
+            routes:
+              - name: calc
+                match: {metadata: [{key: service, exact: Calc}]}
+                cluster: mux
+              - name: add-to-b
+                match: {metadata: [{key: method, exact: add}]}
+                cluster: b
+              - name: slow-to-dying
+                match: {metadata: [{key: method, exact: slow}]}
+                cluster: dying
+                timeout: 20s
+              - cluster: a
+          - name: unframed
+            address: 127.0.0.1:0
+            codec: {thrift: {transport: unframed}}
+            routes:
+              - cluster: unframed
+          - name: narrow
+            address: 127.0.0.1:0
+            codec: {thrift: {transport: framed, protocol: binary}}
+            routes:
+              - match: {metadata: [{key: method, exact: add}]}
+                cluster: b
+        clusters:
+          - {name: a, endpoints: ["127.0.0.1:%d"]}
+          - {name: b, endpoints: ["127.0.0.1:%d"]}
+          - {name: mux, endpoints: ["127.0.0.1:%d"]}
+          - {name: dying, endpoints: ["127.0.0.1:%d"]}
+          - {name: unframed, endpoints: ["127.0.0.1:%d"]}
+        """.formatted(a.port(), b.port(), mux.port(), dying.port(), unframed.port());
+    proxy = Proxy.start(Proxy.configLoader().parse(yaml));
+    closeables.add(proxy);
+  }
 
-    Server(String name) throws Exception {
-      this.name = name;
-      socket = new TServerSocket(new InetSocketAddress("127.0.0.1", 0));
-      TProcessor processor = (in, out) -> {
-        TMessage msg = in.readMessageBegin();
-        String text = "";
-        in.readStructBegin();
-        for (TField f = in.readFieldBegin(); f.type != TType.STOP; f = in.readFieldBegin()) {
-          if (f.id == 1 && f.type == TType.STRING) {
-            text = in.readString();
-          } else {
-            TProtocolUtil.skip(in, f.type);
-          }
-          in.readFieldEnd();
-        }
-        in.readStructEnd();
-        in.readMessageEnd();
-        if (msg.type == TMessageType.ONEWAY) {
-          oneways.add(text);
-          return;
-        }
-        out.writeMessageBegin(new TMessage(msg.name, TMessageType.REPLY, msg.seqid));
-        out.writeStructBegin(new TStruct("result"));
-        out.writeFieldBegin(new TField("success", TType.STRING, (short) 0));
-        out.writeString(name + ":" + msg.name + ":" + text);
-        out.writeFieldEnd();
-        out.writeFieldStop();
-        out.writeStructEnd();
-        out.writeMessageEnd();
-        out.getTransport().flush();
-      };
-      server = new TThreadPoolServer(new TThreadPoolServer.Args(socket).processor(processor)
-          .transportFactory(new TFramedTransport.Factory()).protocolFactory(new TBinaryProtocol.Factory())
-          .minWorkerThreads(2).maxWorkerThreads(8));
-      thread = new Thread(server::serve, "thrift-" + name);
-      thread.setDaemon(true);
-      thread.start();
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (!server.isServing() && System.nanoTime() < deadline) {
-        Thread.sleep(10);
-      }
-    }
-
-    int port() {
-      return socket.getServerSocket().getLocalPort();
-    }
-
-    @Override
-    public void close() {
-      server.stop();
-      socket.close();
-      try {
-        thread.join(5000);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+  @AfterAll
+  void stop() throws Exception {
+    for (int i = closeables.size() - 1; i >= 0; i--) {
+      closeables.get(i).close();
     }
   }
 
-  /** A libthrift client protocol stack (framed, binary) on one connection. */
-  static final class Client implements AutoCloseable {
-    final TTransport transport;
-    final TProtocol p;
-    int seq;
+  private EchoServer server(String name, boolean multiplexed) throws Exception {
+    return server(name, multiplexed, true);
+  }
 
-    Client(int port) throws Exception {
-      transport = new TFramedTransport(new TSocket("127.0.0.1", port, 15_000));
-      transport.open();
-      p = new TBinaryProtocol(transport);
+  private EchoServer server(String name, boolean multiplexed, boolean framed) throws Exception {
+    EchoServer s = new EchoServer(name, multiplexed, framed);
+    closeables.add(s);
+    return s;
+  }
+
+  /** A generated sync client through the proxy's {@code listener}; closed with the class. */
+  private Echo.Client client(String listener, String service) throws Exception {
+    TTransport socket = new TSocket("127.0.0.1", proxy.listenerAddress(listener).getPort(), 15_000);
+    TTransport transport = listener.equals("unframed") ? socket : new TFramedTransport(socket);
+    transport.open();
+    closeables.add(transport::close);
+    TProtocol protocol = new TBinaryProtocol(transport);
+    return new Echo.Client(service == null ? protocol : new TMultiplexedProtocol(protocol, service));
+  }
+
+  @Test
+  void plainCallsReachTheDefaultRoute() throws Exception {
+    Echo.Client client = client("thrift", null);
+    assertThat(client.echo("hi")).isEqualTo("a:hi");
+    assertThat(client.echo("again")).isEqualTo("a:again");
+    Payload payload = new Payload().setText("struct").setNames(List.of("x", "y"));
+    assertThat(client.roundTrip(payload)).isEqualTo(payload);
+  }
+
+  @Test
+  void routesByMethodToAnotherServer() throws Exception {
+    Echo.Client client = client("thrift", null);
+    assertThat(client.add(2, 3)).isEqualTo(5);
+    assertThat(b.calls).contains("add");
+    assertThat(a.calls).doesNotContain("add");
+    assertThat(client.echo("after")).isEqualTo("a:after");
+  }
+
+  @Test
+  void declaredExceptionsPassThrough() throws Exception {
+    Echo.Client client = client("thrift", null);
+    assertThatThrownBy(() -> client.fail(42)).isInstanceOf(EchoFailure.class)
+        .satisfies(t -> assertThat(((EchoFailure) t).getCode()).isEqualTo(42))
+        .satisfies(t -> assertThat(((EchoFailure) t).getReason()).isEqualTo("a failed with 42"));
+    assertThat(client.echo("still")).isEqualTo("a:still");
+  }
+
+  @Test
+  void onewayCallsArrive() throws Exception {
+    Echo.Client client = client("thrift", null);
+    String note = "note-" + System.nanoTime();
+    client.note(note);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!a.notes.contains(note) && System.nanoTime() < deadline) {
+      Thread.sleep(20);
     }
+    assertThat(a.notes).contains(note);
+    assertThat(client.echo("after note")).isEqualTo("a:after note");
+  }
 
-    void send(String method, byte type, String text) throws Exception {
-      p.writeMessageBegin(new TMessage(method, type, ++seq));
-      p.writeStructBegin(new TStruct("args"));
-      p.writeFieldBegin(new TField("text", TType.STRING, (short) 1));
-      p.writeString(text);
-      p.writeFieldEnd();
-      p.writeFieldStop();
-      p.writeStructEnd();
-      p.writeMessageEnd();
-      transport.flush();
-    }
-
-    /** Calls and returns the answer; a TApplicationException is thrown as libthrift would. */
-    String call(String method, String text) throws Exception {
-      send(method, TMessageType.CALL, text);
-      TMessage m = p.readMessageBegin();
-      assertThat(m.seqid).as("seq id of the answer").isEqualTo(seq);
-      if (m.type == TMessageType.EXCEPTION) {
-        TApplicationException e = TApplicationException.readFrom(p);
-        p.readMessageEnd();
-        throw e;
+  @Test
+  void concurrentClientsGetTheirOwnAnswers() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      List<Future<List<String>>> results = new ArrayList<>();
+      for (String who : List.of("ann", "bob")) {
+        Echo.Client client = client("thrift", null);
+        results.add(pool.submit(() -> {
+          List<String> answers = new ArrayList<>();
+          for (int i = 0; i < 100; i++) {
+            answers.add(client.echo(who + i));
+          }
+          return answers;
+        }));
       }
-      p.readStructBegin();
-      TField f = p.readFieldBegin();
-      String result = p.readString();
-      p.readFieldEnd();
-      p.readFieldBegin();
-      p.readStructEnd();
-      p.readMessageEnd();
-      assertThat(f.id).isZero();
-      return result;
-    }
-
-    @Override
-    public void close() {
-      transport.close();
+      for (int c = 0; c < 2; c++) {
+        String who = c == 0 ? "ann" : "bob";
+        List<String> answers = results.get(c).get(60, TimeUnit.SECONDS);
+        for (int i = 0; i < 100; i++) {
+          assertThat(answers.get(i)).isEqualTo("a:" + who + i);
+        }
+      }
+    } finally {
+      pool.shutdownNow();
     }
   }
 
   @Test
-  void routesAnswersAndFailsLikeAThriftServer() throws Exception {
-    try (Server a = new Server("A");
-        Server b = new Server("B");
-        Proxy proxy = Proxy.start(Proxy.configLoader().parse("""
-            workers: 1
-            admin: {enabled: false}
-            listeners:
-              - name: thrift
-                address: 127.0.0.1:0
-                codec: {thrift: {transport: framed, protocol: binary}}
-                routes:
-                  - match: {metadata: [{key: service, exact: Calc}]}
-                    cluster: b
-                  - match: {metadata: [{key: method, prefix: get}]}
-                    cluster: a
-            clusters:
-              - {name: a, endpoints: ["127.0.0.1:%d"]}
-              - {name: b, endpoints: ["127.0.0.1:%d"]}
-            """.formatted(a.port(), b.port())));
-        Client c1 = new Client(proxy.listenerAddress("thrift").getPort());
-        Client c2 = new Client(proxy.listenerAddress("thrift").getPort())) {
-      assertThat(c1.call("getUser", "42")).isEqualTo("A:getUser:42");
-      assertThat(c1.call("Calc:add", "1+2")).isEqualTo("B:Calc:add:1+2");
+  void multiplexedCallsRouteByService() throws Exception {
+    Echo.Client calc = client("thrift", "Calc");
+    assertThat(calc.echo("mx")).isEqualTo("mux:mx");
+    // Routing by service wins over the method route for add.
+    assertThat(calc.add(1, 2)).isEqualTo(3);
+    assertThat(mux.calls).contains("add");
+  }
 
-      // No route: a TApplicationException with the proxy's message, and the connection goes on.
-      try {
-        c1.call("deleteUser", "x");
-        throw new AssertionError("expected a TApplicationException");
-      } catch (TApplicationException e) {
-        assertThat(e.getType()).isEqualTo(TApplicationException.UNKNOWN_METHOD);
-        assertThat(e.getMessage()).startsWith("protean: no route matches");
-      }
-      assertThat(c1.call("getAgain", "y")).isEqualTo("A:getAgain:y");
+  @Test
+  void noRouteIsATApplicationExceptionFromTheProxy() throws Exception {
+    Echo.Client client = client("narrow", null);
+    assertThatThrownBy(() -> client.echo("lost")).isInstanceOf(TApplicationException.class)
+        .hasMessageContaining("protean: no route matches").hasMessageContaining("echo")
+        .satisfies(t -> assertThat(((TApplicationException) t).getType())
+            .isEqualTo(TApplicationException.UNKNOWN_METHOD));
+    // The connection stays usable.
+    assertThat(client.add(20, 22)).isEqualTo(42);
+  }
 
-      // One-way: delivered, never answered.
-      c2.send("getLog", TMessageType.ONEWAY, "note");
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-      while (a.oneways.isEmpty() && System.nanoTime() < deadline) {
-        Thread.sleep(10);
-      }
-      assertThat(a.oneways).containsExactly("note");
+  @Test
+  void unframedCallsFindTheirEndWithTheSkipper() throws Exception {
+    Echo.Client client = client("unframed", null);
+    assertThat(client.echo("raw")).isEqualTo("unframed:raw");
+    Payload payload = new Payload().setText("x".repeat(1 << 20)).setNames(List.of("a", "b"))
+        .setCounts(Map.of("k", 1)).setIds(Set.of(1L, 2L))
+        .setInner(new Inner(1, List.of(
+            new Inner(2, List.of()))));
+    assertThat(client.roundTrip(payload)).isEqualTo(payload);
+    assertThatThrownBy(() -> client.fail(3)).isInstanceOf(EchoFailure.class);
+    client.note("unframed-note");
+    assertThat(client.add(1, 2)).isEqualTo(3);
+    assertThat(unframed.notes).contains("unframed-note");
+  }
 
-      // Two clients at once share the proxy's upstream connection; seq ids are restored.
-      CompletableFuture<String> x = CompletableFuture.supplyAsync(() -> call(c1, "getX", "1"));
-      CompletableFuture<String> y = CompletableFuture.supplyAsync(() -> call(c2, "getY", "2"));
-      assertThat(x.get(10, TimeUnit.SECONDS)).isEqualTo("A:getX:1");
-      assertThat(y.get(10, TimeUnit.SECONDS)).isEqualTo("A:getY:2");
+  @Test
+  void compactCallsAreRefusedWithAProtocolError() throws Exception {
+    TTransport transport = new TFramedTransport(new TSocket("127.0.0.1",
+        proxy.listenerAddress("thrift").getPort(), 15_000));
+    transport.open();
+    closeables.add(transport::close);
+    Echo.Client client = new Echo.Client(new TCompactProtocol(transport));
+    // A compact seq id is a varint the proxy cannot rewrite in place, so it cannot share upstreams.
+    assertThatThrownBy(() -> client.echo("compact")).isInstanceOf(TApplicationException.class)
+        .hasMessageContaining("protean: ").hasMessageContaining("request id")
+        .satisfies(t -> assertThat(((TApplicationException) t).getType())
+            .isEqualTo(TApplicationException.PROTOCOL_ERROR));
+  }
+
+  @Test
+  void serverStoppedMidCallIsATApplicationException() throws Exception {
+    Echo.Client client = client("thrift", null);
+    ExecutorService caller = Executors.newSingleThreadExecutor();
+    try {
+      // Well inside the route's 20 s timeout: the answer must come from the closed connection.
+      Future<String> call = caller.submit(() -> client.slow(5_000));
+      assertThat(dying.slowStarted.await(10, TimeUnit.SECONDS)).isTrue();
+      dying.close();
+      assertThatThrownBy(() -> call.get(15, TimeUnit.SECONDS))
+          .hasCauseInstanceOf(TApplicationException.class)
+          .hasMessageContaining("protean: upstream 127.0.0.1:" + dying.port())
+          .hasMessageContaining("closed the connection");
+    } finally {
+      caller.shutdownNow();
     }
   }
 
-  private static String call(Client c, String method, String text) {
-    try {
-      return c.call(method, text);
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
+  /** A TThreadedSelectorServer (framed, binary) on a loopback port 0, answering as {@code name}. */
+  private static final class EchoServer implements AutoCloseable {
+    final Queue<String> calls = new ConcurrentLinkedQueue<>();
+    final Queue<String> notes = new ConcurrentLinkedQueue<>();
+    final CountDownLatch slowStarted = new CountDownLatch(1);
+    private final TServerTransport socket;
+    private final int port;
+    private final TServer server;
+    private final Thread thread;
+    private boolean closed;
+
+    /**
+     * Framed: a TThreadedSelectorServer (which only frames). Unframed: a TThreadPoolServer over a
+     * plain TServerSocket.
+     */
+    EchoServer(String name, boolean multiplexed, boolean framed) throws Exception {
+      Echo.Processor<Echo.Iface> processor = new Echo.Processor<>(handler(name));
+      TProcessor served = processor;
+      if (multiplexed) {
+        TMultiplexedProcessor mp = new TMultiplexedProcessor();
+        mp.registerProcessor("Calc", processor);
+        served = mp;
+      }
+      InetSocketAddress loopback = new InetSocketAddress("127.0.0.1", 0);
+      if (framed) {
+        TNonblockingServerSocket nonblocking = new TNonblockingServerSocket(loopback);
+        socket = nonblocking;
+        port = nonblocking.getPort();
+        server = new TThreadedSelectorServer(new TThreadedSelectorServer.Args(nonblocking)
+            .processor(served).protocolFactory(new TBinaryProtocol.Factory())
+            .transportFactory(new TFramedTransport.Factory()).selectorThreads(1).workerThreads(2)
+            // stop() waits this long for calls in progress (the mid-call test leaves one behind).
+            .stopTimeoutVal(1).stopTimeoutUnit(TimeUnit.SECONDS));
+      } else {
+        TServerSocket blocking = new TServerSocket(loopback);
+        socket = blocking;
+        port = blocking.getServerSocket().getLocalPort();
+        server = new TThreadPoolServer(new TThreadPoolServer.Args(blocking).processor(served)
+            .protocolFactory(new TBinaryProtocol.Factory()).minWorkerThreads(1).maxWorkerThreads(4)
+            .stopTimeoutVal(1).stopTimeoutUnit(TimeUnit.SECONDS));
+      }
+      thread = new Thread(server::serve, "thrift-server-" + name);
+      thread.setDaemon(true);
+      thread.start();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (!server.isServing() && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
+      assertThat(server.isServing()).as("server %s started", name).isTrue();
+    }
+
+    int port() {
+      return port;
+    }
+
+    private Echo.Iface handler(String name) {
+      return new Echo.Iface() {
+        @Override
+        public String echo(String text) {
+          calls.add("echo");
+          return name + ":" + text;
+        }
+
+        @Override
+        public int add(int x, int y) {
+          calls.add("add");
+          return x + y;
+        }
+
+        @Override
+        public void note(String text) {
+          notes.add(text);
+        }
+
+        @Override
+        public String fail(int code) throws EchoFailure {
+          throw new EchoFailure(code, name + " failed with " + code);
+        }
+
+        @Override
+        public Payload roundTrip(Payload payload) {
+          return payload;
+        }
+
+        @Override
+        public String slow(int millis) {
+          slowStarted.countDown();
+          try {
+            Thread.sleep(millis);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return name + " slept " + millis;
+        }
+      };
+    }
+
+    @Override
+    public synchronized void close() {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      server.stop();
+      try {
+        thread.join(10_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      socket.close();
     }
   }
 }

@@ -8,188 +8,190 @@ import io.protean.abi.codec.Frame;
 import io.protean.abi.codec.MessageType;
 import io.protean.abi.codec.Metadata;
 import io.protean.abi.codec.Mutation;
+import io.protean.proxy.codec.thrift.ThriftTransport.Located;
 
 /**
- * A Thrift codec for one connection. The transport (framed or unframed) and the protocol (binary
- * or compact) are detected from the connection's first bytes, unless configured, and then fixed.
+ * The Thrift codec of one connection. It keeps the transport and protocol it detected on the
+ * connection's first message (or was configured with); every later message must use the same.
  *
  * <p>Metadata: {@code method}, {@code seq_id}, {@code message_type} (call, reply, exception,
- * oneway) and, for TMultiplexedProtocol names ({@code Service:method}), {@code service} with
- * {@code method} the part after the colon.
+ * oneway), and for a multiplexed name {@code "Service:method"} ({@code TMultiplexedProtocol})
+ * {@code service} plus {@code method} without the prefix.
  *
- * <p>Request ids: the binary protocol's seq id is a fixed 4-byte field the proxy rewrites in place;
- * the compact protocol's is a varint, so compact connections cannot share upstream connections.
+ * <p>The request id is the seq id. The binary protocol writes it as 4 big-endian bytes, which the
+ * proxy patches in place; the compact protocol writes a varint, so compact frames declare no id
+ * position ({@code idWidth} 0) and cannot share an upstream connection yet.
  */
 public final class ThriftCodec implements Codec {
-  private final ThriftLimits limits;
-  private Boolean framed;
-  private ThriftProtocol protocol;
+  /** TApplicationException types (libthrift's {@code TApplicationException} constants). */
+  static final int UNKNOWN_METHOD = 1;
+  static final int INTERNAL_ERROR = 6;
+  static final int PROTOCOL_ERROR = 7;
 
-  ThriftCodec(ThriftLimits limits, Boolean framed, ThriftProtocol protocol) {
+  private final ThriftLimits limits;
+  private final ThriftTransport configuredTransport;
+  private final String configuredProtocol;
+  /** Null until the connection's first message is seen. */
+  private ThriftTransport transport;
+  private ThriftProtocol protocol;
+  /**
+   * The least number of bytes the message at the reader index takes, as far as the last attempt
+   * saw; no attempt is made before they are buffered. Stays valid when the input moves: bytes are
+   * only appended behind an unconsumed message.
+   */
+  private int awaiting;
+
+  /**
+   * @param transport the transport to expect, or null to detect it
+   * @param protocol  "binary" or "compact" to expect, or null to detect it
+   */
+  ThriftCodec(ThriftLimits limits, ThriftTransport transport, String protocol) {
     this.limits = limits;
-    this.framed = framed;
-    this.protocol = protocol;
+    this.configuredTransport = transport;
+    this.configuredProtocol = protocol;
   }
 
   @Override
   public Frame decode(ByteBuf in) {
-    int start = in.readerIndex();
-    if (framed == null || protocol == null) {
-      if (!detect(in, start)) {
-        return null;
-      }
-    }
-    Cursor c;
-    int frameEnd;
-    if (framed) {
-      if (in.readableBytes() < 4) {
-        return null;
-      }
-      int len = in.getInt(start);
-      checkFrameLength(len);
-      if (in.readableBytes() < 4 + len) {
-        return null;
-      }
-      frameEnd = start + 4 + len;
-      c = new Cursor(in, start, frameEnd, false);
-      c.pos = start + 4;
-    } else {
-      c = new Cursor(in, start, in.writerIndex(), true);
-      frameEnd = -1;
-    }
-    ThriftProtocol.Header h;
-    try {
-      h = protocol.readHeader(c, limits);
-      protocol.skipStruct(c, limits, 0);
-    } catch (Cursor.NeedMore more) {
-      if (in.readableBytes() > limits.maxFrameBytes()) {
-        throw new ThriftCodecException("unframed message longer than " + limits.maxFrameBytes() + " bytes");
-      }
+    if (!in.isReadable() || in.readableBytes() < awaiting || transport == null && !detect(in)) {
       return null;
     }
-    int end = framed ? frameEnd : c.pos;
-    if (framed && c.pos != frameEnd) {
-      throw c.error((frameEnd - c.pos) + " bytes after the message inside its frame");
+    Located message = transport.locate(in, protocol, limits);
+    if (!message.complete()) {
+      awaiting = message.frameLength();
+      return null;
     }
-    Frame f = new Frame(in.retainedSlice(start, end - start), type(h.type(), c),
-        Integer.toUnsignedLong(h.seqId()), metadata(h), status(h.type()),
-        h.seqIdOffset() < 0 ? 0 : h.seqIdOffset(), h.seqIdOffset() < 0 ? 0 : 4);
-    in.readerIndex(end);
-    return f;
+    awaiting = 0;
+    ThriftMessageHeader h = message.header();
+    Metadata metadata = new Metadata(4);
+    int colon = h.name().indexOf(':');
+    if (colon >= 0) {
+      metadata.put("service", h.name().substring(0, colon));
+    }
+    metadata.put("method", h.name().substring(colon + 1));
+    metadata.put("seq_id", Integer.toString(h.seqId()));
+    metadata.put("message_type", ThriftMessageHeader.typeName(h.type()));
+    MessageType type = switch (h.type()) {
+      case ThriftMessageHeader.CALL -> MessageType.REQUEST;
+      case ThriftMessageHeader.ONEWAY -> MessageType.ONEWAY;
+      case ThriftMessageHeader.REPLY -> MessageType.RESPONSE;
+      default -> MessageType.ERROR;
+    };
+    String status = switch (h.type()) {
+      case ThriftMessageHeader.REPLY -> "OK";
+      case ThriftMessageHeader.EXCEPTION -> "EXCEPTION";
+      default -> null;
+    };
+    boolean rewritable = h.seqIdOffset() >= 0;
+    Frame frame = new Frame(in.retainedSlice(in.readerIndex(), message.frameLength()), type,
+        h.seqId(), metadata, status, rewritable ? h.seqIdOffset() : 0, rewritable ? 4 : 0);
+    in.skipBytes(message.frameLength());
+    return frame;
   }
 
-  private void checkFrameLength(int len) {
-    if (len < 0 || len > limits.maxFrameBytes()) {
-      throw new ThriftCodecException("frame length " + Integer.toUnsignedString(len)
-          + " outside 0.." + limits.maxFrameBytes());
-    }
-  }
-
-  /** Fixes transport and protocol from the first bytes; false if more bytes are needed. */
-  private boolean detect(ByteBuf in, int start) {
-    int available = in.readableBytes();
-    if (framed == null) {
-      if (available < 1) {
-        return false;
+  /**
+   * Picks the transport and protocol from the connection's first bytes: 0x80 or 0x82 start an
+   * unframed binary or compact message; anything else is a frame length, after which 0x0fff is
+   * THeader, 0x80 strict binary, 0x82 compact, and anything else an old (non-strict) binary header.
+   *
+   * @return false when more bytes are needed
+   */
+  private boolean detect(ByteBuf in) {
+    int start = in.readerIndex();
+    int first = in.getUnsignedByte(start);
+    if (first == 0x80 || first == CompactProtocol.PROTOCOL_ID) {
+      if (configuredTransport == ThriftTransport.FRAMED) {
+        throw new ThriftCodecException(String.format("expected a framed message (a 4-byte length),"
+            + " found 0x%02x at offset 0, which starts an unframed message", first));
       }
-      int b0 = in.getUnsignedByte(start);
-      framed = b0 != 0x80 && b0 != 0x82;
+      choose(ThriftTransport.UNFRAMED,
+          first == 0x80 ? BinaryProtocol.STRICT : CompactProtocol.INSTANCE, 0);
+      return true;
     }
-    if (framed && available >= 4) {
-      checkFrameLength(in.getInt(start)); // garbage is refused before waiting for more of it
+    if (configuredTransport == ThriftTransport.UNFRAMED) {
+      throw new ThriftCodecException(String.format("expected an unframed binary (0x80) or compact"
+          + " (0x82) message, found 0x%02x at offset 0", first));
     }
-    if (protocol == null) {
-      int at = start + (framed ? 4 : 0);
-      if (in.writerIndex() <= at) {
-        return false;
-      }
-      int b = in.getUnsignedByte(at);
-      protocol = switch (b) {
-        case 0x80 -> ThriftProtocol.BINARY;
-        case 0x82 -> ThriftProtocol.COMPACT;
-        default -> throw new ThriftCodecException(String.format(
-            "expected a binary (0x80) or compact (0x82) message%s, found 0x%02x",
-            framed ? " after the frame length" : "", b));
-      };
+    if (in.readableBytes() < ThriftTransport.LENGTH_PREFIX) {
+      return false;
     }
+    ThriftTransport.checkLength(in.getInt(start), limits);
+    if (in.readableBytes() < ThriftTransport.LENGTH_PREFIX + 2) {
+      return false;
+    }
+    if (in.getUnsignedShort(start + 4) == ThriftTransport.HEADER_MAGIC) {
+      throw new ThriftCodecException("the THeader transport (magic 0x0fff at offset 4) is not"
+          + " supported yet; use the framed or unframed transport");
+    }
+    int payload = in.getUnsignedByte(start + 4);
+    choose(ThriftTransport.FRAMED, payload == 0x80 ? BinaryProtocol.STRICT
+        : payload == CompactProtocol.PROTOCOL_ID ? CompactProtocol.INSTANCE : BinaryProtocol.OLD, 4);
     return true;
   }
 
-  private static MessageType type(int t, Cursor c) {
-    return switch (t) {
-      case ThriftProtocol.CALL -> MessageType.REQUEST;
-      case ThriftProtocol.ONEWAY -> MessageType.ONEWAY;
-      case ThriftProtocol.REPLY -> MessageType.RESPONSE;
-      case ThriftProtocol.EXCEPTION -> MessageType.ERROR;
-      default -> throw new ThriftCodecException("unknown message type " + t);
-    };
-  }
-
-  private static String status(int t) {
-    return switch (t) {
-      case ThriftProtocol.REPLY -> "OK";
-      case ThriftProtocol.EXCEPTION -> "EXCEPTION";
-      default -> null;
-    };
-  }
-
-  private static Metadata metadata(ThriftProtocol.Header h) {
-    Metadata m = new Metadata(4);
-    int colon = h.name().indexOf(':');
-    if (colon >= 0) {
-      m.put("service", h.name().substring(0, colon));
-      m.put("method", h.name().substring(colon + 1));
-    } else {
-      m.put("method", h.name());
+  private void choose(ThriftTransport t, ThriftProtocol p, int offset) {
+    if (configuredProtocol != null && !configuredProtocol.equals(p.name())) {
+      throw new ThriftCodecException("expected the " + configuredProtocol + " protocol, found the "
+          + p.name() + " protocol at offset " + offset);
     }
-    m.put("seq_id", Integer.toString(h.seqId()));
-    m.put("message_type", switch (h.type()) {
-      case ThriftProtocol.CALL -> "call";
-      case ThriftProtocol.REPLY -> "reply";
-      case ThriftProtocol.EXCEPTION -> "exception";
-      default -> "oneway";
-    });
-    return m;
+    transport = t;
+    protocol = p;
   }
 
-  /** Thrift messages carry no header map: nothing to rewrite. */
+  /**
+   * Binary and compact messages carry no header map, so only an empty mutation can be encoded
+   * (a copy of the frame). THeader's info headers, which could carry one, are not supported yet.
+   */
   @Override
   public ByteBuf encode(Frame frame, Mutation mutation, ByteBufAllocator alloc) {
-    throw new ThriftCodecException("binary and compact messages carry no metadata map to rewrite "
-        + "(THeader transport would; not supported yet)");
+    if (!mutation.isEmpty()) {
+      throw new ThriftCodecException("cannot apply " + mutation + ": binary and compact Thrift"
+          + " messages carry no header map to change (THeader info headers are not supported yet)");
+    }
+    ByteBuf content = frame.content();
+    return alloc.buffer(content.readableBytes()).writeBytes(content, content.readerIndex(),
+        content.readableBytes());
   }
 
-  /** A TApplicationException reply in the connection's transport and protocol. */
+  /**
+   * A TApplicationException in this connection's transport and protocol, named after the request's
+   * method without a service prefix (as libthrift's {@code TMultiplexedProcessor} answers), with
+   * the request's seq id.
+   */
   @Override
   public ByteBuf errorReply(Frame request, ErrorType error, String message, ByteBufAllocator alloc) {
-    if (request.type() == MessageType.ONEWAY) {
+    if (request.type() != MessageType.REQUEST) {
       return null;
     }
-    String method = request.metadata().get("method");
-    String service = request.metadata().get("service");
-    String name = service == null ? method : service + ":" + method;
-    ByteBuf out = alloc.buffer(64 + message.length());
-    if (framed) {
-      out.writeInt(0);
+    if (transport == null) {
+      throw new ThriftCodecException("no message was decoded on this connection, so its transport"
+          + " and protocol are unknown");
     }
-    protocol.writeException(out, name, (int) request.requestId(), message, applicationErrorType(error));
-    if (framed) {
-      out.setInt(0, out.readableBytes() - 4);
+    ByteBuf out = alloc.buffer(64 + request.metadata().get("method").length() + message.length());
+    try {
+      int mark = transport.beginFrame(out);
+      protocol.writeApplicationException(out, request.metadata().get("method"),
+          (int) request.requestId(), exceptionType(error), message);
+      transport.endFrame(out, mark);
+      return out;
+    } catch (RuntimeException e) {
+      out.release();
+      throw e;
     }
-    return out;
   }
 
-  /** TApplicationException types: UNKNOWN_METHOD 1, INTERNAL_ERROR 6, PROTOCOL_ERROR 7. */
-  static int applicationErrorType(ErrorType error) {
+  static int exceptionType(ErrorType error) {
     return switch (error) {
-      case ROUTE_NOT_FOUND, CLUSTER_NOT_FOUND -> 1;
-      case CODEC_FAILURE -> 7;
-      default -> 6;
+      case ROUTE_NOT_FOUND, CLUSTER_NOT_FOUND -> UNKNOWN_METHOD;
+      case CODEC_FAILURE -> PROTOCOL_ERROR;
+      case TIMEOUT, UPSTREAM_CONNECT_FAILURE, UPSTREAM_RESET, NO_HEALTHY_UPSTREAM, OVERLOADED,
+          RATE_LIMITED, LOCAL_REPLY, INTERNAL -> INTERNAL_ERROR;
     };
   }
 
+  /** Thrift has no heartbeat, and {@link #decode} never yields one. */
   @Override
   public ByteBuf heartbeatReply(Frame heartbeat, ByteBufAllocator alloc) {
-    throw new ThriftCodecException("Thrift has no heartbeats");
+    throw new ThriftCodecException("Thrift has no heartbeat message to answer");
   }
 }

@@ -2,7 +2,7 @@ package io.protean.proxy.codec.thrift;
 
 import io.protean.abi.codec.CodecException;
 
-/** Malformed or oversize Thrift input, or an operation Thrift cannot do. */
+/** Malformed, oversize or unsupported Thrift input. */
 public final class ThriftCodecException extends CodecException {
   private static final long serialVersionUID = 1L;
 
