@@ -72,7 +72,7 @@ class ThriftEndToEndTest {
         listeners:
           - name: thrift
             address: 127.0.0.1:0
-            codec: thrift
+            codec: %s
             routes:
               - name: calc
                 match: {metadata: [{key: service, exact: Calc}]}
@@ -92,7 +92,7 @@ class ThriftEndToEndTest {
               - cluster: unframed
           - name: narrow
             address: 127.0.0.1:0
-            codec: {thrift: {transport: framed, protocol: binary}}
+            codec: %s
             routes:
               - match: {metadata: [{key: method, exact: add}]}
                 cluster: b
@@ -102,9 +102,20 @@ class ThriftEndToEndTest {
           - {name: mux, endpoints: ["127.0.0.1:%d"]}
           - {name: dying, endpoints: ["127.0.0.1:%d"]}
           - {name: unframed, endpoints: ["127.0.0.1:%d"]}
-        """.formatted(a.port(), b.port(), mux.port(), dying.port(), unframed.port());
+        """.formatted(framedCodec(), narrowCodec(), a.port(), b.port(), mux.port(), dying.port(),
+        unframed.port());
     proxy = Proxy.start(Proxy.configLoader().parse(yaml));
     closeables.add(proxy);
+  }
+
+  /** The codec of the framed listener {@code thrift}, which detects the protocol. */
+  String framedCodec() {
+    return "thrift";
+  }
+
+  /** The codec of the listener {@code narrow}, which takes framed binary only. */
+  String narrowCodec() {
+    return "{thrift: {transport: framed, protocol: binary}}";
   }
 
   @AfterAll
@@ -125,7 +136,7 @@ class ThriftEndToEndTest {
   }
 
   /** A generated sync client through the proxy's {@code listener}; closed with the class. */
-  private Echo.Client client(String listener, String service) throws Exception {
+  Echo.Client client(String listener, String service) throws Exception {
     TTransport socket = new TSocket("127.0.0.1", proxy.listenerAddress(listener).getPort(), 15_000);
     TTransport transport = listener.equals("unframed") ? socket : new TFramedTransport(socket);
     transport.open();
@@ -236,13 +247,18 @@ class ThriftEndToEndTest {
     assertThat(unframed.notes).contains("unframed-note");
   }
 
-  @Test
-  void compactCallsAreRefusedWithAProtocolError() throws Exception {
+  /** A generated client speaking the compact protocol to the listener {@code thrift}. */
+  Echo.Client compactClient() throws Exception {
     TTransport transport = new TFramedTransport(new TSocket("127.0.0.1",
         proxy.listenerAddress("thrift").getPort(), 15_000));
     transport.open();
     closeables.add(transport::close);
-    Echo.Client client = new Echo.Client(new TCompactProtocol(transport));
+    return new Echo.Client(new TCompactProtocol(transport));
+  }
+
+  @Test
+  void compactCallsAreRefusedWithAProtocolError() throws Exception {
+    Echo.Client client = compactClient();
     // A compact seq id is a varint the proxy cannot rewrite in place, so it cannot share upstreams.
     assertThatThrownBy(() -> client.echo("compact")).isInstanceOf(TApplicationException.class)
         .hasMessageContaining("protean: ").hasMessageContaining("request id")

@@ -13,19 +13,39 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The custom TinyRPC protocol through the proxy with the Rust codec compiled to Wasm
- * (example-codecs-rust/wasm/tinyrpc.wasm), on both engines: routing on headers, error replies,
- * shared upstream connections with out-of-order answers, one-way, heartbeats, mutation by a filter.
+ * The custom TinyRPC protocol through the proxy with the codec compiled to Wasm from Rust
+ * (example-codecs-rust) and from Go (example-codecs-tinygo), on both engines: routing on headers,
+ * error replies, shared upstream connections with out-of-order answers, one-way, heartbeats,
+ * mutation by filters. Every request also passes two filters built with the official proxy-wasm
+ * SDKs, one in Rust and one in Go.
  */
-@Timeout(value = 60, unit = TimeUnit.SECONDS)
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
 class WasmTinyRpcEndToEndTest {
-  static final Path MODULE = Path.of("../example-codecs-rust/wasm/tinyrpc.wasm");
+  /** The TinyRPC codec module built from each language. */
+  static Path module(String language) {
+    Path module = Path.of(language.equals("rust") ? "../example-codecs-rust/wasm/tinyrpc.wasm"
+        : "../example-codecs-tinygo/wasm/tinyrpc.wasm");
+    assertThat(Files.exists(module)).as(module.toAbsolutePath() + " (built by example-codecs-"
+        + (language.equals("rust") ? "rust" : "tinygo") + "/build.sh)").isTrue();
+    return module;
+  }
 
-  private static Proxy start(String engine, TinyRpcServer a, TinyRpcServer b) throws Exception {
-    assertThat(Files.exists(MODULE)).as(MODULE.toAbsolutePath() + " (built by example-codecs-rust/build.sh)").isTrue();
+  /** The tenant every request carries to pass the Go filter. */
+  static final Map<String, String> TENANT = Map.of("x-tenant", "acme");
+
+  static Map<String, String> headers(String... pairs) {
+    Map<String, String> h = new java.util.HashMap<>(TENANT);
+    for (int i = 0; i < pairs.length; i += 2) {
+      h.put(pairs[i], pairs[i + 1]);
+    }
+    return h;
+  }
+
+  private static Proxy start(String language, String engine, TinyRpcServer a, TinyRpcServer b)
+      throws Exception {
     return Proxy.start(Proxy.configLoader().parse("""
         workers: 1
         admin: {enabled: false}
@@ -40,6 +60,11 @@ class WasmTinyRpcEndToEndTest {
                   module: ../example-codecs-rust/wasm/deny_method_filter.wasm
                   engine: %s
                   config: {deny: [getDenied], header: x-filtered-by, value: protean-wasm}
+              # Built with the official proxy-wasm Go SDK (example-codecs-tinygo/filters/tenant_guard).
+              - wasm:
+                  module: ../example-codecs-tinygo/wasm/tenant_guard_filter.wasm
+                  engine: %s
+                  config: {header: x-tenant, allowed: [acme, globex], stamp: x-tenant-verified}
             routes:
               - match: {metadata: [{key: method, prefix: get}]}
                 cluster: a
@@ -50,37 +75,47 @@ class WasmTinyRpcEndToEndTest {
         clusters:
           - {name: a, endpoints: ["127.0.0.1:%d"]}
           - {name: b, endpoints: ["127.0.0.1:%d"]}
-        """.formatted(MODULE, engine, engine, a.port(), b.port())));
+        """.formatted(module(language), engine, engine, engine, a.port(), b.port())));
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"compiler", "interpreter"})
-  void routesRepliesAndMultiplexes(String engine) throws Exception {
+  @CsvSource({"rust, compiler", "rust, interpreter", "go, compiler", "go, interpreter"})
+  void routesRepliesAndMultiplexes(String language, String engine) throws Exception {
     try (TinyRpcServer a = new TinyRpcServer("A");
         TinyRpcServer b = new TinyRpcServer("B");
-        Proxy proxy = start(engine, a, b);
+        Proxy proxy = start(language, engine, a, b);
         TinyRpcClient c1 = new TinyRpcClient(proxy.listenerAddress("tiny").getPort());
         TinyRpcClient c2 = new TinyRpcClient(proxy.listenerAddress("tiny").getPort())) {
 
-      TinyRpcFrame r = c1.call(Map.of("method", "getUser", "user", "42"), "hello");
+      TinyRpcFrame r = c1.call(headers("method", "getUser", "user", "42"), "hello");
       assertThat(r.is(TinyRpcFrame.RESPONSE)).isTrue();
       assertThat(r.headers()).containsEntry("served-by", "A").containsEntry("method", "getUser");
       assertThat(r.bodyText()).isEqualTo("hello");
-      assertThat(c1.call(Map.of("method", "putUser"), "x").headers()).containsEntry("served-by", "B");
+      assertThat(c1.call(headers("method", "putUser"), "x").headers()).containsEntry("served-by", "B");
 
       // Both filters' mutations were re-encoded by the Wasm codec: the server saw the new headers
       // (x-filtered-by comes from the proxy-wasm filter's add_http_request_header).
       assertThat(a.requestHeaders()).anySatisfy(h -> assertThat(h).containsEntry("x-via", "protean")
-          .containsEntry("x-filtered-by", "protean-wasm").containsEntry("user", "42"));
+          .containsEntry("x-filtered-by", "protean-wasm").containsEntry("user", "42")
+          .containsEntry("x-tenant-verified", "acme"));
 
       // The proxy-wasm filter's send_http_response becomes the codec's error reply.
-      TinyRpcFrame denied = c1.call(Map.of("method", "getDenied"), "");
+      TinyRpcFrame denied = c1.call(headers("method", "getDenied"), "");
       assertThat(denied.is(TinyRpcFrame.ERROR)).isTrue();
       assertThat(denied.headers()).containsEntry("status", "LOCAL_REPLY")
           .containsEntry("message", "protean: method getDenied is denied");
 
+      // The Go filter's local responses: no tenant, a tenant not allowed. Nothing went upstream.
+      int before = a.requestHeaders().size();
+      assertThat(c1.call(Map.of("method", "getUser"), "").headers())
+          .containsEntry("status", "LOCAL_REPLY").containsEntry("message", "protean: missing x-tenant");
+      assertThat(c1.call(Map.of("method", "getUser", "x-tenant", "initech"), "").headers())
+          .containsEntry("status", "LOCAL_REPLY")
+          .containsEntry("message", "protean: tenant \"initech\" is not allowed");
+      assertThat(a.requestHeaders()).hasSize(before);
+
       // No route: the codec's error reply, with the proxy's message.
-      TinyRpcFrame err = c1.call(Map.of("method", "deleteUser"), "");
+      TinyRpcFrame err = c1.call(headers("method", "deleteUser"), "");
       assertThat(err.is(TinyRpcFrame.ERROR)).isTrue();
       assertThat(err.headers()).containsEntry("status", "ROUTE_NOT_FOUND");
       assertThat(err.headers().get("message")).startsWith("protean: no route matches");
@@ -88,14 +123,14 @@ class WasmTinyRpcEndToEndTest {
       // Both clients share the proxy's one upstream connection to A; the slow answer comes last
       // upstream, yet each client gets its own answer under its own id.
       CompletableFuture<TinyRpcFrame> slow = CompletableFuture.supplyAsync(() -> call(c1,
-          Map.of("method", "getSlow", "sleep-ms", "300"), "slow"));
+          headers("method", "getSlow", "sleep-ms", "300"), "slow"));
       Thread.sleep(50);
-      TinyRpcFrame fast = c2.call(Map.of("method", "getFast"), "fast");
+      TinyRpcFrame fast = c2.call(headers("method", "getFast"), "fast");
       assertThat(fast.bodyText()).isEqualTo("fast");
       assertThat(slow.get(10, TimeUnit.SECONDS).bodyText()).isEqualTo("slow");
 
       // One-way: forwarded, never answered.
-      c2.send(new TinyRpcFrame(TinyRpcFrame.ONEWAY, 99, Map.of("method", "getLog"), "note".getBytes()));
+      c2.send(new TinyRpcFrame(TinyRpcFrame.ONEWAY, 99, headers("method", "getLog"), "note".getBytes()));
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
       while (a.oneways().isEmpty() && System.nanoTime() < deadline) {
         Thread.sleep(10);
@@ -111,16 +146,16 @@ class WasmTinyRpcEndToEndTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"compiler", "interpreter"})
-  void garbageClosesOnlyItsConnection(String engine) throws Exception {
+  @CsvSource({"rust, compiler", "rust, interpreter", "go, compiler", "go, interpreter"})
+  void garbageClosesOnlyItsConnection(String language, String engine) throws Exception {
     try (TinyRpcServer a = new TinyRpcServer("A");
         TinyRpcServer b = new TinyRpcServer("B");
-        Proxy proxy = start(engine, a, b);
+        Proxy proxy = start(language, engine, a, b);
         TinyRpcClient bad = new TinyRpcClient(proxy.listenerAddress("tiny").getPort());
         TinyRpcClient good = new TinyRpcClient(proxy.listenerAddress("tiny").getPort())) {
       bad.sendRaw("GET / HTTP/1.1\r\n\r\n".getBytes());
       assertThat(bad.read()).isNull(); // closed by the proxy
-      assertThat(good.call(Map.of("method", "getX"), "ok").bodyText()).isEqualTo("ok");
+      assertThat(good.call(headers("method", "getX"), "ok").bodyText()).isEqualTo("ok");
     }
   }
 

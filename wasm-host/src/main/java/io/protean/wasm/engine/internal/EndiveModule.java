@@ -40,6 +40,11 @@ public final class EndiveModule implements GuestModule {
   private final List<String> imports = new ArrayList<>();
 
   public EndiveModule(String name, byte[] wasm, Engine engine, WasmLimits limits) {
+    this(name, wasm, engine, limits, CompileCache.configured());
+  }
+
+  /** @param cache where compiled classes are kept between starts; null for none */
+  EndiveModule(String name, byte[] wasm, Engine engine, WasmLimits limits, CompileCache cache) {
     this.name = name;
     this.limits = limits;
     try {
@@ -47,10 +52,7 @@ public final class EndiveModule implements GuestModule {
     } catch (WasmEngineException | IllegalArgumentException e) {
       throw new IllegalArgumentException(name + " is not a valid Wasm module: " + e.getMessage(), e);
     }
-    this.machines = engine == Engine.COMPILER
-        // Compile once; a function too large for one JVM method is interpreted, not refused.
-        ? MachineFactoryCompiler.builder(module).withInterpreterFallback(InterpreterFallback.SILENT).compile()
-        : InterpreterMachine::new;
+    this.machines = engine == Engine.COMPILER ? compile(name, module, cache) : InterpreterMachine::new;
     var exportSection = module.exportSection();
     for (int i = 0; i < exportSection.exportCount(); i++) {
       var e = exportSection.getExport(i);
@@ -63,6 +65,32 @@ public final class EndiveModule implements GuestModule {
       var imp = importSection.getImport(i);
       imports.add(imp.module() + "." + imp.name());
     }
+  }
+
+  /**
+   * Compiles once, through the on-disk cache when there is one; a function too large for one JVM
+   * method is interpreted, not refused.
+   */
+  private static Function<Instance, Machine> compile(String name, WasmModule module, CompileCache cache) {
+    if (cache != null) {
+      try {
+        return compiler(module).withCache(cache).compile();
+      } catch (RuntimeException damaged) {
+        // A damaged or unreadable entry: remove it and compile into the cache afresh.
+        cache.evict(module.digest());
+        try {
+          return compiler(module).withCache(cache).compile();
+        } catch (RuntimeException e) {
+          org.slf4j.LoggerFactory.getLogger("wasm." + name).warn("the Wasm compile cache {} cannot be"
+              + " used ({}): compiling without it", cache.file(module.digest()).getParent(), e.toString());
+        }
+      }
+    }
+    return compiler(module).compile();
+  }
+
+  private static MachineFactoryCompiler.Builder compiler(WasmModule module) {
+    return MachineFactoryCompiler.builder(module).withInterpreterFallback(InterpreterFallback.SILENT);
   }
 
   @Override
