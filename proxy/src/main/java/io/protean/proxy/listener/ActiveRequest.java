@@ -182,8 +182,7 @@ final class ActiveRequest implements FilterContext, UpstreamRequest, Runnable {
       return;
     }
     stats().response(frame.responseStatus() == null ? "UNKNOWN" : frame.responseStatus());
-    frame.writeRequestId(frame.content(), request.requestId());
-    downstream.reply(this, frame.content());
+    downstream.reply(this, frame.withRequestId(frame.content(), request.requestId()));
     complete();
   }
 

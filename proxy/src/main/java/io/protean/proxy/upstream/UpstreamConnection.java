@@ -133,10 +133,7 @@ public final class UpstreamConnection extends FlushTarget {
   }
 
   private void write(UpstreamRequest request, ByteBuf bytes, long id) {
-    if (id >= 0) {
-      request.frame().writeRequestId(bytes, id);
-    }
-    channel.write(bytes, channel.voidPromise());
+    channel.write(id >= 0 ? request.frame().withRequestId(bytes, id) : bytes, channel.voidPromise());
   }
 
   private void connected() {

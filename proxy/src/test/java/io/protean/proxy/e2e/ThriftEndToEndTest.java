@@ -58,6 +58,7 @@ class ThriftEndToEndTest {
   private EchoServer mux;
   private EchoServer dying;
   private EchoServer unframed;
+  private EchoServer compact;
   private Proxy proxy;
 
   @BeforeAll
@@ -67,6 +68,7 @@ class ThriftEndToEndTest {
     mux = server("mux", true);
     dying = server("dying", false);
     unframed = server("unframed", false, false);
+    compact = server("compact", false, true, true);
     String yaml = """
         workers: 2
         listeners:
@@ -96,14 +98,20 @@ class ThriftEndToEndTest {
             routes:
               - match: {metadata: [{key: method, exact: add}]}
                 cluster: b
+          - name: compact
+            address: 127.0.0.1:0
+            codec: {thrift: {protocol: compact}}
+            routes:
+              - cluster: compact
         clusters:
           - {name: a, endpoints: ["127.0.0.1:%d"]}
           - {name: b, endpoints: ["127.0.0.1:%d"]}
           - {name: mux, endpoints: ["127.0.0.1:%d"]}
           - {name: dying, endpoints: ["127.0.0.1:%d"]}
           - {name: unframed, endpoints: ["127.0.0.1:%d"]}
+          - {name: compact, endpoints: ["127.0.0.1:%d"]}
         """.formatted(framedCodec(), narrowCodec(), a.port(), b.port(), mux.port(), dying.port(),
-        unframed.port());
+        unframed.port(), compact.port());
     proxy = Proxy.start(Proxy.configLoader().parse(yaml));
     closeables.add(proxy);
   }
@@ -130,7 +138,12 @@ class ThriftEndToEndTest {
   }
 
   private EchoServer server(String name, boolean multiplexed, boolean framed) throws Exception {
-    EchoServer s = new EchoServer(name, multiplexed, framed);
+    return server(name, multiplexed, framed, false);
+  }
+
+  private EchoServer server(String name, boolean multiplexed, boolean framed, boolean compact)
+      throws Exception {
+    EchoServer s = new EchoServer(name, multiplexed, framed, compact);
     closeables.add(s);
     return s;
   }
@@ -247,23 +260,53 @@ class ThriftEndToEndTest {
     assertThat(unframed.notes).contains("unframed-note");
   }
 
-  /** A generated client speaking the compact protocol to the listener {@code thrift}. */
-  Echo.Client compactClient() throws Exception {
+  /** A generated client speaking framed compact to {@code listener}. */
+  Echo.Client compactClient(String listener) throws Exception {
     TTransport transport = new TFramedTransport(new TSocket("127.0.0.1",
-        proxy.listenerAddress("thrift").getPort(), 15_000));
+        proxy.listenerAddress(listener).getPort(), 15_000));
     transport.open();
     closeables.add(transport::close);
     return new Echo.Client(new TCompactProtocol(transport));
   }
 
+  /**
+   * Compact clients (TCompactProtocol over framed, served by a compact TThreadedSelectorServer):
+   * the seq id is a varint, re-encoded with the upstream id and back, so two clients share the
+   * proxy's upstream connection like binary ones.
+   */
   @Test
-  void compactCallsAreRefusedWithAProtocolError() throws Exception {
-    Echo.Client client = compactClient();
-    // A compact seq id is a varint the proxy cannot rewrite in place, so it cannot share upstreams.
-    assertThatThrownBy(() -> client.echo("compact")).isInstanceOf(TApplicationException.class)
-        .hasMessageContaining("protean: ").hasMessageContaining("request id")
-        .satisfies(t -> assertThat(((TApplicationException) t).getType())
-            .isEqualTo(TApplicationException.PROTOCOL_ERROR));
+  void compactCallsShareUpstreamConnections() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      List<Future<List<String>>> results = new ArrayList<>();
+      for (String who : List.of("cara", "dan")) {
+        Echo.Client client = compactClient("compact");
+        results.add(pool.submit(() -> {
+          List<String> answers = new ArrayList<>();
+          // Past 127 and 16383 the varint seq ids grow: 300 calls cross the first boundary.
+          for (int i = 0; i < 300; i++) {
+            answers.add(client.echo(who + i));
+          }
+          answers.add(String.valueOf(client.add(40, 2)));
+          return answers;
+        }));
+      }
+      for (int c = 0; c < 2; c++) {
+        String who = c == 0 ? "cara" : "dan";
+        List<String> answers = results.get(c).get(60, TimeUnit.SECONDS);
+        for (int i = 0; i < 300; i++) {
+          assertThat(answers.get(i)).isEqualTo("compact:" + who + i);
+        }
+        assertThat(answers.get(300)).isEqualTo("42");
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    Echo.Client client = compactClient("compact");
+    assertThatThrownBy(() -> client.fail(7)).isInstanceOf(EchoFailure.class);
+    client.note("compact-note");
+    assertThat(client.echo("after")).isEqualTo("compact:after");
+    assertThat(compact.notes).contains("compact-note");
   }
 
   @Test
@@ -299,7 +342,7 @@ class ThriftEndToEndTest {
      * Framed: a TThreadedSelectorServer (which only frames). Unframed: a TThreadPoolServer over a
      * plain TServerSocket.
      */
-    EchoServer(String name, boolean multiplexed, boolean framed) throws Exception {
+    EchoServer(String name, boolean multiplexed, boolean framed, boolean compact) throws Exception {
       Echo.Processor<Echo.Iface> processor = new Echo.Processor<>(handler(name));
       TProcessor served = processor;
       if (multiplexed) {
@@ -313,7 +356,8 @@ class ThriftEndToEndTest {
         socket = nonblocking;
         port = nonblocking.getPort();
         server = new TThreadedSelectorServer(new TThreadedSelectorServer.Args(nonblocking)
-            .processor(served).protocolFactory(new TBinaryProtocol.Factory())
+            .processor(served)
+            .protocolFactory(compact ? new TCompactProtocol.Factory() : new TBinaryProtocol.Factory())
             .transportFactory(new TFramedTransport.Factory()).selectorThreads(1).workerThreads(2)
             // stop() waits this long for calls in progress (the mid-call test leaves one behind).
             .stopTimeoutVal(1).stopTimeoutUnit(TimeUnit.SECONDS));

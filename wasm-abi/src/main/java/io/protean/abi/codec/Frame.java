@@ -19,6 +19,21 @@ public final class Frame extends DefaultByteBufHolder {
   private final String responseStatus;
   private final int idOffset;
   private final int idWidth;
+  private final IdRewriter idRewriter;
+
+  /**
+   * Re-encodes a frame with another request id, for protocols whose id cannot be patched in place
+   * (a varint, like Thrift compact's seq id). Kept with the frame so the proxy needs no codec call.
+   */
+  @FunctionalInterface
+  public interface IdRewriter {
+    /**
+     * @param bytes the frame's bytes (or a re-encoding of them with the same header); ownership
+     *              passes here
+     * @return the bytes with {@code id} as the request id; ownership passes to the caller
+     */
+    ByteBuf rewrite(ByteBuf bytes, long id);
+  }
 
   /**
    * @param content        the frame's complete wire bytes; ownership passes to the frame
@@ -33,6 +48,21 @@ public final class Frame extends DefaultByteBufHolder {
    */
   public Frame(ByteBuf content, MessageType type, long requestId, Metadata metadata,
       String responseStatus, int idOffset, int idWidth) {
+    this(content, type, requestId, metadata, responseStatus, idOffset, idWidth, null);
+  }
+
+  /**
+   * A frame whose request id is rewritten by re-encoding ({@code idWidth} 0 and an
+   * {@code idRewriter}).
+   */
+  public Frame(ByteBuf content, MessageType type, long requestId, Metadata metadata,
+      String responseStatus, IdRewriter idRewriter) {
+    this(content, type, requestId, metadata, responseStatus, 0, 0,
+        Objects.requireNonNull(idRewriter, "idRewriter"));
+  }
+
+  private Frame(ByteBuf content, MessageType type, long requestId, Metadata metadata,
+      String responseStatus, int idOffset, int idWidth, IdRewriter idRewriter) {
     super(content);
     this.type = Objects.requireNonNull(type, "type");
     this.requestId = requestId;
@@ -47,6 +77,7 @@ public final class Frame extends DefaultByteBufHolder {
     }
     this.idOffset = idOffset;
     this.idWidth = idWidth;
+    this.idRewriter = idRewriter;
   }
 
   public MessageType type() {
@@ -76,9 +107,25 @@ public final class Frame extends DefaultByteBufHolder {
     return idWidth;
   }
 
-  /** True when the request id can be rewritten in place ({@link #writeRequestId}). */
+  /** True when the request id can be rewritten ({@link #withRequestId}), in place or not. */
   public boolean hasRewritableId() {
-    return idWidth != 0;
+    return idWidth != 0 || idRewriter != null;
+  }
+
+  /**
+   * {@code bytes} (this frame's bytes or a re-encoding of them; ownership passes here) with
+   * {@code id} as the request id: patched in place when the id has a fixed position, else
+   * re-encoded by the frame's {@link IdRewriter}. Ownership of the result passes to the caller.
+   */
+  public ByteBuf withRequestId(ByteBuf bytes, long id) {
+    if (idWidth != 0) {
+      writeRequestId(bytes, id);
+      return bytes;
+    }
+    if (idRewriter == null) {
+      throw new IllegalStateException("this frame's request id cannot be rewritten");
+    }
+    return idRewriter.rewrite(bytes, id);
   }
 
   /**
@@ -102,7 +149,7 @@ public final class Frame extends DefaultByteBufHolder {
 
   @Override
   public Frame replace(ByteBuf content) {
-    return new Frame(content, type, requestId, metadata, responseStatus, idOffset, idWidth);
+    return new Frame(content, type, requestId, metadata, responseStatus, idOffset, idWidth, idRewriter);
   }
 
   @Override

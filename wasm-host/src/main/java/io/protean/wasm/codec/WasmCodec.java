@@ -124,7 +124,7 @@ final class WasmCodec implements Codec {
       g.ensureInput(len + extra.length);
       g.inputOwner = null; // these calls overwrite the cached decode input
       g.writeInput(0, bytes, bytes.readerIndex(), len);
-      if (frame.hasRewritableId()) {
+      if (frame.idWidth() != 0) {
         // Forwarded bytes carry the upstream id; the guest must see the client's.
         byte[] id = java.nio.ByteBuffer.allocate(8).putLong(frame.requestId()).array();
         g.writeInput(frame.idOffset(), id, 8 - frame.idWidth(), frame.idWidth());

@@ -63,7 +63,7 @@ final class BinaryProtocol implements ThriftProtocol {
       throw r.error("expected a message type 1-4 (call, reply, exception, oneway), found " + type, at);
     }
     int seqIdOffset = r.offset();
-    return new ThriftMessageHeader(name, type, r.readI32("the seq id"), seqIdOffset);
+    return new ThriftMessageHeader(name, type, r.readI32("the seq id"), seqIdOffset, false);
   }
 
   private static String readString(ThriftReader r, String what) {

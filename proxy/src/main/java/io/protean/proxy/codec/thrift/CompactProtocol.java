@@ -5,7 +5,7 @@ import io.netty.buffer.ByteBufUtil;
 
 /**
  * TCompactProtocol: protocol id 0x82, version 1 and type in one byte, then the seq id as a varint
- * (so it cannot be patched in place) and the name.
+ * (so it cannot be patched in place: {@link #withSeqId} re-encodes the message) and the name.
  */
 final class CompactProtocol implements ThriftProtocol {
   static final CompactProtocol INSTANCE = new CompactProtocol();
@@ -55,11 +55,12 @@ final class CompactProtocol implements ThriftProtocol {
       throw r.error("expected a message type 1-4 (call, reply, exception, oneway), found " + type,
           at + 1);
     }
+    int seqIdAt = r.offset();
     int seqId = (int) r.readVarint(5, "the seq id");
     int nameAt = r.offset();
     int length = r.checkStringLength(r.readVarint(5, "the method name length"), "the method name",
         nameAt);
-    return new ThriftMessageHeader(r.readUtf8(length, "the method name"), type, seqId, -1);
+    return new ThriftMessageHeader(r.readUtf8(length, "the method name"), type, seqId, seqIdAt, true);
   }
 
   @Override
@@ -145,6 +146,32 @@ final class CompactProtocol implements ThriftProtocol {
   private static void writeString(ByteBuf out, String s) {
     writeVarint(out, ByteBufUtil.utf8Bytes(s));
     ByteBufUtil.writeUtf8(out, s);
+  }
+
+  /**
+   * A copy of {@code message} (ownership passes here) with {@code seqId} written over the varint at
+   * {@code offset}; a framed message's length prefix is updated.
+   */
+  static ByteBuf withSeqId(ByteBuf message, int offset, boolean framed, long seqId) {
+    try {
+      int start = message.readerIndex();
+      int rest = start + offset;
+      for (int n = 0; (message.getByte(rest++) & 0x80) != 0; n++) {
+        if (n == 4) {
+          throw new ThriftCodecException("the seq id varint at offset " + offset + " is longer than 5 bytes");
+        }
+      }
+      ByteBuf out = message.alloc().buffer(message.readableBytes() + 5);
+      out.writeBytes(message, start, offset);
+      writeVarint(out, seqId & 0xffffffffL);
+      out.writeBytes(message, rest, message.writerIndex() - rest);
+      if (framed) {
+        out.setInt(0, out.readableBytes() - ThriftTransport.LENGTH_PREFIX);
+      }
+      return out;
+    } finally {
+      message.release();
+    }
   }
 
   private static void writeVarint(ByteBuf out, long v) {

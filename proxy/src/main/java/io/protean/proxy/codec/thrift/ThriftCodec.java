@@ -19,8 +19,8 @@ import io.protean.proxy.codec.thrift.ThriftTransport.Located;
  * {@code service} plus {@code method} without the prefix.
  *
  * <p>The request id is the seq id. The binary protocol writes it as 4 big-endian bytes, which the
- * proxy patches in place; the compact protocol writes a varint, so compact frames declare no id
- * position ({@code idWidth} 0) and cannot share an upstream connection yet.
+ * proxy patches in place; the compact protocol writes a varint, whose length changes with its
+ * value, so a compact frame carries an {@link Frame.IdRewriter} that re-encodes the header.
  */
 public final class ThriftCodec implements Codec {
   /** TApplicationException types (libthrift's {@code TApplicationException} constants). */
@@ -82,9 +82,16 @@ public final class ThriftCodec implements Codec {
       case ThriftMessageHeader.EXCEPTION -> "EXCEPTION";
       default -> null;
     };
-    boolean rewritable = h.seqIdOffset() >= 0;
-    Frame frame = new Frame(in.retainedSlice(in.readerIndex(), message.frameLength()), type,
-        h.seqId(), metadata, status, rewritable ? h.seqIdOffset() : 0, rewritable ? 4 : 0);
+    ByteBuf content = in.retainedSlice(in.readerIndex(), message.frameLength());
+    Frame frame;
+    if (!h.varint()) {
+      frame = new Frame(content, type, h.seqId(), metadata, status, h.seqIdOffset(), 4);
+    } else {
+      int offset = h.seqIdOffset();
+      boolean framed = transport == ThriftTransport.FRAMED;
+      frame = new Frame(content, type, h.seqId(), metadata, status,
+          (bytes, id) -> CompactProtocol.withSeqId(bytes, offset, framed, id));
+    }
     in.skipBytes(message.frameLength());
     return frame;
   }

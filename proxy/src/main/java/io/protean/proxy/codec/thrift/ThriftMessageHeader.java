@@ -6,10 +6,11 @@ package io.protean.proxy.codec.thrift;
  * @param name        the method name as on the wire ("Service:method" when multiplexed)
  * @param type        1 call, 2 reply, 3 exception, 4 oneway
  * @param seqId       the sequence id
- * @param seqIdOffset where the seq id's 4 big-endian bytes sit, from the frame start; -1 when the
- *                    protocol writes it as a varint (compact)
+ * @param seqIdOffset where the seq id sits, from the frame start
+ * @param varint      true when the seq id is a varint (compact), false when it is 4 big-endian
+ *                    bytes (binary)
  */
-record ThriftMessageHeader(String name, int type, int seqId, int seqIdOffset) {
+record ThriftMessageHeader(String name, int type, int seqId, int seqIdOffset, boolean varint) {
   static final int CALL = 1;
   static final int REPLY = 2;
   static final int EXCEPTION = 3;
