@@ -40,7 +40,7 @@ public final class Conformance {
       for (Implementation impl : impls) {
         results.addAll(bookkeeping.stream().map(b -> new CheckResult(impl.name(), b.check(), false,
             b.reason(), 0)).toList());
-        results.addAll(new Suite(impl).run(included));
+        results.addAll(new Suite(impl, e.vectors()).run(included));
       }
     }
     return results;

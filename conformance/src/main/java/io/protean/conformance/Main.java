@@ -76,7 +76,7 @@ public final class Main implements Callable<Integer> {
       }
       results = new ArrayList<>();
       for (Implementation impl : impls) {
-        results.addAll(new Suite(impl).run(all));
+        results.addAll(new Suite(impl, proto).run(all));
       }
     }
     Reports.table(results, System.out);

@@ -32,9 +32,15 @@ public final class Suite {
   private final CodecFactory factory;
   private final LongSupplier guestFailures;
   private final LongSupplier guestMemory;
+  private final ProtocolLibrary library;
 
-  /** A suite for {@code impl}. */
-  public Suite(Implementation impl) {
+  /**
+   * A suite for {@code impl} on the vectors of {@code vectors} (a directory under the vectors
+   * root, such as {@code thrift/framed-binary}: its first part names the protocol, whose own
+   * library, where the suite has one, reads every error reply).
+   */
+  public Suite(Implementation impl, String vectors) {
+    this.library = ProtocolLibrary.forVectors(vectors);
     this.implementation = impl.name();
     this.factory = impl.factory();
     this.guestFailures = impl.guestFailures();
@@ -52,6 +58,9 @@ public final class Suite {
     results.add(check("coalesced", () -> coalesced(valid)));
     results.add(check("bit-flips-and-truncations", () -> hostile(valid)));
     results.add(check("random-bytes", this::randomBytes));
+    if (!valid.isEmpty()) {
+      results.add(check("calls-after-a-trap", () -> callsAfterATrap(valid.get(0))));
+    }
     return results;
   }
 
@@ -179,6 +188,13 @@ public final class Suite {
       } finally {
         r.release();
       }
+      if (library != null) {
+        try {
+          library.checkErrorReply(bytes, request, error, "conformance " + error);
+        } catch (AssertionError | Exception e) {
+          throw new AssertionError(library.name() + " rejects the error reply: " + e.getMessage(), e);
+        }
+      }
     } finally {
       reply.release();
     }
@@ -284,6 +300,47 @@ public final class Suite {
     long memoryAtEnd = guestMemory.getAsLong();
     require(memoryAtEnd <= memoryAfterWarmUp, "guest memory grew from " + memoryAfterWarmUp + " to "
         + memoryAtEnd + " bytes after warm-up (a leak?)");
+  }
+
+  /**
+   * A guest call stopped half-way (here by interrupting the thread, as the call time limit does)
+   * is refused with a codec error, counted as one instance failure, and later calls, on that
+   * connection or a new one, never run on the broken instance: they are refused cleanly or decode
+   * correctly on a new one. A native codec ignores the interrupt and simply decodes.
+   */
+  private void callsAfterATrap(Vector v) {
+    Codec codec = factory.newCodec();
+    Frame reference = decodeOnce(factory.newCodec(), v.input());
+    String expected = describe(reference);
+    reference.release();
+    long failuresBefore = guestFailures.getAsLong();
+    boolean trapped;
+    Thread.currentThread().interrupt();
+    try {
+      Frame f = decodeOnce(codec, v.input());
+      require(f != null && describe(f).equals(expected), "an interrupted call decoded "
+          + (f == null ? "nothing" : describe(f)) + ", expected " + expected);
+      f.release();
+      trapped = false;
+    } catch (CodecException refused) {
+      trapped = true;
+    } finally {
+      Thread.interrupted();
+    }
+    long failures = guestFailures.getAsLong() - failuresBefore;
+    require(failures == (trapped ? 1 : 0), "an interrupted call " + (trapped ? "failed" : "succeeded")
+        + " and counted " + failures + " instance failures");
+    for (Codec next : List.of(codec, factory.newCodec())) {
+      try {
+        Frame f = decodeOnce(next, v.input());
+        require(f != null && describe(f).equals(expected), "after a trap a call decoded "
+            + (f == null ? "nothing" : describe(f)) + ", expected " + expected);
+        f.release();
+      } catch (CodecException refused) {
+        require(next == codec, "a new connection was refused after a trap: " + refused.getMessage());
+      }
+    }
+    require(guestFailures.getAsLong() - failuresBefore == failures, "calls after the trap failed again");
   }
 
   private void survive(byte[] bytes, String what) {

@@ -15,8 +15,9 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The suite fails when it should: a codec that forgets a metadata key, and one that accepts
- * garbage, are both caught, with reasons that say what is wrong.
+ * The suite fails when it should: a codec that forgets a metadata key, one that accepts garbage,
+ * and one whose error replies decode back but would mislead a Dubbo consumer are all caught, with
+ * reasons that say what is wrong.
  */
 class BrokenCodecTest {
 
@@ -73,7 +74,7 @@ class BrokenCodecTest {
       }
 
     });
-    List<CheckResult> results = new Suite(new Implementation("drops-method", f, () -> 0, () -> 0))
+    List<CheckResult> results = new Suite(new Implementation("drops-method", f, () -> 0, () -> 0), "dubbo")
         .run(Vector.loadAll(Path.of("vectors/dubbo")));
     assertThat(results).filteredOn(r -> r.check().equals("captured-request-greet"))
         .singleElement().satisfies(r -> {
@@ -97,9 +98,33 @@ class BrokenCodecTest {
       }
 
     });
-    List<CheckResult> results = new Suite(new Implementation("swallows-errors", f, () -> 0, () -> 0))
+    List<CheckResult> results = new Suite(new Implementation("swallows-errors", f, () -> 0, () -> 0), "dubbo")
         .run(Vector.loadAll(Path.of("vectors/dubbo")));
     assertThat(results).filteredOn(r -> r.check().equals("error-bad-magic")).singleElement()
         .satisfies(r -> assertThat(r.reason()).isEqualTo("expected a codec error, got need-more-data"));
+  }
+
+  @Test
+  void anErrorReplyTheProtocolsLibraryRejectsFails() {
+    CodecFactory f = broken(real -> new DelegatingCodec(real) {
+      @Override
+      public Frame decode(ByteBuf in) {
+        return codec.decode(in);
+      }
+
+      @Override
+      public ByteBuf errorReply(Frame r, ErrorType e, String msg, ByteBufAllocator a) {
+        ByteBuf reply = codec.errorReply(r, e, msg, a);
+        if (reply != null) {
+          reply.setByte(reply.readerIndex() + 3, 20); // status OK: the consumer would take it for a result
+        }
+        return reply;
+      }
+    });
+    List<CheckResult> results = new Suite(new Implementation("says-ok", f, () -> 0, () -> 0), "dubbo")
+        .run(Vector.loadAll(Path.of("vectors/dubbo")));
+    assertThat(results).filteredOn(r -> r.check().equals("captured-request-greet")).singleElement()
+        .satisfies(r -> assertThat(r.reason()).isEqualTo("dubbo hessian-lite rejects the error reply:"
+            + " status 20 for ROUTE_NOT_FOUND, a Dubbo consumer expects 60"));
   }
 }
