@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Protean Dubbo benchmark: direct vs HAProxy (mode tcp) vs Protean, measured interleaved in rounds.
-# Usage: bash bench/run.sh [--duration S] [--warmup S] [--rounds R] [--connections N]
+# Protean benchmark: direct vs HAProxy (mode tcp) vs nginx (stream) vs Protean (native codec and a
+# Wasm codec), measured interleaved in rounds, for Dubbo (a real Dubbo 3 provider; Wasm leg: the
+# Rust codec) or Thrift (a real libthrift TThreadedSelectorServer, framed binary; Wasm leg: the Go codec).
+# Usage: bash bench/run.sh [--protocol dubbo|thrift] [--duration S] [--warmup S] [--rounds R] [--connections N]
 #                          [--inflight M] [--payload BYTES] [--workers W] [--build] [--no-pin]
 #                          [--dispatcher direct|all] [--prime S] [--gen-threads T]
 # Env: PROTEAN_JAR (default proxy/target/protean.jar), PROXY_CPUS / LOAD_CPUS (taskset lists),
@@ -10,11 +12,12 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DURATION=5 WARMUP=2 ROUNDS=3 CONNECTIONS=16 INFLIGHT=8 PAYLOAD=64 WORKERS=1 BUILD=0 PIN=1
-GEN_THREADS=1 DISPATCHER=direct PRIME=10
+GEN_THREADS=1 DISPATCHER=direct PRIME=10 PROTOCOL=dubbo
 
-usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
+    --protocol) PROTOCOL=$2; shift 2 ;;
     --duration) DURATION=$2; shift 2 ;;
     --warmup) WARMUP=$2; shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
@@ -40,8 +43,12 @@ ADMIN_PORT=$((PORT_BASE + 21))
 WASM_PORT=$((PORT_BASE + 3))
 NGINX_PORT=$((PORT_BASE + 4))
 WASM_ADMIN_PORT=$((PORT_BASE + 22))
-# The Rust Wasm Dubbo codec for the protean-wasm leg (skipped when absent).
-DUBBO_WASM=${DUBBO_WASM:-$ROOT/example-codecs-rust/wasm/dubbo.wasm}
+case $PROTOCOL in
+  # The Wasm codec of the protean-wasm leg (skipped when absent): Rust for Dubbo, Go for Thrift.
+  dubbo) WASM_MODULE=${DUBBO_WASM:-$ROOT/example-codecs-rust/wasm/dubbo.wasm} WASM_LANGUAGE=Rust ;;
+  thrift) WASM_MODULE=${THRIFT_WASM:-$ROOT/example-codecs-tinygo/wasm/thrift.wasm} WASM_LANGUAGE=Go ;;
+  *) echo "--protocol: expected dubbo or thrift, found $PROTOCOL" >&2; exit 2 ;;
+esac
 BENCH_JAR=$ROOT/bench/target/protean-bench.jar
 PROTEAN_JAR=${PROTEAN_JAR:-$ROOT/proxy/target/protean.jar}
 JAVA_OPTS=${JAVA_OPTS:-"-Xms256m -Xmx512m"}
@@ -74,7 +81,7 @@ NCPU=$(nproc)
 if [[ $PIN == 1 && $NCPU -ge 2 ]]; then
   PROXY_CPUS=${PROXY_CPUS:-1}
   LOAD_CPUS=${LOAD_CPUS:-0}
-  PLACEMENT="proxy (HAProxy or Protean) pinned to CPU $PROXY_CPUS; load generator and Dubbo provider share CPU $LOAD_CPUS"
+  PLACEMENT="proxy (HAProxy or Protean) pinned to CPU $PROXY_CPUS; load generator and server share CPU $LOAD_CPUS"
 else
   PROXY_CPUS=${PROXY_CPUS:-0-$((NCPU - 1))}
   LOAD_CPUS=${LOAD_CPUS:-0-$((NCPU - 1))}
@@ -115,13 +122,21 @@ cpu_seconds() {
 }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
-# ---- Dubbo provider (stdin is a FIFO this script holds: it exits when we do) ---------------------
+# ---- the server: a Dubbo provider or a Thrift server (stdin is a FIFO this script holds: it exits
+# when we do) ----------------------------------------------------------------------------------------
 mkfifo "$TMP/provider.stdin"
 exec 3<>"$TMP/provider.stdin"
+if [[ $PROTOCOL == dubbo ]]; then
+  SERVER=(io.protean.bench.DubboProviderMain "$PROVIDER_PORT" --dispatcher "$DISPATCHER")
+  SERVER_NAME="Apache Dubbo 3.3.6 provider, dispatcher \`$DISPATCHER\`"
+else
+  SERVER=(io.protean.bench.ThriftServerMain "$PROVIDER_PORT" --workers 2)
+  SERVER_NAME="libthrift 0.20.0 TThreadedSelectorServer, framed binary, 1 selector + 2 workers"
+fi
 # shellcheck disable=SC2086
 taskset -c "$LOAD_CPUS" java $JAVA_OPTS -Ddubbo.service.shutdown.wait=0 \
-  -Ddubbo.application.qos-enable=false -cp "$BENCH_JAR" io.protean.bench.DubboProviderMain \
-  "$PROVIDER_PORT" --dispatcher "$DISPATCHER" <"$TMP/provider.stdin" >"$TMP/provider.log" 2>&1 &
+  -Ddubbo.application.qos-enable=false -cp "$BENCH_JAR" "${SERVER[@]}" \
+  <"$TMP/provider.stdin" >"$TMP/provider.log" 2>&1 &
 PROVIDER_PID=$!
 PIDS+=("$PROVIDER_PID")
 for _ in $(seq 600); do
@@ -129,8 +144,8 @@ for _ in $(seq 600); do
   kill -0 "$PROVIDER_PID" 2>/dev/null || break
   sleep 0.1
 done
-grep -q "^READY" "$TMP/provider.log" || { tail -20 "$TMP/provider.log" >&2; echo "provider did not start" >&2; exit 1; }
-log "Dubbo provider ready on 127.0.0.1:$PROVIDER_PORT (pid $PROVIDER_PID)"
+grep -q "^READY" "$TMP/provider.log" || { tail -20 "$TMP/provider.log" >&2; echo "server did not start" >&2; exit 1; }
+log "$PROTOCOL server ready on 127.0.0.1:$PROVIDER_PORT (pid $PROVIDER_PID)"
 
 # ---- HAProxy, mode tcp ----------------------------------------------------------------------------
 cat >"$TMP/haproxy.cfg" <<EOF
@@ -198,7 +213,7 @@ workers: $WORKERS
 admin:
   address: 127.0.0.1:$admin
 listeners:
-  - name: dubbo
+  - name: bench
     address: 127.0.0.1:$port
     codec: $codec
     routes:
@@ -232,14 +247,14 @@ EOF
     kill -TERM "$pid" 2>/dev/null || true
   fi
 }
-start_protean protean "$PROTEAN_PORT" "$ADMIN_PORT" dubbo
+start_protean protean "$PROTEAN_PORT" "$ADMIN_PORT" "$PROTOCOL"
 PROTEAN_PID=$STARTED_PID
 WASM_PID=
-if [[ -f $DUBBO_WASM ]]; then
-  start_protean protean-wasm "$WASM_PORT" "$WASM_ADMIN_PORT" "{wasm: {module: $DUBBO_WASM}}"
+if [[ -f $WASM_MODULE ]]; then
+  start_protean protean-wasm "$WASM_PORT" "$WASM_ADMIN_PORT" "{wasm: {module: $WASM_MODULE}}"
   WASM_PID=$STARTED_PID
 else
-  NOTES+=("protean-wasm skipped: $DUBBO_WASM does not exist (example-codecs-rust/build.sh builds it).")
+  NOTES+=("protean-wasm skipped: $WASM_MODULE does not exist.")
 fi
 for note in "${NOTES[@]}"; do log "$note"; done
 
@@ -251,8 +266,8 @@ measure() {  # leg round port proxy_pid
   [[ -n $ppid ]] && p0=$(cpu_seconds "$ppid")
   v0=$(cpu_seconds "$PROVIDER_PID")
   # shellcheck disable=SC2086
-  out=$(taskset -c "$LOAD_CPUS" java $JAVA_OPTS -cp "$BENCH_JAR" io.protean.bench.DubboLoad \
-    --target "127.0.0.1:$port" --connections "$CONNECTIONS" --inflight "$INFLIGHT" \
+  out=$(taskset -c "$LOAD_CPUS" java $JAVA_OPTS -cp "$BENCH_JAR" io.protean.bench.RpcLoad \
+    --protocol "$PROTOCOL" --target "127.0.0.1:$port" --connections "$CONNECTIONS" --inflight "$INFLIGHT" \
     --warmup "$WARMUP" --duration "$DURATION" --payload "$PAYLOAD" --threads "$GEN_THREADS" \
     --json 2>"$TMP/gen.err") || true
   v1=$(cpu_seconds "$PROVIDER_PID")
@@ -288,8 +303,8 @@ if [[ $PRIME != 0 ]]; then
   # JIT-warm the provider (and the page cache) once, unrecorded, so round 1 is not penalised.
   log "priming the provider for ${PRIME}s (not recorded)"
   # shellcheck disable=SC2086
-  taskset -c "$LOAD_CPUS" java $JAVA_OPTS -cp "$BENCH_JAR" io.protean.bench.DubboLoad \
-    --target "127.0.0.1:$PROVIDER_PORT" --connections "$CONNECTIONS" --inflight "$INFLIGHT" \
+  taskset -c "$LOAD_CPUS" java $JAVA_OPTS -cp "$BENCH_JAR" io.protean.bench.RpcLoad \
+    --protocol "$PROTOCOL" --target "127.0.0.1:$PROVIDER_PORT" --connections "$CONNECTIONS" --inflight "$INFLIGHT" \
     --warmup 0 --duration "$PRIME" --payload "$PAYLOAD" --json >/dev/null 2>&1 \
     || log "priming run reported errors"
 fi
@@ -302,15 +317,15 @@ done
 
 # ---- report ---------------------------------------------------------------------------------------
 mkdir -p "$ROOT/bench/results"
-REPORT=$ROOT/bench/results/dubbo-$(date +%Y%m%d-%H%M%S).md
+REPORT=$ROOT/bench/results/$PROTOCOL-$(date +%Y%m%d-%H%M%S).md
 {
-  echo "# Protean Dubbo benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "# Protean $PROTOCOL benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo
-  echo "- Workload: closed loop, $CONNECTIONS connections × $INFLIGHT requests in flight, \`EchoService.echo(String)\` with a $PAYLOAD-byte payload (hessian2), ${WARMUP} s warm-up + ${DURATION} s measured, $ROUNDS interleaved round(s)."
-  echo "- Provider: Apache Dubbo 3.3.6, dispatcher \`$DISPATCHER\`, primed ${PRIME} s before round 1."
+  echo "- Workload: closed loop, $CONNECTIONS connections × $INFLIGHT requests in flight, an echo call with a $PAYLOAD-byte string ($PROTOCOL frames built by the protocol's own library), ${WARMUP} s warm-up + ${DURATION} s measured, $ROUNDS interleaved round(s)."
+  echo "- Server: $SERVER_NAME, primed ${PRIME} s before round 1."
   echo "- Machine: $NCPU CPU(s), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r); other work may share it."
   echo "- Placement: $PLACEMENT."
-  echo "- Proxies: HAProxy $(haproxy -v | head -1 | awk '{ print $3 }') \`mode tcp\`, nbthread $WORKERS (one upstream connection per client connection); nginx $(nginx -v 2>&1 | sed 's|.*/||') \`stream\`, one process (master_process off); Protean workers $WORKERS, 2 upstream connections (\`connections_per_endpoint\`): \`protean\` with the native Dubbo codec, \`protean-wasm\` with the Rust Wasm Dubbo codec (Endive compiler)."
+  echo "- Proxies: HAProxy $(haproxy -v | head -1 | awk '{ print $3 }') \`mode tcp\`, nbthread $WORKERS (one upstream connection per client connection); nginx $(nginx -v 2>&1 | sed 's|.*/||') \`stream\`, one process (master_process off); Protean workers $WORKERS, 2 upstream connections (\`connections_per_endpoint\`): \`protean\` with the native $PROTOCOL codec, \`protean-wasm\` with the $WASM_LANGUAGE Wasm codec $(basename "$WASM_MODULE") (Endive compiler)."
   for note in "${NOTES[@]}"; do echo "- $note"; done
   echo "- Columns: latency percentiles are medians over rounds; proxy and provider CPU are utime+stime from /proc over the whole generator run (warm-up included) per 100k answered requests; generator CPU is the generator's own process CPU in the measured window, in cores (near 1.0 with pinning means the generator core is saturated)."
   echo

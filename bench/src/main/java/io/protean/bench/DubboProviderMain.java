@@ -67,7 +67,7 @@ public final class DubboProviderMain implements AutoCloseable {
       System.exit(2);
     }
     System.setProperty("dubbo.application.qos-enable", "false");
-    DubboLoad.quietLogs();
+    RpcLoad.quietLogs();
     if (System.getProperty("dubbo.service.shutdown.wait") == null) {
       System.setProperty("dubbo.service.shutdown.wait", "0");
     }

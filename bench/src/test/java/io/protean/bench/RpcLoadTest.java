@@ -11,7 +11,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The generator against a real Dubbo provider in this JVM, for about a second. */
-class DubboLoadTest {
+class RpcLoadTest {
   private static DubboProviderMain provider;
 
   @BeforeAll
@@ -30,8 +30,8 @@ class DubboLoadTest {
     }
   }
 
-  private static DubboLoad load(int payload) {
-    DubboLoad load = new DubboLoad();
+  private static RpcLoad load(int payload) {
+    RpcLoad load = new RpcLoad();
     load.target = "127.0.0.1:" + provider.port();
     load.connections = 2;
     load.inflight = 4;
@@ -45,7 +45,7 @@ class DubboLoadTest {
 
   @Test
   void everyResponseOfARealProviderChecksOut() throws Exception {
-    DubboLoad.Result r = load(64).run();
+    RpcLoad.Result r = load(64).run();
     assertThat(r.errorSamples()).isEmpty();
     assertThat(r.errors()).isZero();
     assertThat(r.requests()).isPositive();
@@ -63,7 +63,7 @@ class DubboLoadTest {
 
   @Test
   void aLargePayloadIsEchoedToo() throws Exception {
-    DubboLoad.Result r = load(4096).run();
+    RpcLoad.Result r = load(4096).run();
     assertThat(r.errorSamples()).isEmpty();
     assertThat(r.ok()).isTrue();
     assertThat(r.requestBytes()).isGreaterThan(4096);
@@ -83,7 +83,7 @@ class DubboLoadTest {
 
   @Test
   void refusesNonLoopbackTargets() {
-    assertThatThrownBy(() -> DubboLoad.loopback("192.0.2.1:20880"))
+    assertThatThrownBy(() -> RpcLoad.loopback("192.0.2.1:20880"))
         .isInstanceOf(IllegalArgumentException.class);
   }
 

@@ -18,7 +18,6 @@ import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -37,27 +36,28 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * A closed-loop Dubbo load generator: {@code connections} connections, each keeping
+ * A closed-loop RPC load generator: {@code connections} connections, each keeping
  * {@code inflight} requests outstanding, frames pipelined (written as responses arrive, flushed
- * once per read batch). Every request is a real Dubbo hessian2 frame of
- * {@code EchoService.echo(String)} built by Dubbo's own codec ({@link RequestFrames}), its id
+ * once per read batch). Every request is a real frame built by the protocol's own library — Dubbo
+ * hessian2 {@code EchoService.echo(String)} by Dubbo's codec ({@link DubboWire}), or a Thrift
+ * framed binary {@code Echo.echo(text)} by libthrift's generated code ({@link ThriftWire}) — its id
  * patched per request; every response is checked: its id must be one in flight on that
- * connection, its status OK (20), its body byte-equal to the one learnt from a probe call. A
+ * connection, its status a success, its body byte-equal to the one learnt from a probe call. A
  * wrong, unknown or missing response is an error; any error makes the exit code 1.
  *
  * <p>Runs a fixed warm-up, then a fixed measurement window, then drains what is in flight and
  * stops. Loopback targets only.
  */
-@Command(name = "dubbo-load", mixinStandardHelpOptions = true,
-    description = "Closed-loop Dubbo load generator (loopback only).")
-public final class DubboLoad implements Callable<Integer> {
-  /** Response header flag bit: the frame is a request (e.g. a heartbeat from the server). */
-  private static final int FLAG_REQUEST = 0x80;
-  private static final int CONN_SHIFT = 40;
-  private static final long SEQ_MASK = (1L << CONN_SHIFT) - 1;
+@Command(name = "rpc-load", mixinStandardHelpOptions = true,
+    description = "Closed-loop Dubbo or Thrift load generator (loopback only).")
+public final class RpcLoad implements Callable<Integer> {
   private static final int MAX_ERROR_SAMPLES = 10;
 
-  @Option(names = "--target", description = "host:port of the Dubbo endpoint (loopback only)",
+  @Option(names = "--protocol", defaultValue = "dubbo",
+      description = "dubbo or thrift (framed, binary) (default dubbo)")
+  String protocol = "dubbo";
+
+  @Option(names = "--target", description = "host:port of the endpoint (loopback only)",
       defaultValue = "127.0.0.1:20880")
   String target;
 
@@ -97,10 +97,12 @@ public final class DubboLoad implements Callable<Integer> {
   private final ConcurrentLinkedQueue<String> errorSamples = new ConcurrentLinkedQueue<>();
   private final AtomicInteger errorSampleCount = new AtomicInteger();
   private final AtomicInteger inFlight = new AtomicInteger();
+  private Wire wire;
+  private long seqMask;
 
   public static void main(String[] args) {
     quietLogs();
-    System.exit(new CommandLine(new DubboLoad()).execute(args));
+    System.exit(new CommandLine(new RpcLoad()).execute(args));
   }
 
   @Override
@@ -201,7 +203,13 @@ public final class DubboLoad implements Callable<Integer> {
       throw new IllegalArgumentException("bad options");
     }
     InetSocketAddress address = loopback(target);
-    byte[] template = RequestFrames.echoRequest(RequestFrames.payload(payloadBytes));
+    wire = switch (protocol) {
+      case "dubbo" -> new DubboWire(payloadBytes);
+      case "thrift" -> new ThriftWire(payloadBytes);
+      default -> throw new IllegalArgumentException("--protocol: expected dubbo or thrift, found " + protocol);
+    };
+    seqMask = (1L << wire.connectionShift()) - 1;
+    byte[] template = wire.request();
 
     boolean epoll = Epoll.isAvailable();
     IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
@@ -268,7 +276,7 @@ public final class DubboLoad implements Callable<Integer> {
           us(total.getValueAtPercentile(99.9)), us(total.getMaxValue()),
           total.getTotalCount() == 0 ? 0 : total.getMean() / 1000.0,
           (cpu1 - cpu0) / 1e9, (cpuEnd - cpuAtStart) / 1e9, answered, template.length,
-          expectedBody.length + RequestFrames.HEADER_LENGTH);
+          expectedBody.length + responseHeader);
     } finally {
       phase = Phase.STOP;
       group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
@@ -302,7 +310,7 @@ public final class DubboLoad implements Callable<Integer> {
     return new InetSocketAddress(addr, port);
   }
 
-  private static Bootstrap bootstrap(EventLoopGroup group, Class<? extends SocketChannel> type,
+  private Bootstrap bootstrap(EventLoopGroup group, Class<? extends SocketChannel> type,
       ChannelInboundHandlerAdapter handler) {
     return new Bootstrap().group(group).channel(type)
         .option(ChannelOption.TCP_NODELAY, true)
@@ -310,8 +318,7 @@ public final class DubboLoad implements Callable<Integer> {
         .handler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
-            ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(64 << 20, 12, 4, 0, 0),
-                handler);
+            ch.pipeline().addLast(wire.framer(), handler);
           }
         });
   }
@@ -323,7 +330,7 @@ public final class DubboLoad implements Callable<Integer> {
   private byte[] probe(EventLoopGroup group, Class<? extends SocketChannel> type,
       InetSocketAddress address, byte[] template) throws Exception {
     CompletableFuture<byte[]> answer = new CompletableFuture<>();
-    long id = 0x7fff_0000_0000_0001L;
+    long id = (1L << (wire.connectionShift() + 10)) + 1; // a connection index no Conn has
     Channel ch = bootstrap(group, type, new ChannelInboundHandlerAdapter() {
       @Override
       public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -348,22 +355,23 @@ public final class DubboLoad implements Callable<Integer> {
     }).connect(address).sync().channel();
     try {
       ByteBuf req = Unpooled.wrappedBuffer(template.clone());
-      req.setLong(RequestFrames.ID_OFFSET, id);
+      wire.writeId(req, id);
       ch.writeAndFlush(req);
       byte[] frame = answer.get(10, TimeUnit.SECONDS);
-      long gotId = Unpooled.wrappedBuffer(frame).getLong(RequestFrames.ID_OFFSET);
+      ByteBuf reply = Unpooled.wrappedBuffer(frame);
+      long gotId = wire.readId(reply);
       if (gotId != id) {
         throw new IllegalStateException("probe: response id " + gotId + ", sent " + id);
       }
-      if (frame[RequestFrames.STATUS_OFFSET] != RequestFrames.STATUS_OK) {
-        throw new IllegalStateException("probe: status " + frame[RequestFrames.STATUS_OFFSET]
-            + ", body " + new String(frame, RequestFrames.HEADER_LENGTH,
-                frame.length - RequestFrames.HEADER_LENGTH,
-                java.nio.charset.StandardCharsets.ISO_8859_1));
+      int bodyOffset = wire.bodyOffset(reply);
+      String failure = wire.failure(reply);
+      if (failure != null) {
+        throw new IllegalStateException("probe: " + failure + ", body " + new String(frame,
+            bodyOffset, frame.length - bodyOffset, java.nio.charset.StandardCharsets.ISO_8859_1));
       }
-      byte[] body = java.util.Arrays.copyOfRange(frame, RequestFrames.HEADER_LENGTH,
-          frame.length);
-      // Hessian2 writes an ASCII string of < 32k chars as its bytes: the echo must hold them.
+      responseHeader = bodyOffset;
+      byte[] body = java.util.Arrays.copyOfRange(frame, bodyOffset, frame.length);
+      // Hessian2 and Thrift write an ASCII string of < 32k chars as its bytes: the echo holds them.
       if (payloadBytes > 0 && payloadBytes < 32_000) {
         byte[] p = RequestFrames.payload(payloadBytes)
             .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
@@ -376,6 +384,9 @@ public final class DubboLoad implements Callable<Integer> {
       ch.close().syncUninterruptibly();
     }
   }
+
+  /** Bytes before the compared body in a reply, for the report. */
+  private int responseHeader;
 
   private void error(long count, String message) {
     errors.add(count);
@@ -428,10 +439,10 @@ public final class DubboLoad implements Callable<Integer> {
     }
 
     private void send(int slot) {
-      long id = ((long) index << CONN_SHIFT) | ((seq++ * inflight + slot) & SEQ_MASK);
+      long id = ((long) index << wire.connectionShift()) | ((seq++ * inflight + slot) & seqMask);
       ByteBuf frame = ctx.alloc().directBuffer(template.length);
       frame.writeBytes(template);
-      frame.setLong(RequestFrames.ID_OFFSET, id);
+      wire.writeId(frame, id);
       slotId[slot] = id;
       outstanding++;
       inFlight.incrementAndGet();
@@ -451,26 +462,26 @@ public final class DubboLoad implements Callable<Integer> {
 
     private void onFrame(ByteBuf frame) {
       long now = System.nanoTime();
-      if ((frame.getByte(2) & FLAG_REQUEST) != 0) {
+      if (wire.isServerMessage(frame)) {
         return; // a heartbeat or other event from the server, not an answer
       }
-      long id = frame.getLong(RequestFrames.ID_OFFSET);
-      int slot = (int) Long.remainderUnsigned(id & SEQ_MASK, inflight);
-      if ((id >>> CONN_SHIFT) != index || slotId[slot] != id) {
+      long id = wire.readId(frame);
+      int slot = (int) Long.remainderUnsigned(id & seqMask, inflight);
+      if ((id >>> wire.connectionShift()) != index || slotId[slot] != id) {
         error(1, "connection " + index + ": response id " + id + " is not in flight");
         return;
       }
       slotId[slot] = -1L;
       outstanding--;
       inFlight.decrementAndGet();
-      byte status = frame.getByte(RequestFrames.STATUS_OFFSET);
-      int bodyLength = frame.readableBytes() - RequestFrames.HEADER_LENGTH;
+      String failure = wire.failure(frame);
+      int bodyOffset = wire.bodyOffset(frame);
+      int bodyLength = frame.readableBytes() - bodyOffset;
       Phase p = phase;
-      if (status != RequestFrames.STATUS_OK) {
-        error(1, "connection " + index + ": id " + id + " status " + status);
+      if (failure != null) {
+        error(1, "connection " + index + ": id " + id + " " + failure);
       } else if (bodyLength != expectedBody.length || !ByteBufUtil.equals(
-          frame, frame.readerIndex() + RequestFrames.HEADER_LENGTH,
-          expected, 0, bodyLength)) {
+          frame, frame.readerIndex() + bodyOffset, expected, 0, bodyLength)) {
         error(1, "connection " + index + ": id " + id + " body differs from the expected ("
             + bodyLength + " bytes, expected " + expectedBody.length + ")");
       } else {

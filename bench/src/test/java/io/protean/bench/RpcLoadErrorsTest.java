@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
  * The generator against a fake server that answers the probe well and then corrupts every
  * {@code n}-th answer: each corrupted answer must count as an error.
  */
-class DubboLoadErrorsTest {
+class RpcLoadErrorsTest {
 
   /** Answers each request frame with its own bytes as the body, status OK; every n-th altered. */
   private static Channel fakeServer(EventLoopGroup group, int corruptEvery, boolean badStatus) {
@@ -56,12 +56,12 @@ class DubboLoadErrorsTest {
         }).bind(new InetSocketAddress("127.0.0.1", 0)).syncUninterruptibly().channel();
   }
 
-  private static DubboLoad.Result runAgainst(int corruptEvery, boolean badStatus)
+  private static RpcLoad.Result runAgainst(int corruptEvery, boolean badStatus)
       throws Exception {
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     try {
       Channel server = fakeServer(group, corruptEvery, badStatus);
-      DubboLoad load = new DubboLoad();
+      RpcLoad load = new RpcLoad();
       load.target = "127.0.0.1:" + ((InetSocketAddress) server.localAddress()).getPort();
       load.connections = 2;
       load.inflight = 4;
@@ -70,7 +70,7 @@ class DubboLoadErrorsTest {
       load.payloadBytes = 32;
       load.threads = 1;
       load.drainSeconds = 2;
-      DubboLoad.Result r = load.run();
+      RpcLoad.Result r = load.run();
       server.close().syncUninterruptibly();
       return r;
     } finally {
@@ -80,7 +80,7 @@ class DubboLoadErrorsTest {
 
   @Test
   void aWrongBodyIsAnError() throws Exception {
-    DubboLoad.Result r = runAgainst(10, false);
+    RpcLoad.Result r = runAgainst(10, false);
     assertThat(r.errors()).isPositive();
     assertThat(r.ok()).isFalse();
     assertThat(r.errorSamples()).anyMatch(s -> s.contains("body differs"));
@@ -88,7 +88,7 @@ class DubboLoadErrorsTest {
 
   @Test
   void aBadStatusIsAnError() throws Exception {
-    DubboLoad.Result r = runAgainst(10, true);
+    RpcLoad.Result r = runAgainst(10, true);
     assertThat(r.errors()).isPositive();
     assertThat(r.ok()).isFalse();
     assertThat(r.errorSamples()).anyMatch(s -> s.contains("status 70"));

@@ -1,0 +1,54 @@
+package io.protean.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.ServerSocket;
+import org.junit.jupiter.api.Test;
+
+/** The generator in Thrift mode against a real libthrift server in this JVM, for about a second. */
+class ThriftLoadTest {
+
+  private static RpcLoad load(int port, int payload) {
+    RpcLoad load = new RpcLoad();
+    load.protocol = "thrift";
+    load.target = "127.0.0.1:" + port;
+    load.connections = 2;
+    load.inflight = 4;
+    load.warmupSeconds = 0.2;
+    load.durationSeconds = 0.8;
+    load.payloadBytes = payload;
+    load.threads = 1;
+    load.drainSeconds = 5;
+    return load;
+  }
+
+  private static int freePort() throws Exception {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  @Test
+  void everyReplyOfARealThriftServerChecksOut() throws Exception {
+    int port = freePort();
+    try (ThriftServerMain server = new ThriftServerMain(port, 2)) {
+      RpcLoad.Result r = load(port, 64).run();
+      assertThat(r.errorSamples()).isEmpty();
+      assertThat(r.ok()).isTrue();
+      assertThat(r.requests()).isPositive();
+      assertThat(r.p99Us()).isGreaterThanOrEqualTo(r.p50Us());
+      // The reply body holds the echoed payload plus the result struct's framing.
+      assertThat(r.responseBytes()).isGreaterThan(64);
+    }
+  }
+
+  @Test
+  void theRequestIsAFramedStrictBinaryEchoCall() {
+    byte[] frame = new ThriftWire(5).request();
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(frame);
+    assertThat(b.getInt(0)).isEqualTo(frame.length - 4);
+    assertThat(b.getInt(4)).isEqualTo(0x80010001); // version 1, CALL
+    assertThat(new String(frame, 12, 4)).isEqualTo("echo");
+    assertThat(b.getInt(ThriftWire.SEQ_ID_OFFSET)).isZero();
+  }
+}
