@@ -31,8 +31,14 @@ class RpcLoadTest {
   }
 
   private static RpcLoad load(int payload) {
+    return load("dubbo", provider.port(), payload);
+  }
+
+  /** A short, small run of {@code protocol} against a loopback {@code port}. */
+  static RpcLoad load(String protocol, int port, int payload) {
     RpcLoad load = new RpcLoad();
-    load.target = "127.0.0.1:" + provider.port();
+    load.protocol = protocol;
+    load.target = "127.0.0.1:" + port;
     load.connections = 2;
     load.inflight = 4;
     load.warmupSeconds = 0.2;

@@ -8,20 +8,6 @@ import org.junit.jupiter.api.Test;
 /** The generator in Thrift mode against a real libthrift server in this JVM, for about a second. */
 class ThriftLoadTest {
 
-  private static RpcLoad load(int port, int payload) {
-    RpcLoad load = new RpcLoad();
-    load.protocol = "thrift";
-    load.target = "127.0.0.1:" + port;
-    load.connections = 2;
-    load.inflight = 4;
-    load.warmupSeconds = 0.2;
-    load.durationSeconds = 0.8;
-    load.payloadBytes = payload;
-    load.threads = 1;
-    load.drainSeconds = 5;
-    return load;
-  }
-
   private static int freePort() throws Exception {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
@@ -32,7 +18,7 @@ class ThriftLoadTest {
   void everyReplyOfARealThriftServerChecksOut() throws Exception {
     int port = freePort();
     try (ThriftServerMain server = new ThriftServerMain(port, 2)) {
-      RpcLoad.Result r = load(port, 64).run();
+      RpcLoad.Result r = RpcLoadTest.load("thrift", port, 64).run();
       assertThat(r.errorSamples()).isEmpty();
       assertThat(r.ok()).isTrue();
       assertThat(r.requests()).isPositive();
