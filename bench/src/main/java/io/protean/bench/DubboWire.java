@@ -25,6 +25,11 @@ final class DubboWire implements Wire {
   }
 
   @Override
+  public int idBits() {
+    return 63;
+  }
+
+  @Override
   public void writeId(ByteBuf frame, long id) {
     frame.setLong(frame.readerIndex() + RequestFrames.ID_OFFSET, id);
   }

@@ -97,8 +97,9 @@ public final class RpcLoad implements Callable<Integer> {
   private final ConcurrentLinkedQueue<String> errorSamples = new ConcurrentLinkedQueue<>();
   private final AtomicInteger errorSampleCount = new AtomicInteger();
   private final AtomicInteger inFlight = new AtomicInteger();
+  /** Set once the missing answers are counted: our own closing is not a peer's close. */
+  private volatile boolean closing;
   private Wire wire;
-  private long seqMask;
 
   public static void main(String[] args) {
     quietLogs();
@@ -208,7 +209,12 @@ public final class RpcLoad implements Callable<Integer> {
       case "thrift" -> new ThriftWire(payloadBytes);
       default -> throw new IllegalArgumentException("--protocol: expected dubbo or thrift, found " + protocol);
     };
-    seqMask = (1L << wire.connectionShift()) - 1;
+    // Ids hold the connection index above connectionShift bits and the slot below it.
+    if (connections > 1L << (wire.idBits() - wire.connectionShift())
+        || inflight > 1L << wire.connectionShift()) {
+      throw new IllegalArgumentException("too many connections or requests in flight for "
+          + protocol + "'s " + wire.idBits() + "-bit request ids");
+    }
     byte[] template = wire.request();
 
     boolean epoll = Epoll.isAvailable();
@@ -247,6 +253,7 @@ public final class RpcLoad implements Callable<Integer> {
       while (inFlight.get() > 0 && System.nanoTime() < drainDeadline) {
         Thread.sleep(5);
       }
+      closing = true;
       int missing = inFlight.get();
       if (missing > 0) {
         error(missing, missing + " response(s) missing " + drainSeconds + " s after the end");
@@ -281,6 +288,21 @@ public final class RpcLoad implements Callable<Integer> {
       phase = Phase.STOP;
       group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     }
+  }
+
+  /**
+   * The id of connection {@code index}'s {@code seq}-th request, sent from {@code slot}. The part
+   * below {@code shift} bits is a multiple of {@code inflight} plus the slot, wrapping before it
+   * reaches {@code 1 << shift}, so {@link #slotOf} finds the slot again for any {@code inflight}
+   * (Thrift ids wrap after about a million requests per connection).
+   */
+  static long requestId(int index, long seq, int slot, int inflight, int shift) {
+    long perSlot = (1L << shift) / inflight;
+    return ((long) index << shift) | ((seq % perSlot) * inflight + slot);
+  }
+
+  static int slotOf(long id, int inflight, int shift) {
+    return (int) Long.remainderUnsigned(id & ((1L << shift) - 1), inflight);
   }
 
   private static double us(long nanos) {
@@ -439,7 +461,7 @@ public final class RpcLoad implements Callable<Integer> {
     }
 
     private void send(int slot) {
-      long id = ((long) index << wire.connectionShift()) | ((seq++ * inflight + slot) & seqMask);
+      long id = requestId(index, seq++, slot, inflight, wire.connectionShift());
       ByteBuf frame = ctx.alloc().directBuffer(template.length);
       frame.writeBytes(template);
       wire.writeId(frame, id);
@@ -466,7 +488,7 @@ public final class RpcLoad implements Callable<Integer> {
         return; // a heartbeat or other event from the server, not an answer
       }
       long id = wire.readId(frame);
-      int slot = (int) Long.remainderUnsigned(id & seqMask, inflight);
+      int slot = slotOf(id, inflight, wire.connectionShift());
       if ((id >>> wire.connectionShift()) != index || slotId[slot] != id) {
         error(1, "connection " + index + ": response id " + id + " is not in flight");
         return;
@@ -508,7 +530,7 @@ public final class RpcLoad implements Callable<Integer> {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-      if (phase != Phase.STOP || outstanding > 0) {
+      if (!closing && (phase != Phase.STOP || outstanding > 0)) {
         error(Math.max(outstanding, 1), "connection " + index + " closed by the peer with "
             + outstanding + " request(s) in flight");
         inFlight.addAndGet(-outstanding);

@@ -1,10 +1,13 @@
 package io.protean.bench;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandler;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.protean.proxy.codec.thrift.gen.Echo;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import org.apache.thrift.TException;
 import org.apache.thrift.protocol.TBinaryProtocol;
 import org.apache.thrift.protocol.TMessage;
@@ -17,6 +20,8 @@ import org.apache.thrift.transport.TMemoryBuffer;
  */
 final class ThriftWire implements Wire {
   private static final String METHOD = "echo";
+  private static final ByteBuf METHOD_NAME =
+      Unpooled.unreleasableBuffer(Unpooled.copiedBuffer(METHOD, StandardCharsets.US_ASCII));
   /** Length prefix, version word, name length, name. */
   static final int SEQ_ID_OFFSET = 4 + 4 + 4 + METHOD.length();
   private final byte[] request;
@@ -43,7 +48,12 @@ final class ThriftWire implements Wire {
 
   @Override
   public int connectionShift() {
-    return 20; // seq ids are 31-bit: 2048 connections x 1M ids each
+    return 20; // 2048 connections x 1M ids each
+  }
+
+  @Override
+  public int idBits() {
+    return 31; // seq ids are i32
   }
 
   @Override
@@ -74,7 +84,16 @@ final class ThriftWire implements Wire {
       return "not a strict binary message (0x" + Integer.toHexString(version) + ")";
     }
     int type = version & 0xff;
-    return type == TMessageType.REPLY ? null : "message type " + type + " (3 = exception)";
+    if (type != TMessageType.REPLY) {
+      return "message type " + type + " (3 = exception)";
+    }
+    // The compared body starts after the name: check the name here.
+    int nameLength = frame.getInt(frame.readerIndex() + 8);
+    if (nameLength != METHOD.length() || !ByteBufUtil.equals(frame, frame.readerIndex() + 12,
+        METHOD_NAME, 0, nameLength)) {
+      return "a reply to another method than " + METHOD;
+    }
+    return null;
   }
 
   @Override

@@ -11,6 +11,9 @@ interface Wire {
   /** Bits of an id below the connection index (the rest of the id names the connection). */
   int connectionShift();
 
+  /** Bits of the protocol's request id the generator may use (non-negative ids). */
+  int idBits();
+
   void writeId(ByteBuf frame, long id);
 
   long readId(ByteBuf frame);

@@ -1,6 +1,7 @@
 package io.protean.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.ServerSocket;
 import org.junit.jupiter.api.Test;
@@ -36,5 +37,28 @@ class ThriftLoadTest {
     assertThat(b.getInt(4)).isEqualTo(0x80010001); // version 1, CALL
     assertThat(new String(frame, 12, 4)).isEqualTo("echo");
     assertThat(b.getInt(ThriftWire.SEQ_ID_OFFSET)).isZero();
+  }
+
+  @Test
+  void idsFindTheirSlotAfterTheSequenceWraps() {
+    int shift = new ThriftWire(0).connectionShift();
+    int inflight = 3; // not a power of two: a plain bit mask would lose the slot at the wrap
+    long perSlot = (1L << shift) / inflight;
+    for (long seq : new long[] {0, 1, perSlot - 1, perSlot, perSlot + 1, 10 * perSlot + 7}) {
+      for (int slot = 0; slot < inflight; slot++) {
+        long id = RpcLoad.requestId(2047, seq, slot, inflight, shift);
+        assertThat(RpcLoad.slotOf(id, inflight, shift)).isEqualTo(slot);
+        assertThat(id >>> shift).isEqualTo(2047);
+        assertThat(id).isLessThanOrEqualTo(Integer.MAX_VALUE); // a Thrift seq id is an i32
+      }
+    }
+  }
+
+  @Test
+  void refusesMoreConnectionsThanThriftIdsCanName() {
+    RpcLoad load = RpcLoadTest.load("thrift", 1, 64);
+    load.connections = 2049;
+    assertThatThrownBy(load::run).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("31-bit");
   }
 }
