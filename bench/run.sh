@@ -6,7 +6,8 @@
 #                          [--inflight M] [--payload BYTES] [--workers W] [--build] [--no-pin]
 #                          [--dispatcher direct|all] [--prime S] [--gen-threads T]
 # Env: PROTEAN_JAR (default proxy/target/protean.jar), PROXY_CPUS / LOAD_CPUS (taskset lists),
-#      PORT_BASE (default 29880), JAVA_OPTS (generator and provider), PROTEAN_JAVA_OPTS.
+#      PORT_BASE (default 29880), JAVA_OPTS (generator and server), PROTEAN_JAVA_OPTS,
+#      DUBBO_WASM / THRIFT_WASM (the protean-wasm leg's module).
 # Loopback only; every process it starts is ended on exit.
 set -euo pipefail
 
@@ -44,9 +45,12 @@ WASM_PORT=$((PORT_BASE + 3))
 NGINX_PORT=$((PORT_BASE + 4))
 WASM_ADMIN_PORT=$((PORT_BASE + 22))
 case $PROTOCOL in
-  # The Wasm codec of the protean-wasm leg (skipped when absent): Rust for Dubbo, Go for Thrift.
-  dubbo) WASM_MODULE=${DUBBO_WASM:-$ROOT/example-codecs-rust/wasm/dubbo.wasm} WASM_LANGUAGE=Rust ;;
-  thrift) WASM_MODULE=${THRIFT_WASM:-$ROOT/example-codecs-tinygo/wasm/thrift.wasm} WASM_LANGUAGE=Go ;;
+  # The Wasm codec of the protean-wasm leg (skipped when absent): DUBBO_WASM / THRIFT_WASM, by
+  # default the repository's Rust Dubbo codec and Go Thrift codec.
+  dubbo) WASM_MODULE=${DUBBO_WASM:-$ROOT/example-codecs-rust/wasm/dubbo.wasm}
+         WASM_LANGUAGE=${DUBBO_WASM:+given}; WASM_LANGUAGE=${WASM_LANGUAGE:-Rust} ;;
+  thrift) WASM_MODULE=${THRIFT_WASM:-$ROOT/example-codecs-tinygo/wasm/thrift.wasm}
+          WASM_LANGUAGE=${THRIFT_WASM:+given}; WASM_LANGUAGE=${WASM_LANGUAGE:-Go} ;;
   *) echo "--protocol: expected dubbo or thrift, found $PROTOCOL" >&2; exit 2 ;;
 esac
 BENCH_JAR=$ROOT/bench/target/protean-bench.jar
@@ -81,7 +85,7 @@ NCPU=$(nproc)
 if [[ $PIN == 1 && $NCPU -ge 2 ]]; then
   PROXY_CPUS=${PROXY_CPUS:-1}
   LOAD_CPUS=${LOAD_CPUS:-0}
-  PLACEMENT="proxy (HAProxy or Protean) pinned to CPU $PROXY_CPUS; load generator and server share CPU $LOAD_CPUS"
+  PLACEMENT="proxy (HAProxy, nginx or Protean) pinned to CPU $PROXY_CPUS; load generator and server share CPU $LOAD_CPUS"
 else
   PROXY_CPUS=${PROXY_CPUS:-0-$((NCPU - 1))}
   LOAD_CPUS=${LOAD_CPUS:-0-$((NCPU - 1))}
@@ -157,7 +161,7 @@ defaults
   timeout connect 5s
   timeout client 60s
   timeout server 60s
-frontend dubbo
+frontend bench
   bind 127.0.0.1:$HAPROXY_PORT
   default_backend provider
 backend provider
