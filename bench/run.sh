@@ -5,6 +5,7 @@
 # Usage: bash bench/run.sh [--protocol dubbo|thrift] [--duration S] [--warmup S] [--rounds R] [--connections N]
 #                          [--inflight M] [--payload BYTES] [--workers W] [--build] [--no-pin]
 #                          [--dispatcher direct|all] [--prime S] [--gen-threads T]
+#                          [--upstream-connections C]  (Protean's connections_per_endpoint, default 2)
 # Env: PROTEAN_JAR (default proxy/target/protean.jar), PROXY_CPUS / LOAD_CPUS (taskset lists),
 #      PORT_BASE (default 29880), JAVA_OPTS (generator and server), PROTEAN_JAVA_OPTS,
 #      DUBBO_WASM / THRIFT_WASM (the protean-wasm leg's module).
@@ -13,9 +14,9 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DURATION=5 WARMUP=2 ROUNDS=3 CONNECTIONS=16 INFLIGHT=8 PAYLOAD=64 WORKERS=1 BUILD=0 PIN=1
-GEN_THREADS=1 DISPATCHER=direct PRIME=10 PROTOCOL=dubbo
+GEN_THREADS=1 DISPATCHER=direct PRIME=10 PROTOCOL=dubbo UPSTREAM=2
 
-usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --protocol) PROTOCOL=$2; shift 2 ;;
@@ -27,6 +28,7 @@ while [[ $# -gt 0 ]]; do
     --payload) PAYLOAD=$2; shift 2 ;;
     --workers) WORKERS=$2; shift 2 ;;
     --gen-threads) GEN_THREADS=$2; shift 2 ;;
+    --upstream-connections) UPSTREAM=$2; shift 2 ;;
     --dispatcher) DISPATCHER=$2; shift 2 ;;
     --prime) PRIME=$2; shift 2 ;;
     --build) BUILD=1; shift ;;
@@ -226,7 +228,7 @@ listeners:
 clusters:
   - name: provider
     lb: round_robin
-    connections_per_endpoint: 2
+    connections_per_endpoint: $UPSTREAM
     endpoints:
       - address: 127.0.0.1:$PROVIDER_PORT
 EOF
@@ -329,7 +331,7 @@ REPORT=$ROOT/bench/results/$PROTOCOL-$(date +%Y%m%d-%H%M%S).md
   echo "- Server: $SERVER_NAME, primed ${PRIME} s before round 1."
   echo "- Machine: $NCPU CPU(s), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r); other work may share it."
   echo "- Placement: $PLACEMENT."
-  echo "- Proxies: HAProxy $(haproxy -v | head -1 | awk '{ print $3 }') \`mode tcp\`, nbthread $WORKERS (one upstream connection per client connection); nginx $(nginx -v 2>&1 | sed 's|.*/||') \`stream\`, one process (master_process off); Protean workers $WORKERS, 2 upstream connections (\`connections_per_endpoint\`): \`protean\` with the native $PROTOCOL codec, \`protean-wasm\` with the $WASM_LANGUAGE Wasm codec $(basename "$WASM_MODULE") (Endive compiler)."
+  echo "- Proxies: HAProxy $(haproxy -v | head -1 | awk '{ print $3 }') \`mode tcp\`, nbthread $WORKERS (one upstream connection per client connection); nginx $(nginx -v 2>&1 | sed 's|.*/||') \`stream\`, one process (master_process off); Protean workers $WORKERS, $UPSTREAM upstream connection(s) (\`connections_per_endpoint\`): \`protean\` with the native $PROTOCOL codec, \`protean-wasm\` with the $WASM_LANGUAGE Wasm codec $(basename "$WASM_MODULE") (Endive compiler)."
   for note in "${NOTES[@]}"; do echo "- $note"; done
   echo "- Columns: latency percentiles are medians over rounds; proxy and provider CPU are utime+stime from /proc over the whole generator run (warm-up included) per 100k answered requests; generator CPU is the generator's own process CPU in the measured window, in cores (near 1.0 with pinning means the generator core is saturated)."
   echo
