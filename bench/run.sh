@@ -120,12 +120,6 @@ for p in $PROTEAN_PORT $PROVIDER_PORT $HAPROXY_PORT $ADMIN_PORT $WASM_PORT $WASM
   port_free "$p" || { echo "port $p is in use (set PORT_BASE)" >&2; exit 1; }
 done
 
-# utime+stime of a process, in seconds
-cpu_seconds() {
-  local rest
-  rest=$(sed 's/^.*) //' "/proc/$1/stat")
-  awk -v t="$CLK_TCK" '{ printf "%.3f", ($12 + $13) / t }' <<<"$rest"
-}
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
 # ---- the server: a Dubbo provider or a Thrift server (stdin is a FIFO this script holds: it exits
@@ -268,15 +262,15 @@ for note in "${NOTES[@]}"; do log "$note"; done
 RESULTS=$TMP/results.jsonl
 : >"$RESULTS"
 measure() {  # leg round port proxy_pid
-  local leg=$1 round=$2 port=$3 ppid=$4 out line extra="" p0="" p1="" v0 v1
-  [[ -n $ppid ]] && p0=$(cpu_seconds "$ppid")
-  v0=$(cpu_seconds "$PROVIDER_PID")
+  local leg=$1 round=$2 port=$3 ppid=$4 out line extra="" pidopt=()
+  # The generator reads the proxy's and the server's CPU from /proc at the exact bounds of its
+  # measured window.
+  [[ -n $ppid ]] && pidopt=(--proxy-pid "$ppid")
   # shellcheck disable=SC2086
   out=$(taskset -c "$LOAD_CPUS" java $JAVA_OPTS -cp "$BENCH_JAR" io.protean.bench.RpcLoad \
     --protocol "$PROTOCOL" --target "127.0.0.1:$port" --connections "$CONNECTIONS" --inflight "$INFLIGHT" \
     --warmup "$WARMUP" --duration "$DURATION" --payload "$PAYLOAD" --threads "$GEN_THREADS" \
-    --json 2>"$TMP/gen.err") || true
-  v1=$(cpu_seconds "$PROVIDER_PID")
+    "${pidopt[@]}" --server-pid "$PROVIDER_PID" --clk-tck "$CLK_TCK" --json 2>"$TMP/gen.err") || true
   line=$(grep '^{' <<<"$out" | tail -1 || true)
   if [[ -z $line ]]; then
     local reason
@@ -285,11 +279,7 @@ measure() {  # leg round port proxy_pid
     log "round $round $leg: FAILED: $reason"
     return
   fi
-  if [[ -n $ppid ]]; then
-    p1=$(cpu_seconds "$ppid")
-    extra="\"proxy_cpu_s\":$(awk -v a="$p0" -v b="$p1" 'BEGIN { printf "%.3f", b - a }'),\"proxy_rss_kb\":$(rss_kb "$ppid"),"
-  fi
-  extra+="\"provider_cpu_s\":$(awk -v a="$v0" -v b="$v1" 'BEGIN { printf "%.3f", b - a }'),"
+  [[ -n $ppid ]] && extra="\"proxy_rss_kb\":$(rss_kb "$ppid"),"
   echo "{\"leg\":\"$leg\",\"round\":$round,$extra${line#\{}" >>"$RESULTS"
   log "round $round $leg: $(jq_lite "$line")"
 }
@@ -333,7 +323,7 @@ REPORT=$ROOT/bench/results/$PROTOCOL-$(date +%Y%m%d-%H%M%S).md
   echo "- Placement: $PLACEMENT."
   echo "- Proxies: HAProxy $(haproxy -v | head -1 | awk '{ print $3 }') \`mode tcp\`, nbthread $WORKERS (one upstream connection per client connection); nginx $(nginx -v 2>&1 | sed 's|.*/||') \`stream\`, one process (master_process off); Protean workers $WORKERS, $UPSTREAM upstream connection(s) (\`connections_per_endpoint\`): \`protean\` with the native $PROTOCOL codec, \`protean-wasm\` with the $WASM_LANGUAGE Wasm codec $(basename "$WASM_MODULE") (Endive compiler)."
   for note in "${NOTES[@]}"; do echo "- $note"; done
-  echo "- Columns: latency percentiles are medians over rounds; proxy and provider CPU are utime+stime from /proc over the whole generator run (warm-up included) per 100k answered requests; generator CPU is the generator's own process CPU in the measured window, in cores (near 1.0 with pinning means the generator core is saturated)."
+  echo "- Columns: latency percentiles are medians over rounds; proxy and server CPU are utime+stime from /proc in the measured window (read by the generator at its bounds) per 100k requests answered in the window; generator CPU is the generator's own process CPU in the measured window, in cores (near 1.0 with pinning means the generator core is saturated)."
   echo
   java -cp "$BENCH_JAR" io.protean.bench.Report "$RESULTS" && REPORT_RC=0 || REPORT_RC=$?
   echo "$REPORT_RC" >"$TMP/report.rc"

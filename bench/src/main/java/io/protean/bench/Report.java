@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
 
 /**
  * Turns the measurements of {@code bench/run.sh} (one flat JSON object a line: the generator's
- * {@code --json} line plus the leg, the round and the proxy's and provider's CPU and RSS) into a
+ * {@code --json} line plus the leg, the round and the proxy's RSS; the generator's line carries the proxy's and the server's CPU) into a
  * Markdown table: per leg the median over rounds, then the Protean ratios, then every round.
  *
  * <p>Usage: {@code Report RESULTS.jsonl}. Exit code 1 when any measurement had errors or failed.
@@ -58,7 +58,7 @@ public final class Report {
       bad |= failed(r) || num(r, "errors") != 0;
     }
     out.append("| target | QPS (median) | p50 µs | p99 µs | p99.9 µs | max µs | errors"
-        + " | proxy CPU s / 100k req | proxy RSS MiB | provider CPU s / 100k req"
+        + " | proxy CPU s / 100k req | proxy RSS MiB | server CPU s / 100k req"
         + " | generator CPU (cores) | rounds |\n");
     out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     Map<String, double[]> summary = new HashMap<>();
@@ -86,7 +86,7 @@ public final class Report {
           .append(" | ").append(ok.get(0).containsKey("proxy_rss_kb")
               ? f1(ok.stream().mapToDouble(r -> num(r, "proxy_rss_kb")).max().orElse(0) / 1024)
               : "n/a")
-          .append(" | ").append(perHundredK(ok, "provider_cpu_s"))
+          .append(" | ").append(perHundredK(ok, "server_cpu_s"))
           .append(" | ").append(f2(median(ok, r -> num(r, "gen_cpu_s") / num(r, "duration_s"))))
           .append(" | ").append(e.getValue().size())
           .append(" |\n");
@@ -109,7 +109,7 @@ public final class Report {
     }
     out.append("\n<details><summary>Every measurement</summary>\n\n");
     out.append("| round | target | QPS | p50 µs | p99 µs | p99.9 µs | errors | requests"
-        + " | proxy CPU s | provider CPU s | generator CPU s |\n");
+        + " | proxy CPU s | server CPU s | generator CPU s |\n");
     out.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (Map<String, String> r : rows) {
       out.append("| ").append(r.getOrDefault("round", "?"))
@@ -126,8 +126,8 @@ public final class Report {
           .append(" | ").append((long) num(r, "errors"))
           .append(" | ").append((long) num(r, "requests"))
           .append(" | ").append(r.containsKey("proxy_cpu_s") ? f2(num(r, "proxy_cpu_s")) : "n/a")
-          .append(" | ").append(r.containsKey("provider_cpu_s")
-              ? f2(num(r, "provider_cpu_s")) : "n/a")
+          .append(" | ").append(r.containsKey("server_cpu_s")
+              ? f2(num(r, "server_cpu_s")) : "n/a")
           .append(" | ").append(f2(num(r, "gen_cpu_s")))
           .append(" |\n");
     }
@@ -135,12 +135,12 @@ public final class Report {
     return bad;
   }
 
-  /** Median over rounds of a process's CPU seconds per 100k answered requests, or n/a. */
+  /** Median over rounds of a process's CPU seconds per 100k requests of the window, or n/a. */
   private static String perHundredK(List<Map<String, String>> ok, String key) {
     if (!ok.get(0).containsKey(key)) {
       return "n/a";
     }
-    return f2(median(ok, r -> num(r, key) / Math.max(1, num(r, "answered")) * 100_000));
+    return f2(median(ok, r -> num(r, key) / Math.max(1, num(r, "requests")) * 100_000));
   }
 
   private static boolean failed(Map<String, String> r) {

@@ -89,6 +89,18 @@ public final class RpcLoad implements Callable<Integer> {
   @Option(names = "--json", description = "print one machine-readable JSON line")
   boolean json;
 
+  @Option(names = "--proxy-pid", defaultValue = "0",
+      description = "a process whose CPU in the measured window is reported as proxy_cpu_s")
+  long proxyPid;
+
+  @Option(names = "--server-pid", defaultValue = "0",
+      description = "a process whose CPU in the measured window is reported as server_cpu_s")
+  long serverPid;
+
+  @Option(names = "--clk-tck", defaultValue = "100",
+      description = "the kernel's clock ticks per second, for /proc/PID/stat (default 100)")
+  int clockTicks = 100;
+
   private enum Phase { IDLE, WARMUP, MEASURE, STOP }
 
   private volatile Phase phase = Phase.IDLE;
@@ -128,7 +140,8 @@ public final class RpcLoad implements Callable<Integer> {
       int payloadBytes, int threads, double warmupSeconds, double durationSeconds,
       long requests, long errors, List<String> errorSamples, double qps, double p50Us,
       double p99Us, double p999Us, double maxUs, double meanUs, double cpuSeconds,
-      double totalCpuSeconds, long answered, int requestBytes, int responseBytes) {
+      double totalCpuSeconds, long answered, int requestBytes, int responseBytes,
+      double proxyCpuSeconds, double serverCpuSeconds) {
 
     public boolean ok() {
       return errors == 0 && requests > 0;
@@ -162,6 +175,12 @@ public final class RpcLoad implements Callable<Integer> {
       sb.append(",\"answered\":").append(answered);
       sb.append(",\"request_bytes\":").append(requestBytes);
       sb.append(",\"response_bytes\":").append(responseBytes);
+      if (proxyCpuSeconds >= 0) {
+        sb.append(",\"proxy_cpu_s\":").append(fmt(proxyCpuSeconds));
+      }
+      if (serverCpuSeconds >= 0) {
+        sb.append(",\"server_cpu_s\":").append(fmt(serverCpuSeconds));
+      }
       sb.append(",\"error_samples\":[");
       for (int i = 0; i < errorSamples.size(); i++) {
         sb.append(i == 0 ? "" : ",").append('"')
@@ -186,6 +205,14 @@ public final class RpcLoad implements Callable<Integer> {
       sb.append(String.format(Locale.ROOT,
           "generator CPU: %.2f s in the measured window (%.2f cores), %.2f s in all",
           cpuSeconds, cpuSeconds / durationSeconds, totalCpuSeconds));
+      if (proxyCpuSeconds >= 0) {
+        sb.append(String.format(Locale.ROOT, "%nproxy CPU in the window: %.2f s (%.2f cores)",
+            proxyCpuSeconds, proxyCpuSeconds / durationSeconds));
+      }
+      if (serverCpuSeconds >= 0) {
+        sb.append(String.format(Locale.ROOT, "%nserver CPU in the window: %.2f s (%.2f cores)",
+            serverCpuSeconds, serverCpuSeconds / durationSeconds));
+      }
       for (String e : errorSamples) {
         sb.append(System.lineSeparator()).append("error: ").append(e);
       }
@@ -225,6 +252,8 @@ public final class RpcLoad implements Callable<Integer> {
     var os = (com.sun.management.OperatingSystemMXBean)
         ManagementFactory.getOperatingSystemMXBean();
     long cpuAtStart = os.getProcessCpuTime();
+    ProcessCpu proxyCpu = proxyPid > 0 ? new ProcessCpu(proxyPid, clockTicks) : null;
+    ProcessCpu serverCpu = serverPid > 0 ? new ProcessCpu(serverPid, clockTicks) : null;
     try {
       byte[] expectedBody = probe(group, channelType, address, template);
       List<Conn> conns = new ArrayList<>();
@@ -240,6 +269,8 @@ public final class RpcLoad implements Callable<Integer> {
         channels.get(i).eventLoop().execute(conn::start);
       }
       sleepSeconds(warmupSeconds);
+      double proxy0 = proxyCpu == null ? 0 : proxyCpu.seconds();
+      double server0 = serverCpu == null ? 0 : serverCpu.seconds();
       long cpu0 = os.getProcessCpuTime();
       long t0 = System.nanoTime();
       measureStartNanos = t0;
@@ -248,6 +279,8 @@ public final class RpcLoad implements Callable<Integer> {
       phase = Phase.STOP;
       long t1 = System.nanoTime();
       long cpu1 = os.getProcessCpuTime();
+      double proxyWindow = proxyCpu == null ? -1 : proxyCpu.seconds() - proxy0;
+      double serverWindow = serverCpu == null ? -1 : serverCpu.seconds() - server0;
 
       long drainDeadline = System.nanoTime() + (long) (drainSeconds * 1e9);
       while (inFlight.get() > 0 && System.nanoTime() < drainDeadline) {
@@ -283,7 +316,7 @@ public final class RpcLoad implements Callable<Integer> {
           us(total.getValueAtPercentile(99.9)), us(total.getMaxValue()),
           total.getTotalCount() == 0 ? 0 : total.getMean() / 1000.0,
           (cpu1 - cpu0) / 1e9, (cpuEnd - cpuAtStart) / 1e9, answered, template.length,
-          expectedBody.length + responseHeader);
+          expectedBody.length + responseHeader, proxyWindow, serverWindow);
     } finally {
       phase = Phase.STOP;
       group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

@@ -51,7 +51,10 @@ class RpcLoadTest {
 
   @Test
   void everyResponseOfARealProviderChecksOut() throws Exception {
-    RpcLoad.Result r = load(64).run();
+    RpcLoad load = load(64);
+    // The provider runs in this JVM: its CPU in the window is at least the generator's.
+    load.serverPid = ProcessHandle.current().pid();
+    RpcLoad.Result r = load.run();
     assertThat(r.errorSamples()).isEmpty();
     assertThat(r.errors()).isZero();
     assertThat(r.requests()).isPositive();
@@ -60,11 +63,23 @@ class RpcLoadTest {
     assertThat(r.p50Us()).isPositive();
     assertThat(r.p99Us()).isGreaterThanOrEqualTo(r.p50Us());
     assertThat(r.cpuSeconds()).isPositive();
+    assertThat(r.serverCpuSeconds()).isPositive();
+    assertThat(r.proxyCpuSeconds()).isNegative(); // not asked for
     assertThat(r.responseBytes()).isGreaterThan(64);
 
     Map<String, String> fields = Report.parse(r.toJson());
     assertThat(fields).containsEntry("errors", "0");
     assertThat(Long.parseLong(fields.get("requests"))).isEqualTo(r.requests());
+    assertThat(fields).containsKey("server_cpu_s").doesNotContainKey("proxy_cpu_s");
+  }
+
+  @Test
+  void processCpuIsUserPlusSystemTimeEvenWithParenthesesInTheName() {
+    String stat = "4242 (java (x) y) S 1 4242 4242 0 -1 4194560 2000 0 0 0 250 50 0 0 20 0 30";
+    assertThat(ProcessCpu.parse(stat, 100)).isEqualTo(3.0);
+    assertThat(new ProcessCpu(ProcessHandle.current().pid(), 100).seconds()).isPositive();
+    assertThatThrownBy(() -> new ProcessCpu(Long.MAX_VALUE, 100))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
@@ -97,17 +112,19 @@ class RpcLoadTest {
   void reportTakesMediansAndFlagsErrors() {
     List<Map<String, String>> rows = List.of(
         Report.parse("{\"leg\":\"direct\",\"round\":1,\"qps\":100,\"p99_us\":10,"
-            + "\"errors\":0,\"answered\":1000,\"duration_s\":1,\"gen_cpu_s\":0.5}"),
+            + "\"errors\":0,\"requests\":1000,\"duration_s\":1,\"gen_cpu_s\":0.5}"),
         Report.parse("{\"leg\":\"direct\",\"round\":2,\"qps\":300,\"p99_us\":30,"
-            + "\"errors\":0,\"answered\":1000,\"duration_s\":1,\"gen_cpu_s\":0.5}"),
+            + "\"errors\":0,\"requests\":1000,\"duration_s\":1,\"gen_cpu_s\":0.5}"),
         Report.parse("{\"leg\":\"direct\",\"round\":3,\"qps\":200,\"p99_us\":20,"
-            + "\"errors\":0,\"answered\":1000,\"duration_s\":1,\"gen_cpu_s\":0.5}"),
+            + "\"errors\":0,\"requests\":1000,\"duration_s\":1,\"gen_cpu_s\":0.5}"),
         Report.parse("{\"leg\":\"protean\",\"round\":1,\"qps\":100,\"p99_us\":40,"
-            + "\"errors\":2,\"answered\":1000,\"duration_s\":1,\"gen_cpu_s\":0.5,"
+            + "\"errors\":2,\"requests\":1000,\"duration_s\":1,\"gen_cpu_s\":0.5,"
             + "\"proxy_cpu_s\":0.1,\"proxy_rss_kb\":2048}"));
     StringBuilder out = new StringBuilder();
     assertThat(Report.render(rows, out)).isTrue();
     assertThat(out.toString()).contains("| direct | 200 |").contains("| protean | 100 |")
-        .contains("protean / direct: QPS 0.50×, p99 2.00×");
+        .contains("protean / direct: QPS 0.50×, p99 2.00×")
+        // 0.1 s of proxy CPU for 1000 requests in the window
+        .containsPattern("\\| protean \\| 100 \\|( [^|]* \\|){5} 10\\.00 \\| 2\\.0 \\|");
   }
 }
