@@ -127,7 +127,6 @@ final class DownstreamConnection extends FlushTarget {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      worker.beginReadBatch();
       Frame frame = (Frame) msg;
       switch (frame.type()) {
         case REQUEST, ONEWAY -> new ActiveRequest(DownstreamConnection.this, frame).start();
@@ -147,13 +146,7 @@ final class DownstreamConnection extends FlushTarget {
     }
 
     @Override
-    public void channelReadComplete(ChannelHandlerContext ctx) {
-      worker.endReadBatch();
-    }
-
-    @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-      worker.endReadBatch();
       listener.stats().downstreamConnections.dec();
       while (head != null) {
         head.abandon();

@@ -206,7 +206,6 @@ public final class UpstreamConnection extends FlushTarget {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      pool.worker().beginReadBatch();
       Frame frame = (Frame) msg;
       switch (frame.type()) {
         case RESPONSE, ERROR -> response(frame);
@@ -244,13 +243,7 @@ public final class UpstreamConnection extends FlushTarget {
     }
 
     @Override
-    public void channelReadComplete(ChannelHandlerContext ctx) {
-      pool.worker().endReadBatch();
-    }
-
-    @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-      pool.worker().endReadBatch();
       closed = true;
       if (connected) {
         pool.cluster().stats().upstreamConnections.dec();

@@ -3,8 +3,8 @@ package io.protean.proxy.worker;
 import io.netty.channel.Channel;
 
 /**
- * A channel whose flush is deferred to the end of the current read batch, so that many frames
- * decoded from one read go out in one write syscall per destination.
+ * A channel whose flush is deferred to the end of the event loop's current I/O round, so that
+ * the frames written to it by every read of that round go out in one write syscall.
  */
 public abstract class FlushTarget {
   boolean dirty;
