@@ -2,10 +2,11 @@
 # Protean benchmark: direct vs HAProxy (mode tcp) vs nginx (stream) vs Protean (native codec and a
 # Wasm codec), measured interleaved in rounds, for Dubbo (a real Dubbo 3 provider; Wasm leg: the
 # Rust codec) or Thrift (a real libthrift TThreadedSelectorServer, framed binary; Wasm leg: the Go codec).
-# Usage: bash bench/run.sh [--protocol dubbo|thrift] [--duration S] [--warmup S] [--rounds R] [--connections N]
-#                          [--inflight M] [--payload BYTES] [--workers W] [--build] [--no-pin]
-#                          [--dispatcher direct|all] [--prime S] [--gen-threads T]
+# Usage: bash bench/run.sh [--protocol dubbo|thrift|all] [--duration S] [--warmup S] [--rounds R]
+#                          [--connections N] [--inflight M] [--payload BYTES] [--workers W] [--build]
+#                          [--no-pin] [--dispatcher direct|all] [--prime S] [--gen-threads T]
 #                          [--upstream-connections C]  (Protean's connections_per_endpoint, default 2)
+#                          [--sweep M1,M2,...|none] [--sweep-duration S]  (the latency-vs-load chart)
 # Env: PROTEAN_JAR (default proxy/target/protean.jar), PROXY_CPUS / LOAD_CPUS (taskset lists),
 #      PORT_BASE (default 29880), JAVA_OPTS (generator and server), PROTEAN_JAVA_OPTS,
 #      DUBBO_WASM / THRIFT_WASM (the protean-wasm leg's module).
@@ -14,9 +15,10 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DURATION=5 WARMUP=2 ROUNDS=3 CONNECTIONS=16 INFLIGHT=8 PAYLOAD=64 WORKERS=1 BUILD=0 PIN=1
-GEN_THREADS=1 DISPATCHER=direct PRIME=10 PROTOCOL=dubbo UPSTREAM=2
+GEN_THREADS=1 DISPATCHER=direct PRIME=10 PROTOCOL=dubbo UPSTREAM=2 SWEEP=1,2,4,16 SWEEP_DURATION=3
+ARGS=("$@")
 
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --protocol) PROTOCOL=$2; shift 2 ;;
@@ -31,12 +33,24 @@ while [[ $# -gt 0 ]]; do
     --upstream-connections) UPSTREAM=$2; shift 2 ;;
     --dispatcher) DISPATCHER=$2; shift 2 ;;
     --prime) PRIME=$2; shift 2 ;;
+    --sweep) SWEEP=$2; shift 2 ;;
+    --sweep-duration) SWEEP_DURATION=$2; shift 2 ;;
     --build) BUILD=1; shift ;;
     --no-pin) PIN=0; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
   esac
 done
+
+if [[ $PROTOCOL == all ]]; then
+  # Both protocols, one after the other, each with its own report and chart.
+  rc=0
+  for p in dubbo thrift; do
+    bash "$0" "${ARGS[@]}" --protocol "$p" || rc=1
+  done
+  exit $rc
+fi
+[[ $SWEEP == none || $SWEEP =~ ^[0-9]+(,[0-9]+)*$ ]] || { echo "--sweep: expected M1,M2,... or none, found $SWEEP" >&2; exit 2; }
 
 PORT_BASE=${PORT_BASE:-29880}
 PROTEAN_PORT=$PORT_BASE
@@ -46,6 +60,8 @@ ADMIN_PORT=$((PORT_BASE + 21))
 WASM_PORT=$((PORT_BASE + 3))
 NGINX_PORT=$((PORT_BASE + 4))
 WASM_ADMIN_PORT=$((PORT_BASE + 22))
+INTERP_PORT=$((PORT_BASE + 5))
+INTERP_ADMIN_PORT=$((PORT_BASE + 23))
 case $PROTOCOL in
   # The Wasm codec of the protean-wasm leg (skipped when absent): DUBBO_WASM / THRIFT_WASM, by
   # default the repository's Rust Dubbo codec and Go Thrift codec.
@@ -77,6 +93,12 @@ fi
 for tool in java taskset; do
   command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 1; }
 done
+if ! fc-list 2>/dev/null | grep -q .; then
+  # The chart is drawn by Java2D, which needs fontconfig and one font.
+  log "installing fontconfig and fonts-dejavu-core (apt)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fontconfig fonts-dejavu-core >/dev/null
+fi
 if [[ $BUILD == 1 || ! -f $BENCH_JAR ]]; then
   log "building with Maven (repo root, -DskipTests install)"
   (cd "$ROOT" && mvn -B -q -DskipTests install)
@@ -116,7 +138,8 @@ trap 'exit 130' INT TERM
 port_open() { timeout 1 bash -c "exec 9<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
 port_free() { ! port_open "$1"; }
 
-for p in $PROTEAN_PORT $PROVIDER_PORT $HAPROXY_PORT $ADMIN_PORT $WASM_PORT $WASM_ADMIN_PORT $NGINX_PORT; do
+for p in $PROTEAN_PORT $PROVIDER_PORT $HAPROXY_PORT $ADMIN_PORT $WASM_PORT $WASM_ADMIN_PORT $NGINX_PORT \
+  $INTERP_PORT $INTERP_ADMIN_PORT; do
   port_free "$p" || { echo "port $p is in use (set PORT_BASE)" >&2; exit 1; }
 done
 
@@ -250,38 +273,45 @@ EOF
 start_protean protean "$PROTEAN_PORT" "$ADMIN_PORT" "$PROTOCOL"
 PROTEAN_PID=$STARTED_PID
 WASM_PID=
+INTERP_PID=
 if [[ -f $WASM_MODULE ]]; then
   start_protean protean-wasm "$WASM_PORT" "$WASM_ADMIN_PORT" "{wasm: {module: $WASM_MODULE}}"
   WASM_PID=$STARTED_PID
+  # The same module on Endive's interpreter: for reference (no JIT to JVM bytecode).
+  start_protean protean-wasm-interp "$INTERP_PORT" "$INTERP_ADMIN_PORT" \
+    "{wasm: {module: $WASM_MODULE, engine: interpreter}}"
+  INTERP_PID=$STARTED_PID
 else
-  NOTES+=("protean-wasm skipped: $WASM_MODULE does not exist.")
+  NOTES+=("protean-wasm and protean-wasm-interp skipped: $WASM_MODULE does not exist.")
 fi
 for note in "${NOTES[@]}"; do log "$note"; done
 
 # ---- measurements ---------------------------------------------------------------------------------
 RESULTS=$TMP/results.jsonl
 : >"$RESULTS"
-measure() {  # leg round port proxy_pid
-  local leg=$1 round=$2 port=$3 ppid=$4 out line extra="" pidopt=()
+measure() {  # leg round port proxy_pid [inflight warmup duration sweep]
+  local leg=$1 round=$2 port=$3 ppid=$4 inflight=${5:-$INFLIGHT} warmup=${6:-$WARMUP}
+  local duration=${7:-$DURATION} tag="" out line extra="" pidopt=()
+  [[ -n ${8:-} ]] && tag="\"sweep\":1,"
   # The generator reads the proxy's and the server's CPU from /proc at the exact bounds of its
   # measured window.
   [[ -n $ppid ]] && pidopt=(--proxy-pid "$ppid")
   # shellcheck disable=SC2086
   out=$(taskset -c "$LOAD_CPUS" java $JAVA_OPTS -cp "$BENCH_JAR" io.protean.bench.RpcLoad \
-    --protocol "$PROTOCOL" --target "127.0.0.1:$port" --connections "$CONNECTIONS" --inflight "$INFLIGHT" \
-    --warmup "$WARMUP" --duration "$DURATION" --payload "$PAYLOAD" --threads "$GEN_THREADS" \
+    --protocol "$PROTOCOL" --target "127.0.0.1:$port" --connections "$CONNECTIONS" --inflight "$inflight" \
+    --warmup "$warmup" --duration "$duration" --payload "$PAYLOAD" --threads "$GEN_THREADS" \
     "${pidopt[@]}" --server-pid "$PROVIDER_PID" --clk-tck "$CLK_TCK" --json 2>"$TMP/gen.err") || true
   line=$(grep '^{' <<<"$out" | tail -1 || true)
   if [[ -z $line ]]; then
     local reason
     reason=$(tail -3 "$TMP/gen.err" | tr '\n"' " '" | cut -c1-300)
-    echo "{\"leg\":\"$leg\",\"round\":$round,\"failed\":1,\"reason\":\"$reason\"}" >>"$RESULTS"
-    log "round $round $leg: FAILED: $reason"
+    echo "{\"leg\":\"$leg\",\"round\":$round,$tag\"inflight\":$inflight,\"failed\":1,\"reason\":\"$reason\"}" >>"$RESULTS"
+    log "round $round $leg (in flight $inflight): FAILED: $reason"
     return
   fi
   [[ -n $ppid ]] && extra="\"proxy_rss_kb\":$(rss_kb "$ppid"),"
-  echo "{\"leg\":\"$leg\",\"round\":$round,$extra${line#\{}" >>"$RESULTS"
-  log "round $round $leg: $(jq_lite "$line")"
+  echo "{\"leg\":\"$leg\",\"round\":$round,$tag$extra${line#\{}" >>"$RESULTS"
+  log "round $round $leg (in flight $inflight): $(jq_lite "$line")"
 }
 jq_lite() {  # a short summary of a generator JSON line
   local qps p99 err
@@ -294,6 +324,7 @@ jq_lite() {  # a short summary of a generator JSON line
 LEGS=("direct:$PROVIDER_PORT:" "haproxy:$HAPROXY_PORT:$HAPROXY_PID" "nginx:$NGINX_PORT:$NGINX_PID")
 [[ -n $PROTEAN_PID ]] && LEGS+=("protean:$PROTEAN_PORT:$PROTEAN_PID")
 [[ -n $WASM_PID ]] && LEGS+=("protean-wasm:$WASM_PORT:$WASM_PID")
+[[ -n $INTERP_PID ]] && LEGS+=("protean-wasm-interp:$INTERP_PORT:$INTERP_PID")
 log "measuring: $ROUNDS round(s) x [${LEGS[*]%%:*}], ${WARMUP}s warm-up + ${DURATION}s each; $PLACEMENT"
 if [[ $PRIME != 0 ]]; then
   # JIT-warm the provider (and the page cache) once, unrecorded, so round 1 is not penalised.
@@ -310,10 +341,28 @@ for round in $(seq "$ROUNDS"); do
     measure "$name" "$round" "$port" "$pid"
   done
 done
+# The load sweep for the chart: one short measurement per target and in-flight level (the main
+# rounds give the point at --inflight), each level interleaved across the targets.
+if [[ $SWEEP != none ]]; then
+  log "load sweep: in flight per connection ${SWEEP//,/, } x [${LEGS[*]%%:*}], 1 s warm-up + ${SWEEP_DURATION} s each"
+  for level in ${SWEEP//,/ }; do
+    [[ $level == "$INFLIGHT" ]] && continue
+    for leg in "${LEGS[@]}"; do
+      IFS=: read -r name port pid <<<"$leg"
+      measure "$name" 0 "$port" "$pid" "$level" 1 "$SWEEP_DURATION" sweep
+    done
+  done
+fi
 
 # ---- report ---------------------------------------------------------------------------------------
 mkdir -p "$ROOT/bench/results"
-REPORT=$ROOT/bench/results/$PROTOCOL-$(date +%Y%m%d-%H%M%S).md
+STAMP=$PROTOCOL-$(date +%Y%m%d-%H%M%S)
+REPORT=$ROOT/bench/results/$STAMP.md
+CHART=$ROOT/bench/results/$STAMP.png
+CHART_NOTE=
+java -Djava.awt.headless=true -cp "$BENCH_JAR" io.protean.bench.Chart "$RESULTS" "$CHART" \
+  "$PROTOCOL, $CONNECTIONS connections" 2>"$TMP/chart.err" \
+  || { CHART_NOTE="- No chart: $(tail -1 "$TMP/chart.err")"; rm -f "$CHART"; }
 {
   echo "# Protean $PROTOCOL benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo
@@ -321,12 +370,19 @@ REPORT=$ROOT/bench/results/$PROTOCOL-$(date +%Y%m%d-%H%M%S).md
   echo "- Server: $SERVER_NAME, primed ${PRIME} s before round 1."
   echo "- Machine: $NCPU CPU(s), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r); other work may share it."
   echo "- Placement: $PLACEMENT."
-  echo "- Proxies: HAProxy $(haproxy -v | head -1 | awk '{ print $3 }') \`mode tcp\`, nbthread $WORKERS (one upstream connection per client connection); nginx $(nginx -v 2>&1 | sed 's|.*/||') \`stream\`, one process (master_process off); Protean workers $WORKERS, $UPSTREAM upstream connection(s) (\`connections_per_endpoint\`): \`protean\` with the native $PROTOCOL codec, \`protean-wasm\` with the $WASM_LANGUAGE Wasm codec $(basename "$WASM_MODULE") (Endive compiler)."
+  echo "- Proxies: HAProxy $(haproxy -v | head -1 | awk '{ print $3 }') \`mode tcp\`, nbthread $WORKERS (one upstream connection per client connection); nginx $(nginx -v 2>&1 | sed 's|.*/||') \`stream\`, one process (master_process off); Protean workers $WORKERS, $UPSTREAM upstream connection(s) (\`connections_per_endpoint\`): \`protean\` with the native $PROTOCOL codec, \`protean-wasm\` with the $WASM_LANGUAGE Wasm codec $(basename "$WASM_MODULE") (Endive compiler), \`protean-wasm-interp\` the same module on Endive's interpreter."
   for note in "${NOTES[@]}"; do echo "- $note"; done
+  [[ -n $CHART_NOTE ]] && echo "$CHART_NOTE"
   echo "- Columns: latency percentiles are medians over rounds; proxy and server CPU are utime+stime from /proc in the measured window (read by the generator at its bounds) per 100k requests answered in the window; generator CPU is the generator's own process CPU in the measured window, in cores (near 1.0 with pinning means the generator core is saturated)."
   echo
   java -cp "$BENCH_JAR" io.protean.bench.Report "$RESULTS" && REPORT_RC=0 || REPORT_RC=$?
   echo "$REPORT_RC" >"$TMP/report.rc"
+  if [[ -f $CHART ]]; then
+    echo
+    echo "Latency against load (\`--sweep\` levels and \`--inflight\`, $CONNECTIONS connections):"
+    echo
+    echo "![latency vs load]($STAMP.png)"
+  fi
 } >"$REPORT"
 cat "$REPORT"
 log "written to $REPORT"

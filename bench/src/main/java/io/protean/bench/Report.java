@@ -36,26 +36,36 @@ public final class Report {
     return m;
   }
 
-  public static void main(String[] args) throws IOException {
+  /** The measurements of a JSON-lines file. */
+  static List<Map<String, String>> read(Path file) throws IOException {
     List<Map<String, String>> rows = new ArrayList<>();
-    for (String line : Files.readAllLines(Path.of(args[0]))) {
+    for (String line : Files.readAllLines(file)) {
       if (!line.isBlank()) {
         rows.add(parse(line));
       }
     }
+    return rows;
+  }
+
+  public static void main(String[] args) throws IOException {
     StringBuilder out = new StringBuilder();
-    boolean bad = render(rows, out);
+    boolean bad = render(read(Path.of(args[0])), out);
     System.out.print(out);
     System.exit(bad ? 1 : 0);
   }
 
   /** Appends the report; returns whether any measurement had errors or failed. */
-  static boolean render(List<Map<String, String>> rows, StringBuilder out) {
+  static boolean render(List<Map<String, String>> all, StringBuilder out) {
     Map<String, List<Map<String, String>>> byLeg = new LinkedHashMap<>();
     boolean bad = false;
+    List<Map<String, String>> rows = new ArrayList<>();
+    List<Map<String, String>> sweep = new ArrayList<>();
+    for (Map<String, String> r : all) {
+      bad |= failed(r) || num(r, "errors") != 0;
+      (r.containsKey("sweep") ? sweep : rows).add(r);
+    }
     for (Map<String, String> r : rows) {
       byLeg.computeIfAbsent(r.getOrDefault("leg", "?"), k -> new ArrayList<>()).add(r);
-      bad |= failed(r) || num(r, "errors") != 0;
     }
     out.append("| target | QPS (median) | p50 µs | p99 µs | p99.9 µs | max µs | errors"
         + " | proxy CPU s / 100k req | proxy RSS MiB | server CPU s / 100k req"
@@ -132,7 +142,30 @@ public final class Report {
           .append(" |\n");
     }
     out.append("\n</details>\n");
+    if (!sweep.isEmpty()) {
+      renderSweep(sweep, out);
+    }
     return bad;
+  }
+
+  /** The load sweep behind the latency-vs-load chart: one measurement per target and level. */
+  private static void renderSweep(List<Map<String, String>> sweep, StringBuilder out) {
+    out.append("\n### Load sweep\n\n| target | in flight per connection | QPS | p50 µs | p99 µs"
+        + " | errors | proxy CPU s / 100k req |\n|---|---:|---:|---:|---:|---:|---:|\n");
+    for (Map<String, String> r : sweep) {
+      out.append("| ").append(r.getOrDefault("leg", "?"))
+          .append(" | ").append(r.getOrDefault("inflight", "?"));
+      if (failed(r)) {
+        out.append(" | FAILED: ").append(r.getOrDefault("reason", "?")).append(" |  |  |  |  |\n");
+        continue;
+      }
+      out.append(" | ").append(f0(num(r, "qps")))
+          .append(" | ").append(f0(num(r, "p50_us")))
+          .append(" | ").append(f0(num(r, "p99_us")))
+          .append(" | ").append((long) num(r, "errors"))
+          .append(" | ").append(perHundredK(List.of(r), "proxy_cpu_s"))
+          .append(" |\n");
+    }
   }
 
   /** Median over rounds of a process's CPU seconds per 100k requests of the window, or n/a. */
