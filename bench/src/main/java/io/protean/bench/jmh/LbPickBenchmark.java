@@ -1,0 +1,181 @@
+package io.protean.bench.jmh;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoopGroup;
+import io.netty.util.ReferenceCountUtil;
+import io.protean.abi.codec.ErrorType;
+import io.protean.abi.codec.Frame;
+import io.protean.proxy.Transport;
+import io.protean.proxy.codec.dubbo.DubboCodecFactory;
+import io.protean.proxy.config.ConfigLoader;
+import io.protean.proxy.config.ProxyConfig.ClusterConfig;
+import io.protean.proxy.stats.Stats;
+import io.protean.proxy.upstream.Cluster;
+import io.protean.proxy.upstream.UpstreamConnection;
+import io.protean.proxy.upstream.UpstreamPool;
+import io.protean.proxy.upstream.UpstreamRequest;
+import io.protean.proxy.worker.Worker;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Picking an upstream connection: {@link UpstreamPool#pick()}, the call the proxy makes once per
+ * request, for each load-balancing policy the proxy has ({@code round_robin}, {@code random},
+ * {@code least_request}: power of two choices on this loop's in-flight counts).
+ *
+ * <p>The cluster comes from YAML through {@link ConfigLoader}; its pool belongs to a real
+ * {@link Worker} on a real event loop. Every endpoint (one connection each, the default) is
+ * connected, to a local server that accepts and never answers, before measuring; then
+ * {@code 4 × endpoints} requests are sent through picked connections and stay in flight, so the
+ * in-flight counts differ between endpoints as under load. The benchmark thread then picks; once
+ * every connection exists, a pick only reads connection state and advances the pool's
+ * round-robin and slot cursors, which nothing else touches.
+ *
+ * <pre>java -cp bench/target/protean-bench.jar org.openjdk.jmh.Main LbPickBenchmark</pre>
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn")
+public class LbPickBenchmark {
+  @Param({"round_robin", "random", "least_request"})
+  public String lb;
+
+  @Param({"3", "100"})
+  public int endpoints;
+
+  private Transport transport;
+  private EventLoopGroup serverGroup;
+  private EventLoopGroup loops;
+  private Channel server;
+  private UpstreamPool pool;
+  private Frame frame;
+
+  @Setup
+  public void setup() throws Exception {
+    transport = Transport.best();
+    AtomicInteger accepted = new AtomicInteger();
+    serverGroup = transport.newGroup(1, "lb-bench-server");
+    server = new ServerBootstrap().group(serverGroup).channel(transport.serverChannel())
+        .childHandler(new Sink(accepted))
+        .bind("127.0.0.1", 0).sync().channel();
+    int port = ((InetSocketAddress) server.localAddress()).getPort();
+
+    ClusterConfig config = cluster(lb, endpoints, port);
+    loops = transport.newGroup(1, "lb-bench-worker");
+    Cluster cluster = new Cluster(config, new DubboCodecFactory(), new Stats(), transport.channel());
+    Worker worker = new Worker(loops.next(), List.of(cluster));
+    pool = worker.pool(config.name());
+
+    ByteBuf request = Unpooled.wrappedBuffer(BenchFrames.dubboRequest(256));
+    frame = new DubboCodecFactory().newCodec().decode(request);
+    request.release();
+    UpstreamRequest inFlight = new UpstreamRequest() {
+      @Override
+      public Frame frame() {
+        return frame;
+      }
+
+      @Override
+      public void onResponse(Frame response) {
+        response.release();
+      }
+
+      @Override
+      public void onUpstreamFailure(ErrorType error, String message) {}
+    };
+    worker.loop().submit(() -> {
+      // Opens each endpoint's connection at its first pick; random policies need more than n
+      // picks to reach every endpoint (50 n leave one out with probability below n e^-50).
+      for (int i = 0; i < 50 * endpoints; i++) {
+        pool.pick();
+      }
+    }).sync();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (accepted.get() < endpoints) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(accepted.get() + " of " + endpoints + " connections came up");
+      }
+      Thread.sleep(5);
+    }
+    worker.loop().submit(() -> {
+      for (int i = 0; i < 4 * endpoints; i++) {
+        pool.pick().send(inFlight, frame.content().retainedDuplicate(), true);
+      }
+    }).sync();
+  }
+
+  /** The upstream server: counts connections, reads requests and never answers. */
+  @ChannelHandler.Sharable
+  private static final class Sink extends ChannelInboundHandlerAdapter {
+    private final AtomicInteger accepted;
+
+    Sink(AtomicInteger accepted) {
+      this.accepted = accepted;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+      accepted.incrementAndGet();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      ReferenceCountUtil.release(msg);
+    }
+  }
+
+  /** A cluster of {@code n} endpoints (all on the local server's port) as ConfigLoader builds it. */
+  static ClusterConfig cluster(String lb, int n, int port) {
+    StringBuilder yaml = new StringBuilder("admin: {enabled: false}\nclusters:\n  - name: upstream\n")
+        .append("    lb: ").append(lb).append("\n    endpoints:\n");
+    for (int i = 0; i < n; i++) {
+      yaml.append("      - 127.0.0.1:").append(port).append('\n');
+    }
+    yaml.append("""
+        listeners:
+          - name: dubbo
+            address: 127.0.0.1:20881
+            codec: dubbo
+            routes:
+              - cluster: upstream
+        """);
+    return new ConfigLoader(c -> c.equals("dubbo"), f -> false).parse(yaml.toString()).clusters().get(0);
+  }
+
+  @Benchmark
+  public UpstreamConnection pick() {
+    return pool.pick();
+  }
+
+  @TearDown
+  public void tearDown() throws Exception {
+    loops.next().submit(pool::close).sync();
+    loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+    server.close().sync();
+    serverGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+    frame.release();
+  }
+}
