@@ -83,7 +83,9 @@ public final class Report {
       }
       double qps = median(ok, r -> num(r, "qps"));
       double p99 = median(ok, r -> num(r, "p99_us"));
-      summary.put(e.getKey(), new double[] {qps, p99});
+      double cpu = ok.get(0).containsKey("proxy_cpu_s")
+          ? median(ok, r -> num(r, "proxy_cpu_s") / Math.max(1, num(r, "requests"))) : Double.NaN;
+      summary.put(e.getKey(), new double[] {qps, p99, cpu});
       out.append("| ").append(e.getKey())
           .append(" | ").append(f0(qps))
           .append(" | ").append(f0(median(ok, r -> num(r, "p50_us"))))
@@ -112,8 +114,9 @@ public final class Report {
       for (String base : List.of("haproxy", "nginx", "direct", "protean")) {
         double[] b = summary.get(base);
         if (b != null && !base.equals(leg)) {
-          out.append(String.format(Locale.ROOT, "- %s / %s: QPS %.2f×, p99 %.2f×%n",
-              leg, base, p[0] / b[0], p[1] / b[1]));
+          out.append(String.format(Locale.ROOT, "- %s / %s: QPS %.2f×, p99 %.2f×%s%n",
+              leg, base, p[0] / b[0], p[1] / b[1], Double.isNaN(p[2] / b[2]) ? ""
+                  : String.format(Locale.ROOT, ", proxy CPU per request %.2f×", p[2] / b[2])));
         }
       }
     }

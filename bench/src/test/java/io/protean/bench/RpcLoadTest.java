@@ -119,11 +119,16 @@ class RpcLoadTest {
             + "\"errors\":0,\"requests\":1000,\"duration_s\":1,\"gen_cpu_s\":0.5}"),
         Report.parse("{\"leg\":\"protean\",\"round\":1,\"qps\":100,\"p99_us\":40,"
             + "\"errors\":2,\"requests\":1000,\"duration_s\":1,\"gen_cpu_s\":0.5,"
-            + "\"proxy_cpu_s\":0.1,\"proxy_rss_kb\":2048}"));
+            + "\"proxy_cpu_s\":0.1,\"proxy_rss_kb\":2048}"),
+        Report.parse("{\"leg\":\"haproxy\",\"round\":1,\"qps\":200,\"p99_us\":20,"
+            + "\"errors\":0,\"requests\":2000,\"duration_s\":1,\"gen_cpu_s\":0.5,"
+            + "\"proxy_cpu_s\":0.1,\"proxy_rss_kb\":1024}"));
     StringBuilder out = new StringBuilder();
     assertThat(Report.render(rows, out)).isTrue();
     assertThat(out.toString()).contains("| direct | 200 |").contains("| protean | 100 |")
-        .contains("protean / direct: QPS 0.50×, p99 2.00×")
+        .contains("protean / direct: QPS 0.50×, p99 2.00×\n")
+        // per request: 0.1 s / 1000 against 0.1 s / 2000
+        .contains("protean / haproxy: QPS 0.50×, p99 2.00×, proxy CPU per request 2.00×")
         // 0.1 s of proxy CPU for 1000 requests in the window
         .containsPattern("\\| protean \\| 100 \\|( [^|]* \\|){5} 10\\.00 \\| 2\\.0 \\|");
   }

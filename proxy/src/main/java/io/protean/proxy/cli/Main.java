@@ -18,12 +18,25 @@ import picocli.CommandLine.Option;
 public final class Main implements Runnable {
 
   public static void main(String[] args) {
+    productionDefaults();
     System.exit(new CommandLine(new Main()).execute(args));
   }
 
   @Override
   public void run() {
     new CommandLine(this).usage(System.out);
+  }
+
+  /**
+   * Netty defaults for serving, set before any Netty class is loaded; a {@code -D} on the command
+   * line wins. Leak detection off: Netty's default samples one buffer in 128, and its wrapper
+   * types made the JIT deoptimise the data path again and again (docs/performance.md). The test
+   * suite runs with PARANOID detection instead (root pom).
+   */
+  static void productionDefaults() {
+    if (System.getProperty("io.netty.leakDetection.level") == null) {
+      System.setProperty("io.netty.leakDetection.level", "disabled");
+    }
   }
 
   @Command(name = "run", description = "Run the proxy with a configuration file.")

@@ -2,7 +2,6 @@ package io.protean.proxy.listener;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.EventExecutor;
-import io.netty.util.concurrent.ScheduledFuture;
 import io.protean.abi.codec.CodecException;
 import io.protean.abi.codec.ErrorType;
 import io.protean.abi.codec.Frame;
@@ -18,6 +17,7 @@ import io.protean.proxy.stats.ListenerStats;
 import io.protean.proxy.upstream.UpstreamConnection;
 import io.protean.proxy.upstream.UpstreamPool;
 import io.protean.proxy.upstream.UpstreamRequest;
+import io.protean.proxy.worker.Deadlines;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * an error reply); the bytes sent upstream are a second reference to it (or a re-encoding when a
  * filter mutated the metadata). A response frame passes to the downstream channel.
  */
-final class ActiveRequest implements FilterContext, UpstreamRequest, Runnable {
+final class ActiveRequest extends Deadlines.Entry implements FilterContext, UpstreamRequest {
   private static final Logger log = LoggerFactory.getLogger(ActiveRequest.class);
 
   private static final Filter[] NO_FILTERS = {};
@@ -47,7 +47,7 @@ final class ActiveRequest implements FilterContext, UpstreamRequest, Runnable {
   private UpstreamPool pool;
   private UpstreamConnection upstream;
   private long upstreamId = -1;
-  private ScheduledFuture<?> timeout;
+  private Deadlines timeout;
   /** Times the request was handed to an upstream connection (a failed connect allows another). */
   private int attempts;
   private Frame response;
@@ -135,9 +135,9 @@ final class ActiveRequest implements FilterContext, UpstreamRequest, Runnable {
     attempts++;
     upstreamId = c.send(this, bytes, twoWay);
     if (twoWay) {
-      if (timeout == null) {
-        timeout = downstream.channel().eventLoop().schedule(this, route.timeoutNanos(),
-            TimeUnit.NANOSECONDS);
+      if (timeout == null) { // a retry on another endpoint keeps the first deadline
+        timeout = downstream.worker.deadlines(route.timeoutNanos());
+        timeout.add(this);
       }
     } else {
       complete();
@@ -146,7 +146,7 @@ final class ActiveRequest implements FilterContext, UpstreamRequest, Runnable {
 
   /** The route timeout fired. */
   @Override
-  public void run() {
+  protected void expired() {
     if (!done) {
       pool.cluster().stats().timeouts.inc();
       fail(ErrorType.TIMEOUT, "upstream " + upstream.address() + " did not answer within "
@@ -244,7 +244,7 @@ final class ActiveRequest implements FilterContext, UpstreamRequest, Runnable {
     }
     done = true;
     if (timeout != null) {
-      timeout.cancel(false);
+      timeout.remove(this);
     }
     if (upstreamId >= 0) {
       upstream.abandon(upstreamId);

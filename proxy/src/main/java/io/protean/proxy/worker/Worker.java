@@ -1,6 +1,7 @@
 package io.protean.proxy.worker;
 
 import io.netty.channel.EventLoop;
+import io.netty.util.collection.LongObjectHashMap;
 import io.protean.proxy.upstream.Cluster;
 import io.protean.proxy.upstream.UpstreamPool;
 import java.util.ArrayList;
@@ -9,8 +10,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What one event loop owns: its upstream pools (one per cluster) and the channels it will flush
- * at the end of the current I/O round. Everything
+ * What one event loop owns: its upstream pools (one per cluster), its deadline queues (one per
+ * route timeout) and the channels it will flush at the end of the current I/O round. Everything
  * here is touched only from {@link #loop()}, so nothing is locked.
  */
 public final class Worker {
@@ -19,6 +20,7 @@ public final class Worker {
   private final List<FlushTarget> dirty = new ArrayList<>();
   private boolean flushScheduled;
   private final Runnable flushDirty = this::flushDirty;
+  private final LongObjectHashMap<Deadlines> deadlines = new LongObjectHashMap<>();
 
   public Worker(EventLoop loop, Iterable<Cluster> clusters) {
     this.loop = loop;
@@ -34,6 +36,16 @@ public final class Worker {
   /** This loop's pool for {@code cluster}, or null if no such cluster. */
   public UpstreamPool pool(String cluster) {
     return pools.get(cluster);
+  }
+
+  /** This loop's deadline queue for one duration (a route timeout), made on first use. */
+  public Deadlines deadlines(long durationNanos) {
+    Deadlines d = deadlines.get(durationNanos);
+    if (d == null) {
+      d = new Deadlines(loop, durationNanos);
+      deadlines.put(durationNanos, d);
+    }
+    return d;
   }
 
   /** Closes every upstream connection of this loop. Runs on the loop. */

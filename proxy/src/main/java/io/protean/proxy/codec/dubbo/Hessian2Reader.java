@@ -16,6 +16,7 @@ final class Hessian2Reader {
   private final int start;
   private final int end;
   private final DubboLimits limits;
+  private final AsciiStrings strings = AsciiStrings.forThisThread();
   /** Field counts of the class definitions seen so far (objects refer to them by index). */
   private final List<Integer> classFields = new ArrayList<>();
   private int pos;
@@ -93,7 +94,8 @@ final class Hessian2Reader {
 
   /**
    * The fast path for what metadata almost always is: one short chunk of ASCII, copied straight
-   * into a String. Returns null (position unchanged) for anything else.
+   * into a String (or the same String as last time, {@link AsciiStrings}). Returns null (position
+   * unchanged) for anything else.
    */
   private String asciiString(int tag, int maxChars) {
     int len;
@@ -116,7 +118,7 @@ final class Hessian2Reader {
       }
     }
     pos = at + len;
-    return new String(buf, at, len, java.nio.charset.StandardCharsets.ISO_8859_1);
+    return strings.get(buf, at, len);
   }
 
   /**
