@@ -42,30 +42,38 @@ public final class RequestFrames {
 
   /** The encoded frame of {@code EchoService.echo(payload)}, request id 0. */
   public static byte[] echoRequest(String payload) {
+    String service = EchoService.class.getName();
+    RpcInvocation inv = new RpcInvocation("echo", service, service,
+        new Class<?>[] {String.class}, new Object[] {payload});
+    Map<String, Object> attachments = new HashMap<>();
+    attachments.put("path", service);
+    attachments.put("interface", service);
+    attachments.put("version", "0.0.0");
+    attachments.put("timeout", "10000");
+    inv.setObjectAttachments(attachments);
+    Request request = new Request(0L);
+    request.setVersion("2.0.2");
+    request.setTwoWay(true);
+    request.setData(inv);
+    return encode(request, payload.length());
+  }
+
+  /**
+   * A Dubbo {@code Request} or {@code Response} of the {@code EchoService} as Dubbo's own codec
+   * writes it (hessian2); {@code payloadChars} sizes the buffer.
+   */
+  public static byte[] encode(Object message, int payloadChars) {
     FrameworkModel framework = new FrameworkModel();
     try {
-      String service = EchoService.class.getName();
-      URL url = URL.valueOf("dubbo://127.0.0.1:20880/" + service + "?serialization=hessian2")
-          .setScopeModel(framework.newApplication());
-      RpcInvocation inv = new RpcInvocation("echo", service, service,
-          new Class<?>[] {String.class}, new Object[] {payload});
-      Map<String, Object> attachments = new HashMap<>();
-      attachments.put("path", service);
-      attachments.put("interface", service);
-      attachments.put("version", "0.0.0");
-      attachments.put("timeout", "10000");
-      inv.setObjectAttachments(attachments);
-      Request request = new Request(0L);
-      request.setVersion("2.0.2");
-      request.setTwoWay(true);
-      request.setData(inv);
-      ChannelBuffer out = ChannelBuffers.dynamicBuffer(256 + payload.length() * 2);
-      new DubboCodec(framework).encode(channel(url), out, request);
+      URL url = URL.valueOf("dubbo://127.0.0.1:20880/" + EchoService.class.getName()
+          + "?serialization=hessian2").setScopeModel(framework.newApplication());
+      ChannelBuffer out = ChannelBuffers.dynamicBuffer(256 + payloadChars * 2);
+      new DubboCodec(framework).encode(channel(url), out, message);
       byte[] frame = new byte[out.readableBytes()];
       out.readBytes(frame);
       return frame;
     } catch (java.io.IOException e) {
-      throw new IllegalStateException("cannot encode the Dubbo request", e);
+      throw new IllegalStateException("cannot encode the Dubbo " + message.getClass().getSimpleName(), e);
     } finally {
       framework.destroy();
     }

@@ -1,24 +1,14 @@
 package io.protean.bench.jmh;
 
-import io.protean.bench.EchoService;
 import io.protean.bench.RequestFrames;
 import io.protean.proxy.codec.thrift.gen.Echo;
-import java.lang.reflect.InvocationHandler;
-import java.lang.reflect.Proxy;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
-import org.apache.dubbo.common.URL;
-import org.apache.dubbo.remoting.Channel;
-import org.apache.dubbo.remoting.buffer.ChannelBuffer;
-import org.apache.dubbo.remoting.buffer.ChannelBuffers;
 import org.apache.dubbo.remoting.exchange.Response;
 import org.apache.dubbo.rpc.AppResponse;
-import org.apache.dubbo.rpc.model.FrameworkModel;
-import org.apache.dubbo.rpc.protocol.dubbo.DubboCodec;
 import org.apache.thrift.TBase;
 import org.apache.thrift.TException;
 import org.apache.thrift.protocol.TBinaryProtocol;
@@ -28,9 +18,9 @@ import org.apache.thrift.transport.TMemoryBuffer;
 
 /**
  * Real wire frames for the micro-benchmarks, each written by the protocol's own library: Dubbo
- * requests and responses by Dubbo's {@link DubboCodec} (hessian2), Thrift calls and replies by
- * libthrift's generated {@code Echo} code over {@link TBinaryProtocol} (strict), with the framed
- * transport's 4-byte length in front. All are {@code echo(String)} calls and their answers, padded
+ * requests and responses by Dubbo's own codec ({@link RequestFrames#encode}, hessian2), Thrift
+ * calls and replies by libthrift's generated {@code Echo} code over {@link TBinaryProtocol}
+ * (strict), with the framed transport's 4-byte length in front. All are {@code echo(String)} calls and their answers, padded
  * to a target size with the string payload.
  */
 public final class BenchFrames {
@@ -49,28 +39,14 @@ public final class BenchFrames {
   }
 
   private static byte[] dubboResponse(String value) {
-    FrameworkModel framework = new FrameworkModel();
-    try {
-      String service = EchoService.class.getName();
-      URL url = URL.valueOf("dubbo://127.0.0.1:20880/" + service + "?serialization=hessian2")
-          .setScopeModel(framework.newApplication());
-      Response response = new Response(0L, "2.0.2");
-      response.setStatus(Response.OK);
-      AppResponse result = new AppResponse(value);
-      Map<String, Object> attachments = new HashMap<>();
-      attachments.put("dubbo", "2.0.2");
-      result.setObjectAttachments(attachments);
-      response.setResult(result);
-      ChannelBuffer out = ChannelBuffers.dynamicBuffer(256 + value.length() * 2);
-      new DubboCodec(framework).encode(channel(url), out, response);
-      byte[] frame = new byte[out.readableBytes()];
-      out.readBytes(frame);
-      return frame;
-    } catch (java.io.IOException e) {
-      throw new IllegalStateException("cannot encode the Dubbo response", e);
-    } finally {
-      framework.destroy();
-    }
+    Response response = new Response(0L, "2.0.2");
+    response.setStatus(Response.OK);
+    AppResponse result = new AppResponse(value);
+    Map<String, Object> attachments = new HashMap<>();
+    attachments.put("dubbo", "2.0.2");
+    result.setObjectAttachments(attachments);
+    response.setResult(result);
+    return RequestFrames.encode(response, value.length());
   }
 
   /** A framed strict-binary Thrift {@code Echo.echo} call of about {@code bytes} bytes, seq id 0. */
@@ -115,21 +91,5 @@ public final class BenchFrames {
       throw new IllegalStateException("cannot read " + p.toAbsolutePath()
           + " (run from the repository root, or set -Dprotean." + name + ".wasm)", e);
     }
-  }
-
-  /** The least of a Dubbo {@link Channel} that the codec reads when it encodes: its URL. */
-  private static Channel channel(URL url) {
-    InetSocketAddress address = new InetSocketAddress("127.0.0.1", url.getPort());
-    InvocationHandler handler = (proxy, method, args) -> switch (method.getName()) {
-      case "getUrl" -> url;
-      case "getRemoteAddress", "getLocalAddress" -> address;
-      case "isConnected" -> true;
-      case "hashCode" -> System.identityHashCode(proxy);
-      case "equals" -> proxy == args[0];
-      case "toString" -> "bench-encoder-channel";
-      default -> method.getReturnType() == boolean.class ? false : null;
-    };
-    return (Channel) Proxy.newProxyInstance(BenchFrames.class.getClassLoader(),
-        new Class<?>[] {Channel.class}, handler);
   }
 }

@@ -72,6 +72,10 @@ public class CodecBenchmark {
   @Param({"256"})
   public int frameBytes;
 
+  /** The defaults, but 20 s per call: the Go runtime's start-up on the interpreter can pass 1 s. */
+  static final WasmLimits LIMITS = new WasmLimits(WasmLimits.DEFAULT.maxMemoryPages(),
+      java.time.Duration.ofSeconds(20), WasmLimits.DEFAULT.maxBlockBytes(),
+      WasmLimits.DEFAULT.maxPairs(), WasmLimits.DEFAULT.maxStringBytes());
   private static final String MESSAGE = "protean: no route matches io.protean.bench.EchoService.echo";
   private final ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
   private Codec downstream;
@@ -112,8 +116,8 @@ public class CodecBenchmark {
     String path = protocol.equals("dubbo") ? "example-codecs-rust/wasm/dubbo.wasm"
         : "example-codecs-tinygo/wasm/thrift.wasm";
     byte[] bytes = BenchFrames.module(protocol, path);
-    return new WasmCodecFactory(protocol, engine.load(protocol + ".wasm", bytes, WasmLimits.DEFAULT),
-        WasmLimits.DEFAULT, "{}".getBytes(StandardCharsets.UTF_8));
+    return new WasmCodecFactory(protocol, engine.load(protocol + ".wasm", bytes, LIMITS), LIMITS,
+        "{}".getBytes(StandardCharsets.UTF_8));
   }
 
   private static ByteBuf direct(byte[] bytes) {

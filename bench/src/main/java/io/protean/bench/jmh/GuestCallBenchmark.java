@@ -109,7 +109,7 @@ public class GuestCallBenchmark {
 
   /** An instance through wasm-host's public engine API, with the one import codecs may use. */
   static GuestInstance hostInstance(String name, byte[] bytes, Engine engine) {
-    GuestModule m = engine.load(name + ".wasm", bytes, WasmLimits.DEFAULT);
+    GuestModule m = engine.load(name + ".wasm", bytes, CodecBenchmark.LIMITS);
     HostFunctionDef log = new HostFunctionDef("env", "proxy_log",
         List.of(ValueKind.I32, ValueKind.I32, ValueKind.I32), List.of(ValueKind.I32),
         (memory, args) -> new long[] {0});
