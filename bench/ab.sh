@@ -64,7 +64,7 @@ clusters:
   - {name: provider, connections_per_endpoint: 2, endpoints: [127.0.0.1:$PROVIDER_PORT]}
 EOF
   # shellcheck disable=SC2086 # the options are a list
-  taskset -c $PROXY_CPU java -Xms256m -Xmx512m ${OPTS[$i]} -jar "${JARS[$i]}" run -c "$TMP/p$i.yaml" \
+  taskset -c $PROXY_CPU java -Xms256m -Xmx512m -XX:-DontCompileHugeMethods ${OPTS[$i]} -jar "${JARS[$i]}" run -c "$TMP/p$i.yaml" \
     >"$TMP/p$i.log" 2>&1 &
   PIDS+=($!)
   PROXY_PIDS+=($!)

@@ -74,7 +74,8 @@ esac
 BENCH_JAR=$ROOT/bench/target/protean-bench.jar
 PROTEAN_JAR=${PROTEAN_JAR:-$ROOT/proxy/target/protean.jar}
 JAVA_OPTS=${JAVA_OPTS:-"-Xms256m -Xmx512m"}
-PROTEAN_JAVA_OPTS=${PROTEAN_JAVA_OPTS:-"-Xms256m -Xmx512m"}
+# As the ./protean launcher: HotSpot JIT-compiles Wasm functions of any size (see that script).
+PROTEAN_JAVA_OPTS=${PROTEAN_JAVA_OPTS:-"-Xms256m -Xmx512m -XX:-DontCompileHugeMethods"}
 CLK_TCK=$(getconf CLK_TCK)
 
 log() { echo "[bench] $*" >&2; }

@@ -49,7 +49,7 @@ YAML
   times=()
   for ((i = 0; i < RUNS; i++)); do
     start=$(date +%s%N)
-    java -jar "$JAR" run -c "$tmp/config.yaml" >"$tmp/log" 2>&1 &
+    java -XX:-DontCompileHugeMethods -jar "$JAR" run -c "$tmp/config.yaml" >"$tmp/log" 2>&1 &
     pid=$!
     until curl -sf "http://127.0.0.1:$((PORT_BASE + 1))/ready" >/dev/null 2>&1; do
       if ! kill -0 $pid 2>/dev/null; then cat "$tmp/log" >&2; exit 1; fi

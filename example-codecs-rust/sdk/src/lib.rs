@@ -167,11 +167,25 @@ impl<'a> Metadata<'a> {
 
     /// Adds a pair whose bytes are already UTF-8.
     pub fn put_bytes(&mut self, key: &[u8], value: &[u8]) {
+        self.pairs.reserve(8 + key.len() + value.len());
         self.pairs.extend_from_slice(&(key.len() as u32).to_le_bytes());
         self.pairs.extend_from_slice(key);
         self.pairs.extend_from_slice(&(value.len() as u32).to_le_bytes());
         self.pairs.extend_from_slice(value);
         self.count += 1;
+    }
+
+    /// Whether a pair with this key was put (a scan: metadata is a handful of pairs).
+    pub fn contains(&self, key: &str) -> bool {
+        let (key, mut rest) = (key.as_bytes(), &self.pairs[..]);
+        while let Some((k, after)) = field(rest) {
+            if k == key {
+                return true;
+            }
+            let Some((_, after)) = field(after) else { break };
+            rest = after;
+        }
+        false
     }
 
     pub fn len(&self) -> u32 {
@@ -181,6 +195,13 @@ impl<'a> Metadata<'a> {
     pub fn is_empty(&self) -> bool {
         self.count == 0
     }
+}
+
+/// The length-prefixed field at the start of `b` and what follows it.
+fn field(b: &[u8]) -> Option<(&[u8], &[u8])> {
+    let len = u32::from_le_bytes(b.get(..4)?.try_into().ok()?) as usize;
+    let end = len.checked_add(4).filter(|&e| e <= b.len())?;
+    Some((&b[4..end], &b[end..]))
 }
 
 /// A metadata change requested by the proxy's filters: `None` removes the key.

@@ -23,32 +23,55 @@ impl<'a> Reader<'a> {
         self.pos >= self.buf.len()
     }
 
+    #[cold]
     pub fn error(&self, problem: &str) -> String {
         format!("dubbo: hessian2: {problem} at body offset {}", self.pos)
     }
 
+    // The per-byte reads keep their error text in a separate cold function: a function that may
+    // format allocates a Wasm shadow-stack frame on every call (a global read and write, which
+    // the host runtime makes slow), even when it returns the byte.
+
     pub fn peek(&self) -> Result<u8> {
-        self.buf.get(self.pos).copied().ok_or_else(|| self.error("truncated body: 1 more byte(s) needed for a value"))
+        match self.buf.get(self.pos) {
+            Some(&b) => Ok(b),
+            None => Err(self.truncated(1, "a value")),
+        }
     }
 
     fn u8(&mut self, what: &str) -> Result<u8> {
-        let b = self.buf.get(self.pos).copied().ok_or_else(|| self.error(&format!("truncated body: 1 more byte(s) needed for {what}")))?;
-        self.pos += 1;
-        Ok(b)
+        match self.buf.get(self.pos) {
+            Some(&b) => {
+                self.pos += 1;
+                Ok(b)
+            }
+            None => Err(self.truncated(1, what)),
+        }
     }
 
     fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8]> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len())
-            .ok_or_else(|| self.error(&format!("truncated body: {n} more byte(s) needed for {what}")))?;
-        let s = &self.buf[self.pos..end];
-        self.pos = end;
-        Ok(s)
+        match self.pos.checked_add(n).filter(|&e| e <= self.buf.len()) {
+            Some(end) => {
+                let s = &self.buf[self.pos..end];
+                self.pos = end;
+                Ok(s)
+            }
+            None => Err(self.truncated(n, what)),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn truncated(&self, n: usize, what: &str) -> String {
+        self.error(&format!("truncated body: {n} more byte(s) needed for {what}"))
     }
 
     fn be(&mut self, n: usize, what: &str) -> Result<u64> {
         Ok(self.take(n, what)?.iter().fold(0u64, |acc, &b| acc << 8 | b as u64))
     }
 
+    #[cold]
+    #[inline(never)]
     fn unexpected(&mut self, tag: u8, what: &str) -> String {
         self.pos -= 1;
         self.error(&format!("unexpected tag 0x{tag:02x} while reading {what}"))
@@ -80,7 +103,7 @@ impl<'a> Reader<'a> {
         };
         let s = self.buf.get(at..at + len).filter(|s| len <= max_chars && s.is_ascii())?;
         self.pos = at + len;
-        std::str::from_utf8(s).ok()
+        Some(ascii_str(s))
     }
 
     fn string_chunks(&mut self, mut tag: u8, what: &str, mut out: Option<&mut String>, max_chars: usize) -> Result<()> {
@@ -113,7 +136,7 @@ impl<'a> Reader<'a> {
         // Fast path: metadata is nearly always ASCII, where a char is a byte.
         if let Some(ascii) = buf.get(self.pos..self.pos.saturating_add(len)).filter(|s| s.is_ascii()) {
             if let Some(o) = out {
-                o.push_str(std::str::from_utf8(ascii).unwrap_or_default());
+                o.push_str(ascii_str(ascii));
             }
             self.pos += len;
             return Ok(());
@@ -364,6 +387,14 @@ impl<'a> Reader<'a> {
             .ok_or_else(|| self.error(&format!("object refers to class definition {def} of {}", self.class_fields.len())))?;
         self.skip_n(fields, depth)
     }
+}
+
+/// Bytes already checked to be ASCII as a str, without validating them a second time (on the
+/// host runtime every byte read is a bounds-checked call: UTF-8 validation was a tenth of a decode).
+fn ascii_str(ascii: &[u8]) -> &str {
+    debug_assert!(ascii.is_ascii());
+    // SAFETY: callers pass only bytes for which `is_ascii()` held, and ASCII is valid UTF-8.
+    unsafe { std::str::from_utf8_unchecked(ascii) }
 }
 
 /// Appends a hessian2 string the way Hessian's Java writer does.

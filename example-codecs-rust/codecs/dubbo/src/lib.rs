@@ -103,16 +103,13 @@ impl Dubbo {
         let (Some(service), Some(method)) = (service, method) else {
             return Err(r.error("request without service path or method name"));
         };
-        let mut keys: Vec<Cow<str>> = vec!["interface".into(), "method".into()];
         metadata.put("interface", &service);
         metadata.put("method", &method);
         if let Some(v) = version.filter(|v| !v.is_empty()) {
             metadata.put("version", &v);
-            keys.push("version".into());
         }
         if let Some(d) = dubbo_version {
             metadata.put("dubbo", &d);
-            keys.push("dubbo".into());
         }
         for _ in 0..parameter_count(types.as_deref().unwrap_or(""), &r)? {
             r.skip(0)?;
@@ -135,10 +132,9 @@ impl Dubbo {
             let key = r.read_scalar_or_skip("an attachment key", MAX_VALUE_CHARS)?;
             let value = r.read_scalar_or_skip("an attachment value", MAX_VALUE_CHARS)?;
             if let (Some(k), Some(v)) = (&key, &value) {
-                // Body fields win over attachments of the same name.
-                if taken < MAX_METADATA_KEYS && !keys.iter().any(|existing| existing == k) {
+                // Body fields win over attachments of the same name, the first attachment over later ones.
+                if taken < MAX_METADATA_KEYS && !metadata.contains(k) {
                     metadata.put(k, v);
-                    keys.push(k.clone());
                     taken += 1;
                 }
             }

@@ -64,7 +64,8 @@ import run.endive.wasm.types.MemoryLimits;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn")
+@Fork(value = 1, jvmArgsAppend = {"-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+    "-XX:-DontCompileHugeMethods"}) // as the ./protean launcher
 public class GuestCallBenchmark {
   static final String NO_OP = "protean_codec_abi_v1";
   private static final long[] NO_ARGS = new long[0];

@@ -14,6 +14,7 @@ import java.util.Set;
 import java.util.function.Function;
 import run.endive.compiler.InterpreterFallback;
 import run.endive.compiler.MachineFactoryCompiler;
+import run.endive.runtime.ByteArrayMemory;
 import run.endive.runtime.HostFunction;
 import run.endive.runtime.ImportValues;
 import run.endive.runtime.Instance;
@@ -53,6 +54,12 @@ public final class EndiveModule implements GuestModule {
       throw new IllegalArgumentException(name + " is not a valid Wasm module: " + e.getMessage(), e);
     }
     this.machines = engine == Engine.COMPILER ? compile(name, module, cache) : InterpreterMachine::new;
+    if (engine == Engine.COMPILER) {
+      String warning = HugeFunctions.warning(name, module, HugeFunctions.jvmSkipsHugeMethods());
+      if (warning != null) {
+        org.slf4j.LoggerFactory.getLogger("wasm." + name).warn(warning);
+      }
+    }
     var exportSection = module.exportSection();
     for (int i = 0; i < exportSection.exportCount(); i++) {
       var e = exportSection.getExport(i);
@@ -165,6 +172,9 @@ public final class EndiveModule implements GuestModule {
           .withImportValues(values.build())
           .withMachineFactory(machines)
           .withMemoryLimits(new MemoryLimits(initialPages(), limits.maxMemoryPages()))
+          // byte[] pages read through VarHandles: the default ByteBuffer pages cost a Wasm
+          // decode about a third more (docs/performance.md); the default exists for Android.
+          .withMemoryFactory(ByteArrayMemory::new)
           .build());
     } catch (GuestTrap e) {
       holder.close();
