@@ -2,6 +2,7 @@ package io.protean.proxy.codec.dubbo;
 
 import io.netty.util.concurrent.FastThreadLocal;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * Recently decoded short ASCII strings, so that the metadata every request repeats (attachment
@@ -21,7 +22,9 @@ final class AsciiStrings {
     }
   };
 
-  private final String[] slots = new String[SLOTS];
+  private final String[] strings = new String[SLOTS];
+  /** Each slot's string as bytes: compared with one vectorized Arrays.equals, not per char. */
+  private final byte[][] bytes = new byte[SLOTS][];
 
   static AsciiStrings forThisThread() {
     return PER_THREAD.get();
@@ -37,24 +40,13 @@ final class AsciiStrings {
       h = 31 * h + buf[i];
     }
     int slot = (h ^ (h >>> 16)) & (SLOTS - 1);
-    String s = slots[slot];
-    if (s != null && equals(s, buf, at, len)) {
-      return s;
+    byte[] b = bytes[slot];
+    if (b != null && Arrays.equals(b, 0, b.length, buf, at, at + len)) {
+      return strings[slot];
     }
-    s = new String(buf, at, len, StandardCharsets.ISO_8859_1);
-    slots[slot] = s;
+    String s = new String(buf, at, len, StandardCharsets.ISO_8859_1);
+    strings[slot] = s;
+    bytes[slot] = Arrays.copyOfRange(buf, at, at + len);
     return s;
-  }
-
-  private static boolean equals(String s, byte[] buf, int at, int len) {
-    if (s.length() != len) {
-      return false;
-    }
-    for (int i = 0; i < len; i++) {
-      if (s.charAt(i) != buf[at + i]) {
-        return false;
-      }
-    }
-    return true;
   }
 }

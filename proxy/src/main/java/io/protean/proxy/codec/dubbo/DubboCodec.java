@@ -13,8 +13,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The Dubbo protocol codec. Stateless apart from its limits, so one instance could serve many
- * connections; the SPI still asks for one per connection.
+ * The Dubbo protocol codec, one per connection (the SPI's contract): its only state is a memo of
+ * the last parameter types descriptor.
  *
  * <pre>
  * header (16 bytes, big-endian)
@@ -55,6 +55,9 @@ public final class DubboCodec implements Codec {
   };
 
   private final DubboLimits limits;
+  /** The last parameter types descriptor parsed on this connection and its parameter count. */
+  private String lastTypes;
+  private int lastParams;
 
   public DubboCodec(DubboLimits limits) {
     this.limits = limits;
@@ -198,7 +201,14 @@ public final class DubboCodec implements Codec {
     if (dubboVersion != null) {
       m.put("dubbo", dubboVersion);
     }
-    int params = parameterCount(types, r);
+    int params;
+    if (types != null && types == lastTypes) { // the same instance: AsciiStrings reuses repeats
+      params = lastParams;
+    } else {
+      params = parameterCount(types, r);
+      lastTypes = types;
+      lastParams = params;
+    }
     for (int i = 0; i < params; i++) {
       r.skip(0);
     }

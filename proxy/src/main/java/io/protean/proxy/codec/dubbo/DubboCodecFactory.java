@@ -7,11 +7,10 @@ import io.protean.abi.codec.ProtocolMatch;
 
 /** Creates {@link DubboCodec}s; recognises Dubbo by its 0xdabb magic. */
 public final class DubboCodecFactory implements CodecFactory {
-  private final DubboCodec codec;
+  private final DubboLimits limits;
 
   public DubboCodecFactory(DubboLimits limits) {
-    // The codec keeps no per-connection state, so every connection can share one.
-    this.codec = new DubboCodec(limits);
+    this.limits = limits;
   }
 
   public DubboCodecFactory() {
@@ -25,7 +24,7 @@ public final class DubboCodecFactory implements CodecFactory {
 
   @Override
   public Codec newCodec() {
-    return codec;
+    return new DubboCodec(limits); // one per connection: it memoizes the last parameter types
   }
 
   @Override
