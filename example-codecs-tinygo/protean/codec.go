@@ -12,6 +12,7 @@ package protean
 import (
 	"encoding/binary"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -117,20 +118,27 @@ type Metadata struct {
 
 // Put adds a pair.
 func (m *Metadata) Put(key, value string) {
-	m.pairs = binary.LittleEndian.AppendUint32(m.pairs, uint32(len(key)))
-	m.pairs = append(m.pairs, key...)
-	m.pairs = binary.LittleEndian.AppendUint32(m.pairs, uint32(len(value)))
-	m.pairs = append(m.pairs, value...)
+	m.pairs = appendPair(m.pairs, key, value)
 	m.count++
 }
 
 // PutBytes adds a pair whose bytes are already UTF-8.
 func (m *Metadata) PutBytes(key string, value []byte) {
-	m.pairs = binary.LittleEndian.AppendUint32(m.pairs, uint32(len(key)))
-	m.pairs = append(m.pairs, key...)
-	m.pairs = binary.LittleEndian.AppendUint32(m.pairs, uint32(len(value)))
-	m.pairs = append(m.pairs, value...)
+	m.pairs = appendPair(m.pairs, key, value)
 	m.count++
+}
+
+// appendPair grows b once and appends the length-prefixed key and value. Not inlined: inlined,
+// each Put is a few KB of Wasm, and a codec function with several passes the JVM's huge-method
+// limit (wasm-host HugeFunctions), where it runs interpreted.
+//
+//go:noinline
+func appendPair[V string | []byte](b []byte, key string, value V) []byte {
+	b = slices.Grow(b, 8+len(key)+len(value))
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(key)))
+	b = append(b, key...)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(value)))
+	return append(b, value...)
 }
 
 // Len is the number of pairs.

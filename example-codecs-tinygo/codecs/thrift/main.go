@@ -11,10 +11,10 @@
 package main
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/protean/example-codecs-tinygo/protean"
@@ -68,13 +68,14 @@ type connection struct {
 	codec  *thrift
 	strict bool
 	seen   bool
+	digits []byte // the seq id as text, reused
 }
 
 func (t *thrift) NewConnection() protean.Connection { return &connection{codec: t} }
 
 // header is the start of a message.
 type header struct {
-	name        string
+	name        []byte // within the frame
 	typ         int
 	seqID       uint32
 	seqIDOffset int // from the frame start, length prefix included
@@ -89,69 +90,87 @@ func errorAt(message string, offset int) error {
 	return malformed(message + " at offset " + strconv.Itoa(offset))
 }
 
+// headerReader reads a message header. Plain methods rather than closures over a local position,
+// and error text built in functions of their own: the Decode path stays small, which keeps each
+// compiled function under the JVM's huge-method limit (docs/performance.md).
+type headerReader struct {
+	frame    []byte
+	pos      int
+	maxFrame int
+}
+
+func (r *headerReader) truncated(what string, n int) error {
+	return malformed("truncated " + what + ": " + strconv.Itoa(n) + " bytes needed at offset " +
+		strconv.Itoa(r.pos) + ", but the frame ends at offset " + strconv.Itoa(len(r.frame)))
+}
+
+func (r *headerReader) u32(what string) (uint32, error) {
+	if r.pos+4 > len(r.frame) {
+		return 0, r.truncated(what, 4)
+	}
+	v := binary.BigEndian.Uint32(r.frame[r.pos:])
+	r.pos += 4
+	return v, nil
+}
+
+// name reads length bytes of UTF-8 whose length field started at offset at.
+func (r *headerReader) name(length int, at int) ([]byte, error) {
+	if length < 0 || length > r.maxFrame {
+		return nil, errorAt("expected the method name length between 0 and "+strconv.Itoa(r.maxFrame)+
+			", found "+strconv.Itoa(length), at)
+	}
+	if r.pos+length > len(r.frame) {
+		return nil, r.truncated("the method name", length)
+	}
+	s := r.frame[r.pos : r.pos+length]
+	r.pos += length
+	if !utf8.Valid(s) {
+		return nil, errorAt("the method name is not UTF-8", r.pos-length)
+	}
+	return s, nil
+}
+
 // readHeader reads the message header of a complete frame (prefix included).
 func (t *thrift) readHeader(frame []byte) (header, error) {
-	pos := lengthPrefix
-	truncated := func(what string, n int) error {
-		return malformed("truncated " + what + ": " + strconv.Itoa(n) + " bytes needed at offset " +
-			strconv.Itoa(pos) + ", but the frame ends at offset " + strconv.Itoa(len(frame)))
-	}
-	readString := func(length int, what string, at int) (string, error) {
-		if length < 0 || length > t.maxFrame {
-			return "", errorAt("expected "+what+" length between 0 and "+strconv.Itoa(t.maxFrame)+
-				", found "+strconv.Itoa(length), at)
-		}
-		if pos+length > len(frame) {
-			return "", truncated(what, length)
-		}
-		s := frame[pos : pos+length]
-		pos += length
-		if !utf8.Valid(s) {
-			return "", errorAt(what+" is not UTF-8", pos-length)
-		}
-		return string(s), nil
-	}
-	if pos+4 > len(frame) {
-		return header{}, truncated("the message header", 4)
-	}
-	first := int32(binary.BigEndian.Uint32(frame[pos:]))
-	pos += 4
+	r := headerReader{frame: frame, pos: lengthPrefix, maxFrame: t.maxFrame}
 	var h header
-	var err error
-	if first < 0 {
-		if uint32(first)&versionMask != version1 {
+	first, err := r.u32("the message header")
+	if err != nil {
+		return h, err
+	}
+	if int32(first) < 0 {
+		if first&versionMask != version1 {
 			return h, errorAt("expected binary protocol version 0x8001, found 0x"+
-				strconv.FormatUint(uint64(uint32(first)>>16), 16), lengthPrefix)
+				strconv.FormatUint(uint64(first>>16), 16), lengthPrefix)
 		}
 		h.strict, h.typ = true, int(first&0xff)
-		at := pos
-		if pos+4 > len(frame) {
-			return h, truncated("the method name", 4)
+		at := r.pos
+		n, err := r.u32("the method name")
+		if err != nil {
+			return h, err
 		}
-		n := int(int32(binary.BigEndian.Uint32(frame[pos:])))
-		pos += 4
-		if h.name, err = readString(n, "the method name", at); err != nil {
+		if h.name, err = r.name(int(int32(n)), at); err != nil {
 			return h, err
 		}
 	} else {
 		// The old header: the first word is the name's length, the type follows the name.
-		if h.name, err = readString(int(first), "the method name", lengthPrefix); err != nil {
+		if h.name, err = r.name(int(first), lengthPrefix); err != nil {
 			return h, err
 		}
-		if pos+1 > len(frame) {
-			return h, truncated("the message type", 1)
+		if r.pos+1 > len(frame) {
+			return h, r.truncated("the message type", 1)
 		}
-		h.typ = int(frame[pos])
-		pos++
+		h.typ = int(frame[r.pos])
+		r.pos++
 	}
 	if h.typ < call || h.typ > oneway {
 		return h, errorAt("expected a message type 1-4 (call, reply, exception, oneway), found "+
 			strconv.Itoa(h.typ), lengthPrefix)
 	}
-	if pos+4 > len(frame) {
-		return h, truncated("the seq id", 4)
+	h.seqIDOffset = r.pos
+	if h.seqID, err = r.u32("the seq id"); err != nil {
+		return h, err
 	}
-	h.seqIDOffset, h.seqID = pos, binary.BigEndian.Uint32(frame[pos:])
 	return h, nil
 }
 
@@ -159,28 +178,11 @@ func (c *connection) Decode(in []byte, md *protean.Metadata) protean.Decoded {
 	if len(in) == 0 {
 		return protean.NeedMore(0)
 	}
-	if in[0] == 0x80 || in[0] == 0x82 {
-		return protean.Malformed("expected a framed message (a 4-byte length), found 0x" +
-			hex(in[0]) + " at offset 0, which starts an unframed message; this codec reads the framed transport only")
-	}
-	if len(in) < lengthPrefix {
-		return protean.NeedMore(lengthPrefix)
-	}
-	length := binary.BigEndian.Uint32(in)
-	if length == 0 || uint64(length) > uint64(c.codec.maxFrame) {
-		return protean.Malformed("expected a frame length between 1 and " + strconv.Itoa(c.codec.maxFrame) +
-			", found " + strconv.FormatUint(uint64(length), 10) + " at offset 0")
-	}
-	if len(in) >= lengthPrefix+2 {
-		switch {
-		case in[4] == 0x0f && in[5] == 0xff:
-			return protean.Malformed("the THeader transport (magic 0x0fff at offset 4) is not supported; use the framed transport")
-		case in[4] == 0x82:
-			return protean.Malformed("the compact protocol (0x82 at offset 4) is not supported by this codec; use the binary protocol")
-		}
-	}
-	total := lengthPrefix + int(length)
-	if len(in) < total {
+	total, problem := c.frameLength(in)
+	switch {
+	case problem != "":
+		return protean.Malformed(problem)
+	case len(in) < total:
 		return protean.NeedMore(total)
 	}
 	h, err := c.codec.readHeader(in[:total])
@@ -190,14 +192,7 @@ func (c *connection) Decode(in []byte, md *protean.Metadata) protean.Decoded {
 	if !c.seen {
 		c.seen, c.strict = true, h.strict
 	}
-	method := h.name
-	if colon := strings.IndexByte(h.name, ':'); colon >= 0 {
-		md.Put("service", h.name[:colon])
-		method = h.name[colon+1:]
-	}
-	md.Put("method", method)
-	md.Put("seq_id", strconv.Itoa(int(int32(h.seqID))))
-	md.Put("message_type", typeNames[h.typ])
+	c.putMetadata(&h, md)
 	f := protean.FrameInfo{Consumed: total, RequestID: uint64(h.seqID), IDOffset: uint32(h.seqIDOffset), IDWidth: 4}
 	switch h.typ {
 	case call:
@@ -210,6 +205,47 @@ func (c *connection) Decode(in []byte, md *protean.Metadata) protean.Decoded {
 		f.Type, f.Status = protean.Error, "EXCEPTION"
 	}
 	return protean.DecodedFrame(f)
+}
+
+// putMetadata writes the header's metadata. Not inlined: Decode stays a function the JVM compiles.
+//
+//go:noinline
+func (c *connection) putMetadata(h *header, md *protean.Metadata) {
+	method := h.name
+	if colon := bytes.IndexByte(h.name, ':'); colon >= 0 {
+		md.PutBytes("service", h.name[:colon])
+		method = h.name[colon+1:]
+	}
+	md.PutBytes("method", method)
+	c.digits = strconv.AppendInt(c.digits[:0], int64(int32(h.seqID)), 10)
+	md.PutBytes("seq_id", c.digits)
+	md.Put("message_type", typeNames[h.typ])
+}
+
+// frameLength is the length of the frame at the start of in (not empty), prefix included, once the
+// prefix is there (else the prefix's length), or why in cannot start a framed binary message.
+func (c *connection) frameLength(in []byte) (int, string) {
+	if in[0] == 0x80 || in[0] == 0x82 {
+		return 0, "expected a framed message (a 4-byte length), found 0x" + hex(in[0]) +
+			" at offset 0, which starts an unframed message; this codec reads the framed transport only"
+	}
+	if len(in) < lengthPrefix {
+		return lengthPrefix, ""
+	}
+	length := binary.BigEndian.Uint32(in)
+	if length == 0 || uint64(length) > uint64(c.codec.maxFrame) {
+		return 0, "expected a frame length between 1 and " + strconv.Itoa(c.codec.maxFrame) +
+			", found " + strconv.FormatUint(uint64(length), 10) + " at offset 0"
+	}
+	if len(in) >= lengthPrefix+2 {
+		switch {
+		case in[4] == 0x0f && in[5] == 0xff:
+			return 0, "the THeader transport (magic 0x0fff at offset 4) is not supported; use the framed transport"
+		case in[4] == 0x82:
+			return 0, "the compact protocol (0x82 at offset 4) is not supported by this codec; use the binary protocol"
+		}
+	}
+	return lengthPrefix + int(length), ""
 }
 
 func hex(b byte) string {
@@ -236,7 +272,7 @@ func (c *connection) ErrorReply(frame []byte, e protean.ErrorType, message strin
 	if h.typ != call {
 		return nil, protean.ErrNoReply
 	}
-	method := h.name[strings.IndexByte(h.name, ':')+1:]
+	method := string(h.name[bytes.IndexByte(h.name, ':')+1:])
 	out := make([]byte, lengthPrefix, 64+len(method)+len(message))
 	if h.strict {
 		out = binary.BigEndian.AppendUint32(out, version1|exception)

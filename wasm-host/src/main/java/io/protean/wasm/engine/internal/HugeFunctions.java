@@ -51,10 +51,17 @@ final class HugeFunctions {
     }
     int[] largest = huge.stream().max((a, b) -> Integer.compare(a[1], b[1])).orElseThrow();
     return name + ": " + huge.size() + " function(s) of more than " + WASM_BODY_BYTES
-        + " bytes of Wasm (largest: function " + largest[0] + ", " + largest[1] + " bytes) likely"
+        + " bytes of Wasm (largest: " + describe(module, largest[0]) + ", " + largest[1] + " bytes) likely"
         + " exceed HotSpot's 8000-byte method limit and would run in the JVM's bytecode"
         + " interpreter, several times slower when they are on the request path; start the JVM"
         + " with -XX:-DontCompileHugeMethods (the ./protean launcher does)";
+  }
+
+  /** "function N", with its name when the module has a name section. */
+  static String describe(WasmModule module, int index) {
+    var names = module.nameSection();
+    String fn = names == null ? null : names.nameOfFunction(index);
+    return fn == null ? "function " + index : "function " + index + " " + fn;
   }
 
   /** Whether this JVM leaves huge methods uncompiled (HotSpot's default); false if unknown. */
