@@ -146,6 +146,12 @@ final class DownstreamConnection extends FlushTarget {
     }
 
     @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+      worker.readBatchEnded();
+      ctx.fireChannelReadComplete();
+    }
+
+    @Override
     public void channelInactive(ChannelHandlerContext ctx) {
       listener.stats().downstreamConnections.dec();
       while (head != null) {

@@ -149,7 +149,8 @@ public final class UpstreamPool {
   final class Endpoint {
     final HostPort address;
     final UpstreamConnection[] slots;
-    int nextSlot;
+    int slot = -1;
+    long lastBatch = -1;
     int inflight;
     int failures;
     long unhealthyUntil;
@@ -159,9 +160,21 @@ public final class UpstreamPool {
       this.slots = new UpstreamConnection[connections];
     }
 
+    /**
+     * The connection for this request: the next one per downstream read, not per request. The
+     * requests a client pipelined in one write then travel together and their responses come back
+     * together: per request, a client's batch was split over the connections and answered in
+     * pieces, and the client's next batch split further — 0.28 instead of 0.12 response segments
+     * per request to each client, with that many more syscalls and wake-ups on both sides
+     * (docs/performance.md).
+     */
     UpstreamConnection connection() {
-      int i = nextSlot;
-      nextSlot = (i + 1) % slots.length;
+      long batch = worker.readBatch();
+      if (batch != lastBatch) {
+        lastBatch = batch;
+        slot = (slot + 1) % slots.length;
+      }
+      int i = slot;
       UpstreamConnection c = slots[i];
       if (c == null || !c.usable()) {
         c = new UpstreamConnection(UpstreamPool.this, this);

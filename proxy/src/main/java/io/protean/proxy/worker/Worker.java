@@ -21,6 +21,7 @@ public final class Worker {
   private boolean flushScheduled;
   private final Runnable flushDirty = this::flushDirty;
   private final LongObjectHashMap<Deadlines> deadlines = new LongObjectHashMap<>();
+  private long readBatch;
 
   public Worker(EventLoop loop, Iterable<Cluster> clusters) {
     this.loop = loop;
@@ -46,6 +47,19 @@ public final class Worker {
       deadlines.put(durationNanos, d);
     }
     return d;
+  }
+
+  /**
+   * Identifies the downstream read being handled: requests decoded from one read share it, and
+   * an upstream pool sends them over one connection ({@code UpstreamPool}).
+   */
+  public long readBatch() {
+    return readBatch;
+  }
+
+  /** A downstream connection finished handling one read ({@code channelReadComplete}). */
+  public void readBatchEnded() {
+    readBatch++;
   }
 
   /** Closes every upstream connection of this loop. Runs on the loop. */

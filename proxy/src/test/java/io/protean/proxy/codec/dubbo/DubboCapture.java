@@ -12,15 +12,17 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A recording TCP relay on loopback: a real Dubbo consumer talks through it to a real provider and
- * every byte is kept, per direction, so tests decode exactly what the real library sends. One
- * connection at a time; stops with {@link #close()}.
+ * A recording TCP relay on loopback: a real Dubbo consumer (or the proxy) talks through it to a
+ * real provider and every byte is kept, per direction and per connection, so tests decode exactly
+ * what was sent. Stops with {@link #close()}.
  */
 public final class DubboCapture implements AutoCloseable {
   private final ServerSocket server;
   private final int upstreamPort;
   private final ByteArrayOutputStream requests = new ByteArrayOutputStream();
   private final ByteArrayOutputStream responses = new ByteArrayOutputStream();
+  /** The requests again, one record per accepted connection, in accept order. */
+  private final List<ByteArrayOutputStream> requestsByConnection = new ArrayList<>();
   private final List<Socket> sockets = new ArrayList<>();
   private final Thread acceptor;
 
@@ -45,21 +47,31 @@ public final class DubboCapture implements AutoCloseable {
           sockets.add(client);
           sockets.add(upstream);
         }
-        pump(client.getInputStream(), upstream.getOutputStream(), requests);
-        pump(upstream.getInputStream(), client.getOutputStream(), responses);
+        ByteArrayOutputStream own = new ByteArrayOutputStream();
+        synchronized (requestsByConnection) {
+          requestsByConnection.add(own);
+        }
+        pump(client.getInputStream(), upstream.getOutputStream(), requests, own);
+        pump(upstream.getInputStream(), client.getOutputStream(), responses, null);
       }
     } catch (IOException closed) {
       // close() ends the relay.
     }
   }
 
-  private static void pump(InputStream in, OutputStream out, ByteArrayOutputStream record) {
+  private static void pump(InputStream in, OutputStream out, ByteArrayOutputStream record,
+      ByteArrayOutputStream alsoRecord) {
     Thread t = new Thread(() -> {
       byte[] buf = new byte[65536];
       try {
         for (int n; (n = in.read(buf)) > 0; ) {
           synchronized (record) {
             record.write(buf, 0, n);
+          }
+          if (alsoRecord != null) {
+            synchronized (alsoRecord) {
+              alsoRecord.write(buf, 0, n);
+            }
           }
           out.write(buf, 0, n);
           out.flush();
@@ -75,6 +87,17 @@ public final class DubboCapture implements AutoCloseable {
   /** Complete frames sent by the consumer so far. */
   public List<byte[]> requestFrames() {
     return split(requests);
+  }
+
+  /** Complete frames sent by the consumer so far, per connection in the order they were accepted. */
+  public List<List<byte[]>> requestFramesByConnection() {
+    List<List<byte[]>> out = new ArrayList<>();
+    synchronized (requestsByConnection) {
+      for (ByteArrayOutputStream record : requestsByConnection) {
+        out.add(split(record));
+      }
+    }
+    return out;
   }
 
   /** Complete frames sent by the provider so far. */
