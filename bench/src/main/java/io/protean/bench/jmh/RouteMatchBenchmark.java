@@ -29,8 +29,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * a listener routing many Dubbo services to their own clusters would. The request's metadata is
  * what the native Dubbo codec extracts from a real request (interface, method, version, dubbo,
  * path, timeout...), with its {@code interface} set to the target route's service ({@code miss}:
- * a service no route names). Routes are tried in order, so the cost is that of the routes before
- * the hit.
+ * a service no route names). Ten routes are tried in order, so the cost is that of the routes
+ * before the hit; a thousand are indexed on {@code interface} ({@code RouteTable}).
  *
  * <pre>java -cp bench/target/protean-bench.jar org.openjdk.jmh.Main RouteMatchBenchmark</pre>
  */

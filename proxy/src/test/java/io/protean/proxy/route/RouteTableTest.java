@@ -4,6 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.protean.abi.codec.Metadata;
 import io.protean.proxy.config.ConfigLoader;
+import io.protean.proxy.config.ProxyConfig.MatchConfig;
+import io.protean.proxy.config.ProxyConfig.MatchKind;
+import io.protean.proxy.config.ProxyConfig.RouteConfig;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -65,5 +71,44 @@ class RouteTableTest {
     assertThat(onlyExact.match(new Metadata().put("method", "b"))).isNull();
     assertThat(onlyExact.match(new Metadata())).isNull();
     assertThat(onlyExact.match(new Metadata().put("method", "a"))).isNotNull();
+  }
+
+  /**
+   * An indexed table picks the same route as a scan: random tables over a few keys and values with
+   * every kind of condition (inverted too), and random requests, checked against a plain scan.
+   */
+  @Test
+  void anIndexedTableAgreesWithAScan() {
+    java.util.Random random = new java.util.Random(7);
+    String[] keys = {"interface", "method", "version"};
+    String[] values = {"a", "b", "c", "ab", ""};
+    MatchKind[] kinds = MatchKind.values();
+    for (int table = 0; table < 200; table++) {
+      List<RouteConfig> configs = new ArrayList<>();
+      int n = RouteTable.INDEX_FROM + random.nextInt(40);
+      for (int i = 0; i < n; i++) {
+        List<MatchConfig> match = new ArrayList<>();
+        for (int c = random.nextInt(3); c > 0; c--) {
+          MatchKind kind = random.nextInt(3) == 0 ? kinds[random.nextInt(kinds.length)] : MatchKind.EXACT;
+          String value = kind == MatchKind.REGEX ? "a.*" : values[random.nextInt(values.length)];
+          match.add(new MatchConfig(keys[random.nextInt(keys.length)], kind, value, random.nextInt(8) == 0));
+        }
+        configs.add(new RouteConfig("r" + i, match, "a", Duration.ofSeconds(1)));
+      }
+      RouteTable indexed = new RouteTable(configs);
+      List<Route> scan = configs.stream().map(Route::new).toList();
+      for (int q = 0; q < 200; q++) {
+        Metadata m = new Metadata();
+        for (String k : keys) {
+          if (random.nextInt(4) != 0) {
+            m.put(k, values[random.nextInt(values.length)]);
+          }
+        }
+        Route expected = scan.stream().filter(r -> r.matches(m)).findFirst().orElse(null);
+        Route actual = indexed.match(m);
+        assertThat(actual == null ? null : actual.name()).as("table %d, %s", table, m)
+            .isEqualTo(expected == null ? null : expected.name());
+      }
+    }
   }
 }
