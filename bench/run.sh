@@ -9,7 +9,7 @@
 #                          [--sweep M1,M2,...|none] [--sweep-duration S]  (the latency-vs-load chart)
 # Env: PROTEAN_JAR (default proxy/target/protean.jar), PROXY_CPUS / LOAD_CPUS (taskset lists),
 #      PORT_BASE (default 29880), JAVA_OPTS (generator and server), PROTEAN_JAVA_OPTS,
-#      DUBBO_WASM / THRIFT_WASM (the protean-wasm leg's module).
+#      DUBBO_WASM / THRIFT_WASM (the protean-wasm leg's module), DUBBO_GO_WASM (Dubbo's protean-wasm-go leg).
 # Loopback only; every process it starts is ended on exit.
 set -euo pipefail
 
@@ -62,13 +62,18 @@ NGINX_PORT=$((PORT_BASE + 4))
 WASM_ADMIN_PORT=$((PORT_BASE + 22))
 INTERP_PORT=$((PORT_BASE + 5))
 INTERP_ADMIN_PORT=$((PORT_BASE + 23))
+GO_PORT=$((PORT_BASE + 6))
+GO_ADMIN_PORT=$((PORT_BASE + 24))
 case $PROTOCOL in
   # The Wasm codec of the protean-wasm leg (skipped when absent): DUBBO_WASM / THRIFT_WASM, by
   # default the repository's Rust Dubbo codec and Go Thrift codec.
+  # Dubbo has a second Wasm leg, protean-wasm-go: the Go Dubbo codec (DUBBO_GO_WASM).
   dubbo) WASM_MODULE=${DUBBO_WASM:-$ROOT/example-codecs-rust/wasm/dubbo.wasm}
-         WASM_LANGUAGE=${DUBBO_WASM:+given}; WASM_LANGUAGE=${WASM_LANGUAGE:-Rust} ;;
+         WASM_LANGUAGE=${DUBBO_WASM:+given}; WASM_LANGUAGE=${WASM_LANGUAGE:-Rust}
+         GO_MODULE=${DUBBO_GO_WASM:-$ROOT/example-codecs-tinygo/wasm/dubbo.wasm} ;;
   thrift) WASM_MODULE=${THRIFT_WASM:-$ROOT/example-codecs-tinygo/wasm/thrift.wasm}
-          WASM_LANGUAGE=${THRIFT_WASM:+given}; WASM_LANGUAGE=${WASM_LANGUAGE:-Go} ;;
+          WASM_LANGUAGE=${THRIFT_WASM:+given}; WASM_LANGUAGE=${WASM_LANGUAGE:-Go}
+          GO_MODULE= ;;
   *) echo "--protocol: expected dubbo or thrift, found $PROTOCOL" >&2; exit 2 ;;
 esac
 BENCH_JAR=$ROOT/bench/target/protean-bench.jar
@@ -140,7 +145,7 @@ port_open() { timeout 1 bash -c "exec 9<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
 port_free() { ! port_open "$1"; }
 
 for p in $PROTEAN_PORT $PROVIDER_PORT $HAPROXY_PORT $ADMIN_PORT $WASM_PORT $WASM_ADMIN_PORT $NGINX_PORT \
-  $INTERP_PORT $INTERP_ADMIN_PORT; do
+  $INTERP_PORT $INTERP_ADMIN_PORT $GO_PORT $GO_ADMIN_PORT; do
   port_free "$p" || { echo "port $p is in use (set PORT_BASE)" >&2; exit 1; }
 done
 
@@ -285,6 +290,13 @@ if [[ -f $WASM_MODULE ]]; then
 else
   NOTES+=("protean-wasm and protean-wasm-interp skipped: $WASM_MODULE does not exist.")
 fi
+GO_PID=
+if [[ -n $GO_MODULE && -f $GO_MODULE ]]; then
+  start_protean protean-wasm-go "$GO_PORT" "$GO_ADMIN_PORT" "{wasm: {module: $GO_MODULE}}"
+  GO_PID=$STARTED_PID
+elif [[ -n $GO_MODULE ]]; then
+  NOTES+=("protean-wasm-go skipped: $GO_MODULE does not exist.")
+fi
 for note in "${NOTES[@]}"; do log "$note"; done
 
 # ---- measurements ---------------------------------------------------------------------------------
@@ -325,6 +337,7 @@ jq_lite() {  # a short summary of a generator JSON line
 LEGS=("direct:$PROVIDER_PORT:" "haproxy:$HAPROXY_PORT:$HAPROXY_PID" "nginx:$NGINX_PORT:$NGINX_PID")
 [[ -n $PROTEAN_PID ]] && LEGS+=("protean:$PROTEAN_PORT:$PROTEAN_PID")
 [[ -n $WASM_PID ]] && LEGS+=("protean-wasm:$WASM_PORT:$WASM_PID")
+[[ -n $GO_PID ]] && LEGS+=("protean-wasm-go:$GO_PORT:$GO_PID")
 [[ -n $INTERP_PID ]] && LEGS+=("protean-wasm-interp:$INTERP_PORT:$INTERP_PID")
 log "measuring: $ROUNDS round(s) x [${LEGS[*]%%:*}], ${WARMUP}s warm-up + ${DURATION}s each; $PLACEMENT"
 if [[ $PRIME != 0 ]]; then
@@ -371,7 +384,7 @@ java -Djava.awt.headless=true -cp "$BENCH_JAR" io.protean.bench.Chart "$RESULTS"
   echo "- Server: $SERVER_NAME, primed ${PRIME} s before round 1."
   echo "- Machine: $NCPU CPU(s), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r); other work may share it."
   echo "- Placement: $PLACEMENT."
-  echo "- Proxies: HAProxy $(haproxy -v | head -1 | awk '{ print $3 }') \`mode tcp\`, nbthread $WORKERS (one upstream connection per client connection); nginx $(nginx -v 2>&1 | sed 's|.*/||') \`stream\`, one process (master_process off); Protean workers $WORKERS, $UPSTREAM upstream connection(s) (\`connections_per_endpoint\`): \`protean\` with the native $PROTOCOL codec, \`protean-wasm\` with the $WASM_LANGUAGE Wasm codec $(basename "$WASM_MODULE") (Endive compiler), \`protean-wasm-interp\` the same module on Endive's interpreter."
+  echo "- Proxies: HAProxy $(haproxy -v | head -1 | awk '{ print $3 }') \`mode tcp\`, nbthread $WORKERS (one upstream connection per client connection); nginx $(nginx -v 2>&1 | sed 's|.*/||') \`stream\`, one process (master_process off); Protean workers $WORKERS, $UPSTREAM upstream connection(s) (\`connections_per_endpoint\`): \`protean\` with the native $PROTOCOL codec, \`protean-wasm\` with the $WASM_LANGUAGE Wasm codec $(basename "$WASM_MODULE") (Endive compiler), \`protean-wasm-interp\` the same module on Endive's interpreter${GO_PID:+, \`protean-wasm-go\` with the Go Wasm codec $(basename "$GO_MODULE") (Endive compiler)}."
   for note in "${NOTES[@]}"; do echo "- $note"; done
   [[ -n $CHART_NOTE ]] && echo "$CHART_NOTE"
   echo "- Columns: latency percentiles are medians over rounds; proxy and server CPU are utime+stime from /proc in the measured window (read by the generator at its bounds) per 100k requests answered in the window; generator CPU is the generator's own process CPU in the measured window, in cores (near 1.0 with pinning means the generator core is saturated)."

@@ -26,7 +26,7 @@ if ! command -v go >/dev/null || ! go version >/dev/null 2>&1; then
   export PATH=$dir/bin:$PATH
 fi
 # name=package: each becomes wasm/<name>.wasm
-modules=(tinyrpc=./codecs/tinyrpc thrift=./codecs/thrift tenant_guard_filter=./filters/tenant_guard)
+modules=(tinyrpc=./codecs/tinyrpc thrift=./codecs/thrift dubbo=./codecs/dubbo tenant_guard_filter=./filters/tenant_guard)
 
 build() {  # build DIR OUT: builds every module of the tree in DIR into OUT
   local dir=$1 out=$2
