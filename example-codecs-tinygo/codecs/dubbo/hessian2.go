@@ -292,6 +292,9 @@ func (r *reader) readString(w what, max int) (s []byte, null, ok bool) {
 	if tag == 'N' {
 		return nil, true, true
 	}
+	if s, ok := r.shortASCII(tag, r.pos); ok {
+		return s, false, true
+	}
 	if s, ok := r.asciiChunk(tag, max); ok {
 		return s, false, true
 	}
@@ -300,6 +303,18 @@ func (r *reader) readString(w what, max int) (s []byte, null, ok bool) {
 		return nil, false, false
 	}
 	return r.text[start:], false, true
+}
+
+// shortASCII is the common case, a string of fewer than 32 ASCII characters (every attachment key,
+// nearly every metadata value) whose bytes start at at: small enough for Go to inline, so it saves
+// readString's and asciiChunk's calls, each of which passes its arguments through linear memory.
+func (r *reader) shortASCII(tag byte, at int) ([]byte, bool) {
+	end := at + int(tag)
+	if tag >= 0x20 || end > len(r.buf) || !isASCII(r.buf[at:end]) {
+		return nil, false
+	}
+	r.pos = end
+	return r.buf[at:end], true
 }
 
 // asciiChunk returns the string after tag if it is one ASCII chunk of at most max chars; else
@@ -574,6 +589,9 @@ func (r *reader) scalar(w what) (v []byte, has, ok bool) {
 	tag, ok := r.peek()
 	if !ok {
 		return nil, false, false
+	}
+	if s, ok := r.shortASCII(tag, r.pos+1); ok {
+		return s, true, true
 	}
 	switch {
 	case kinds[tag] == kString:
