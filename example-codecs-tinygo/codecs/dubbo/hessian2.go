@@ -363,30 +363,39 @@ func isASCII(b []byte) bool {
 	return true
 }
 
+// chunkTags are the tags that start a string or binary chunk: short (length in the tag), medium
+// (length in the tag's low 2 bits and one more byte), or long (two length bytes), final or not.
+type chunkTags struct{ short, shortEnd, medium, final, more byte }
+
+var (
+	stringChunk = chunkTags{0x00, 0x1f, 0x30, 'S', 'R'}
+	binaryChunk = chunkTags{0x20, 0x2f, 0x34, 'B', 'A'}
+)
+
+// chunkLength reads the length of the chunk whose tag has been read; last is false when more
+// chunks follow. Another tag is an error naming wTag.
+func (r *reader) chunkLength(tag byte, t chunkTags, w, wTag what) (n int, last, ok bool) {
+	switch {
+	case tag >= t.short && tag <= t.shortEnd:
+		return int(tag - t.short), true, true
+	case tag >= t.medium && tag <= t.medium+3:
+		b, ok := r.u8(w)
+		return int(tag-t.medium)<<8 | int(b), true, ok
+	case tag == t.final || tag == t.more:
+		v, ok := r.be16(w)
+		return v, tag == t.final, ok
+	}
+	return 0, false, r.unexpected(tag, wTag)
+}
+
 // stringChunks reads the chunks of a string whose first tag has been read; with keep, the
 // decoded text is appended to r.text, and more than max chars in all is an error.
 func (r *reader) stringChunks(tag byte, w what, keep bool, max int) bool {
 	total := 0
 	for {
-		var n int
-		last := true
-		switch {
-		case tag < 0x20:
-			n = int(tag)
-		case tag >= 0x30 && tag <= 0x33:
-			b, ok := r.u8(w)
-			if !ok {
-				return false
-			}
-			n = int(tag-0x30)<<8 | int(b)
-		case tag == 'S' || tag == 'R':
-			v, ok := r.be16(w)
-			if !ok {
-				return false
-			}
-			n, last = v, tag == 'S'
-		default:
-			return r.unexpected(tag, w)
+		n, last, ok := r.chunkLength(tag, stringChunk, w, w)
+		if !ok {
+			return false
 		}
 		total += n
 		if keep && total > max {
@@ -707,25 +716,9 @@ func (r *reader) skipFixedList(tag byte, depth int) bool {
 
 func (r *reader) skipBinary(tag byte) bool {
 	for {
-		var n int
-		last := true
-		switch {
-		case tag >= 0x20 && tag <= 0x2f:
-			n = int(tag - 0x20)
-		case tag >= 0x34 && tag <= 0x37:
-			b, ok := r.u8(wBinary)
-			if !ok {
-				return false
-			}
-			n = int(tag-0x34)<<8 | int(b)
-		case tag == 'B' || tag == 'A':
-			v, ok := r.be16(wBinary)
-			if !ok {
-				return false
-			}
-			n, last = v, tag == 'B'
-		default:
-			return r.unexpected(tag, wBinaryChunk)
+		n, last, ok := r.chunkLength(tag, binaryChunk, wBinary, wBinaryChunk)
+		if !ok {
+			return false
 		}
 		if !r.take(n, wBinaryData) {
 			return false
