@@ -436,44 +436,19 @@ func (r *reader) chars(n int, w what, keep bool) bool {
 func (r *reader) skipChars(n int, w what) bool {
 	buf, p := r.buf, r.pos
 	for units := 0; units < n; units++ {
-		if p >= len(buf) {
-			return r.truncatedAt(p, w)
-		}
-		b := buf[p]
-		if b < 0x80 {
+		if p < len(buf) && buf[p] < 0x80 {
 			p++
 			continue
 		}
-		if b >= 0xc0 && b < 0xe0 && p+1 < len(buf) && buf[p+1]&0xc0 == 0x80 {
+		if p+1 < len(buf) && buf[p] >= 0xc0 && buf[p] < 0xe0 && buf[p+1]&0xc0 == 0x80 {
 			p += 2 // the common two-byte sequence (Latin, Greek, Cyrillic...)
 			continue
 		}
-		var extra int
-		switch {
-		case b < 0xc0:
-			return r.invalidUTF8(p, "byte", b, w)
-		case b < 0xe0:
-			extra = 1
-		case b < 0xf0:
-			extra = 2
-		case b < 0xf8:
-			extra = 3
-		default:
-			return r.invalidUTF8(p, "byte", b, w)
+		cp, next, ok := r.sequence(p, w)
+		if !ok {
+			return false
 		}
-		cp := uint32(b) & (0x7f >> (extra + 1))
-		p++
-		for ; extra > 0; extra-- {
-			if p >= len(buf) {
-				return r.truncatedAt(p, w)
-			}
-			c := buf[p]
-			if c&0xc0 != 0x80 {
-				return r.invalidUTF8(p, "continuation byte", c, w)
-			}
-			cp = cp<<6 | uint32(c&0x3f)
-			p++
-		}
+		p = next
 		if cp >= 0x10000 {
 			units++
 		}
@@ -482,46 +457,56 @@ func (r *reader) skipChars(n int, w what) bool {
 	return true
 }
 
+// sequence reads the UTF-8 sequence at p (up to 4 bytes; Java's surrogates come as two 3-byte
+// sequences): its code point and where the next sequence starts.
+func (r *reader) sequence(p int, w what) (cp rune, next int, ok bool) {
+	buf := r.buf
+	if p >= len(buf) {
+		return 0, 0, r.truncatedAt(p, w)
+	}
+	b := buf[p]
+	var extra int
+	switch {
+	case b < 0x80:
+		return rune(b), p + 1, true
+	case b < 0xc0:
+		return 0, 0, r.invalidUTF8(p, "byte", b, w)
+	case b < 0xe0:
+		extra = 1
+	case b < 0xf0:
+		extra = 2
+	case b < 0xf8:
+		extra = 3
+	default:
+		return 0, 0, r.invalidUTF8(p, "byte", b, w)
+	}
+	cp = rune(b) & (0x7f >> (extra + 1))
+	p++
+	for ; extra > 0; extra-- {
+		if p >= len(buf) {
+			return 0, 0, r.truncatedAt(p, w)
+		}
+		c := buf[p]
+		if c&0xc0 != 0x80 {
+			return 0, 0, r.invalidUTF8(p, "continuation byte", c, w)
+		}
+		cp = cp<<6 | rune(c&0x3f)
+		p++
+	}
+	return cp, p, true
+}
+
 // decodeChars decodes n UTF-16 units of UTF-8 into r.text. Java writes a supplementary char as
 // two 3-byte surrogates: a pair becomes one char, a lone surrogate U+FFFD.
 func (r *reader) decodeChars(n int, w what) bool {
-	buf, p, out := r.buf, r.pos, r.text
+	p, out := r.pos, r.text
 	high := rune(-1)
 	for units := 0; units < n; units++ {
-		if p >= len(buf) {
-			return r.truncatedAt(p, w)
+		cp, next, ok := r.sequence(p, w)
+		if !ok {
+			return false
 		}
-		b := buf[p]
-		var extra int
-		switch {
-		case b < 0x80:
-		case b < 0xc0:
-			return r.invalidUTF8(p, "byte", b, w)
-		case b < 0xe0:
-			extra = 1
-		case b < 0xf0:
-			extra = 2
-		case b < 0xf8:
-			extra = 3
-		default:
-			return r.invalidUTF8(p, "byte", b, w)
-		}
-		cp := rune(b)
-		if extra > 0 {
-			cp &= 0x7f >> (extra + 1)
-		}
-		p++
-		for ; extra > 0; extra-- {
-			if p >= len(buf) {
-				return r.truncatedAt(p, w)
-			}
-			c := buf[p]
-			if c&0xc0 != 0x80 {
-				return r.invalidUTF8(p, "continuation byte", c, w)
-			}
-			cp = cp<<6 | rune(c&0x3f)
-			p++
-		}
+		p = next
 		switch {
 		case high < 0 && cp >= 0xd800 && cp <= 0xdbff:
 			high = cp
