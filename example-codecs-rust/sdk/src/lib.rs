@@ -177,13 +177,14 @@ impl<'a> Metadata<'a> {
 
     /// Whether a pair with this key was put (a scan: metadata is a handful of pairs).
     pub fn contains(&self, key: &str) -> bool {
-        let (key, mut rest) = (key.as_bytes(), &self.pairs[..]);
-        while let Some((k, after)) = field(rest) {
-            if k == key {
+        let mut r = Reader { buf: &self.pairs[..], pos: 0 };
+        while let Some(k) = r.field() {
+            if k == key.as_bytes() {
                 return true;
             }
-            let Some((_, after)) = field(after) else { break };
-            rest = after;
+            if r.field().is_none() {
+                break;
+            }
         }
         false
     }
@@ -195,13 +196,6 @@ impl<'a> Metadata<'a> {
     pub fn is_empty(&self) -> bool {
         self.count == 0
     }
-}
-
-/// The length-prefixed field at the start of `b` and what follows it.
-fn field(b: &[u8]) -> Option<(&[u8], &[u8])> {
-    let len = u32::from_le_bytes(b.get(..4)?.try_into().ok()?) as usize;
-    let end = len.checked_add(4).filter(|&e| e <= b.len())?;
-    Some((&b[4..end], &b[end..]))
 }
 
 /// A metadata change requested by the proxy's filters: `None` removes the key.
@@ -246,6 +240,12 @@ impl<'a> Reader<'a> {
 
     fn u32(&mut self) -> Option<u32> {
         Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+
+    /// A field with a 4-byte length prefix, as in the metadata pairs.
+    fn field(&mut self) -> Option<&'a [u8]> {
+        let len = self.u32()? as usize;
+        self.take(len)
     }
 }
 

@@ -317,14 +317,12 @@ func (r *reader) shortASCII(tag byte, at int) ([]byte, bool) {
 	return r.buf[at:end], true
 }
 
-// asciiChunk returns the string after tag if it is one ASCII chunk of at most max chars; else
-// false with the position unchanged.
+// asciiChunk returns the string after tag if it is one medium or long ASCII chunk of at most max
+// chars (shortASCII takes the short ones); else false with the position unchanged.
 func (r *reader) asciiChunk(tag byte, max int) ([]byte, bool) {
 	buf, at := r.buf, r.pos
 	var n int
 	switch {
-	case tag < 0x20:
-		n = int(tag)
 	case tag >= 0x30 && tag <= 0x33:
 		if at >= len(buf) {
 			return nil, false

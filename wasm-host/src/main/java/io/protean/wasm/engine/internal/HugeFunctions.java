@@ -11,7 +11,7 @@ import run.endive.wasm.types.ExternalType;
  * of more than 8000 bytes of bytecode to its bytecode interpreter unless the JVM runs with
  * {@code -XX:-DontCompileHugeMethods}; Endive compiles each Wasm function to one method, and Go's
  * compiler emits large functions (the Go Thrift codec's Decode: 10,592 bytes of Wasm, 14,344 of
- * bytecode). A Go codec ran about twice as slow for it (docs/performance.md).
+ * bytecode), which ran three times slower for it (docs/performance.md).
  */
 final class HugeFunctions {
   /**
