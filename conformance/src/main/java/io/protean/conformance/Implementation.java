@@ -2,7 +2,7 @@ package io.protean.conformance;
 
 import io.protean.abi.codec.CodecFactory;
 import io.protean.proxy.codec.CodecRegistry;
-import io.protean.proxy.config.ProxyConfig.CodecConfig;
+import io.protean.proxy.config.model.ProxyConfig.CodecConfig;
 import io.protean.wasm.WasmLimits;
 import io.protean.wasm.WasmMetrics;
 import io.protean.wasm.codec.WasmCodecFactory;

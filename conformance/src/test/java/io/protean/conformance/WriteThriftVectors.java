@@ -4,7 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.protean.abi.codec.Frame;
 import io.protean.proxy.codec.CodecRegistry;
-import io.protean.proxy.config.ProxyConfig.CodecConfig;
+import io.protean.proxy.config.model.ProxyConfig.CodecConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HexFormat;

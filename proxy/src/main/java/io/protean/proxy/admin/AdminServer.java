@@ -25,7 +25,7 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import io.protean.proxy.Proxy;
+import io.protean.proxy.server.Proxy;
 import io.protean.wasm.WasmMetrics;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;

@@ -1,8 +1,8 @@
 package io.protean.proxy.cli;
 
-import io.protean.proxy.Proxy;
-import io.protean.proxy.config.ConfigException;
-import io.protean.proxy.config.ProxyConfig;
+import io.protean.proxy.server.Proxy;
+import io.protean.proxy.config.model.ConfigException;
+import io.protean.proxy.config.model.ProxyConfig;
 import io.protean.proxy.demo.Demo;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;

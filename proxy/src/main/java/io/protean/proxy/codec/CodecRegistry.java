@@ -2,8 +2,8 @@ package io.protean.proxy.codec;
 
 import io.protean.abi.codec.CodecFactory;
 import io.protean.abi.codec.CodecProvider;
-import io.protean.proxy.config.ConfigException;
-import io.protean.proxy.config.ProxyConfig.CodecConfig;
+import io.protean.proxy.config.model.ConfigException;
+import io.protean.proxy.config.model.ProxyConfig.CodecConfig;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.TreeMap;

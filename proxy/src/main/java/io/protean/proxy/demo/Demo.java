@@ -1,7 +1,7 @@
 package io.protean.proxy.demo;
 
-import io.protean.proxy.Proxy;
-import io.protean.proxy.config.ProxyConfig;
+import io.protean.proxy.server.Proxy;
+import io.protean.proxy.config.model.ProxyConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;

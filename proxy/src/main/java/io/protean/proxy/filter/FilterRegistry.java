@@ -2,8 +2,8 @@ package io.protean.proxy.filter;
 
 import io.protean.abi.filter.FilterFactory;
 import io.protean.abi.filter.FilterProvider;
-import io.protean.proxy.config.ConfigException;
-import io.protean.proxy.config.ProxyConfig.FilterConfig;
+import io.protean.proxy.config.model.ConfigException;
+import io.protean.proxy.config.model.ProxyConfig.FilterConfig;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.TreeMap;

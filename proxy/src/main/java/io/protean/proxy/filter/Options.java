@@ -1,6 +1,6 @@
 package io.protean.proxy.filter;
 
-import io.protean.proxy.config.ConfigException;
+import io.protean.proxy.config.model.ConfigException;
 import java.util.Map;
 import java.util.Set;
 

@@ -5,7 +5,7 @@ import io.protean.abi.filter.FilterContext;
 import io.protean.abi.filter.FilterFactory;
 import io.protean.abi.filter.FilterProvider;
 import io.protean.abi.filter.FilterStatus;
-import io.protean.proxy.config.ConfigException;
+import io.protean.proxy.config.model.ConfigException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,8 +1,8 @@
 package io.protean.proxy.route;
 
 import io.protean.abi.codec.Metadata;
-import io.protean.proxy.config.ProxyConfig.MatchConfig;
-import io.protean.proxy.config.ProxyConfig.MatchKind;
+import io.protean.proxy.config.model.ProxyConfig.MatchConfig;
+import io.protean.proxy.config.model.ProxyConfig.MatchKind;
 import java.util.List;
 import java.util.regex.Pattern;
 

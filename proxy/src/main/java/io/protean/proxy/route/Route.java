@@ -1,7 +1,7 @@
 package io.protean.proxy.route;
 
 import io.protean.abi.codec.Metadata;
-import io.protean.proxy.config.ProxyConfig.RouteConfig;
+import io.protean.proxy.config.model.ProxyConfig.RouteConfig;
 
 /** A compiled route: conditions on request metadata, the target cluster and the timeout. */
 public final class Route {

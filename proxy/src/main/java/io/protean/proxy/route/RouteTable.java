@@ -1,9 +1,9 @@
 package io.protean.proxy.route;
 
 import io.protean.abi.codec.Metadata;
-import io.protean.proxy.config.ProxyConfig.MatchConfig;
-import io.protean.proxy.config.ProxyConfig.MatchKind;
-import io.protean.proxy.config.ProxyConfig.RouteConfig;
+import io.protean.proxy.config.model.ProxyConfig.MatchConfig;
+import io.protean.proxy.config.model.ProxyConfig.MatchKind;
+import io.protean.proxy.config.model.ProxyConfig.RouteConfig;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;

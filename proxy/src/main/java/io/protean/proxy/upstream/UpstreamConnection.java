@@ -14,7 +14,7 @@ import io.protean.abi.codec.Codec;
 import io.protean.abi.codec.ErrorType;
 import io.protean.abi.codec.Frame;
 import io.protean.proxy.codec.FrameDecoder;
-import io.protean.proxy.worker.FlushTarget;
+import io.protean.proxy.loop.FlushTarget;
 import java.net.SocketAddress;
 import java.util.ArrayDeque;
 import java.util.ArrayList;

@@ -1,9 +1,11 @@
 package io.protean.proxy.upstream;
 
+import io.protean.proxy.cluster.Cluster;
+
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelOption;
-import io.protean.proxy.config.HostPort;
-import io.protean.proxy.worker.Worker;
+import io.protean.proxy.config.model.HostPort;
+import io.protean.proxy.loop.Worker;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
-import io.protean.proxy.Proxy;
+import io.protean.proxy.server.Proxy;
 import io.protean.proxy.demo.DubboConsumer;
 import io.protean.proxy.demo.DubboProvider;
 import java.io.InputStream;

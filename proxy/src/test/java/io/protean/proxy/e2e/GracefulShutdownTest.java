@@ -2,7 +2,7 @@ package io.protean.proxy.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.protean.proxy.Proxy;
+import io.protean.proxy.server.Proxy;
 import io.protean.proxy.demo.DubboConsumer;
 import io.protean.proxy.demo.DubboProvider;
 import java.util.concurrent.CompletableFuture;

@@ -3,7 +3,7 @@ package io.protean.proxy.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
-import io.protean.proxy.Proxy;
+import io.protean.proxy.server.Proxy;
 import io.protean.proxy.demo.DubboConsumer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;

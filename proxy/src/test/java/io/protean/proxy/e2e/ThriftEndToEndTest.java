@@ -3,7 +3,7 @@ package io.protean.proxy.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.protean.proxy.Proxy;
+import io.protean.proxy.server.Proxy;
 import io.protean.proxy.codec.thrift.gen.Echo;
 import io.protean.proxy.codec.thrift.gen.EchoFailure;
 import io.protean.proxy.codec.thrift.gen.Inner;

@@ -3,10 +3,10 @@ package io.protean.proxy.route;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.protean.abi.codec.Metadata;
-import io.protean.proxy.config.ConfigLoader;
-import io.protean.proxy.config.ProxyConfig.MatchConfig;
-import io.protean.proxy.config.ProxyConfig.MatchKind;
-import io.protean.proxy.config.ProxyConfig.RouteConfig;
+import io.protean.proxy.config.yaml.ConfigLoader;
+import io.protean.proxy.config.model.ProxyConfig.MatchConfig;
+import io.protean.proxy.config.model.ProxyConfig.MatchKind;
+import io.protean.proxy.config.model.ProxyConfig.RouteConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

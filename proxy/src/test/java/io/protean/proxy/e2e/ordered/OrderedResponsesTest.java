@@ -2,7 +2,7 @@ package io.protean.proxy.e2e.ordered;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.protean.proxy.Proxy;
+import io.protean.proxy.server.Proxy;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.net.InetAddress;

@@ -1,4 +1,4 @@
-package io.protean.proxy;
+package io.protean.proxy.server;
 
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;

@@ -1,4 +1,4 @@
-package io.protean.proxy.worker;
+package io.protean.proxy.loop;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

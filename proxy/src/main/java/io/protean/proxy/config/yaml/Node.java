@@ -1,4 +1,7 @@
-package io.protean.proxy.config;
+package io.protean.proxy.config.yaml;
+
+import io.protean.proxy.config.model.ConfigException;
+import io.protean.proxy.config.model.HostPort;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.MissingNode;
@@ -18,7 +21,7 @@ import java.util.regex.Pattern;
  * A YAML node that knows its path in the document, so every error names the field
  * ({@code clusters[1].endpoints[0].address: ...}). Objects are checked for unknown fields.
  */
-final class Node {
+public final class Node {
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
   private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(B|KiB|MiB|GiB)?");
 
@@ -178,6 +181,29 @@ final class Node {
       }
     }
     throw error("expected one of " + String.join(", ", choices) + ", found '" + json.asText() + "'");
+  }
+
+  /** {@code host:port} ({@code [::1]:20880} for IPv6). */
+  HostPort hostPort() {
+    String text = text().trim();
+    int colon = text.lastIndexOf(':');
+    if (colon <= 0 || colon == text.length() - 1) {
+      throw error("expected host:port, found '" + text + "'");
+    }
+    String host = text.substring(0, colon);
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1);
+    }
+    int port;
+    try {
+      port = Integer.parseInt(text.substring(colon + 1));
+    } catch (NumberFormatException e) {
+      throw error("port must be a number, found '" + text.substring(colon + 1) + "'");
+    }
+    if (port < 0 || port > 65535) {
+      throw error("port must be between 0 and 65535, found " + port);
+    }
+    return new HostPort(host, port);
   }
 
   private static String describe(JsonNode n) {

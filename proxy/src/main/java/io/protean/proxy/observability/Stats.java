@@ -1,4 +1,4 @@
-package io.protean.proxy.stats;
+package io.protean.proxy.observability;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;

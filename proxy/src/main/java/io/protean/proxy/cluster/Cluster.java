@@ -1,11 +1,11 @@
-package io.protean.proxy.upstream;
+package io.protean.proxy.cluster;
 
 import io.netty.channel.Channel;
 import io.protean.abi.codec.CodecFactory;
-import io.protean.proxy.config.HostPort;
-import io.protean.proxy.config.ProxyConfig.ClusterConfig;
-import io.protean.proxy.stats.ClusterStats;
-import io.protean.proxy.stats.Stats;
+import io.protean.proxy.config.model.HostPort;
+import io.protean.proxy.config.model.ProxyConfig.ClusterConfig;
+import io.protean.proxy.observability.ClusterStats;
+import io.protean.proxy.observability.Stats;
 import java.util.List;
 
 /** A configured upstream cluster, shared by all event loops (each loop has its own {@link UpstreamPool}). */
@@ -44,7 +44,7 @@ public final class Cluster {
     return stats;
   }
 
-  Class<? extends Channel> channelType() {
+  public Class<? extends Channel> channelType() {
     return channelType;
   }
 }

@@ -1,8 +1,8 @@
-package io.protean.proxy.worker;
+package io.protean.proxy.loop;
 
 import io.netty.channel.EventLoop;
 import io.netty.util.collection.LongObjectHashMap;
-import io.protean.proxy.upstream.Cluster;
+import io.protean.proxy.cluster.Cluster;
 import io.protean.proxy.upstream.UpstreamPool;
 import java.util.ArrayList;
 import java.util.HashMap;

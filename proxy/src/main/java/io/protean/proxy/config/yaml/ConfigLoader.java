@@ -1,18 +1,22 @@
-package io.protean.proxy.config;
+package io.protean.proxy.config.yaml;
+
+import io.protean.proxy.config.model.ConfigException;
+import io.protean.proxy.config.model.HostPort;
+import io.protean.proxy.config.model.ProxyConfig;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import io.protean.proxy.config.ProxyConfig.AdminConfig;
-import io.protean.proxy.config.ProxyConfig.ClusterConfig;
-import io.protean.proxy.config.ProxyConfig.CodecConfig;
-import io.protean.proxy.config.ProxyConfig.FilterConfig;
-import io.protean.proxy.config.ProxyConfig.LbPolicy;
-import io.protean.proxy.config.ProxyConfig.ListenerConfig;
-import io.protean.proxy.config.ProxyConfig.MatchConfig;
-import io.protean.proxy.config.ProxyConfig.MatchKind;
-import io.protean.proxy.config.ProxyConfig.RouteConfig;
+import io.protean.proxy.config.model.ProxyConfig.AdminConfig;
+import io.protean.proxy.config.model.ProxyConfig.ClusterConfig;
+import io.protean.proxy.config.model.ProxyConfig.CodecConfig;
+import io.protean.proxy.config.model.ProxyConfig.FilterConfig;
+import io.protean.proxy.config.model.ProxyConfig.LbPolicy;
+import io.protean.proxy.config.model.ProxyConfig.ListenerConfig;
+import io.protean.proxy.config.model.ProxyConfig.MatchConfig;
+import io.protean.proxy.config.model.ProxyConfig.MatchKind;
+import io.protean.proxy.config.model.ProxyConfig.RouteConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -121,14 +125,14 @@ public final class ConfigLoader {
       return null;
     }
     Node address = n.field("address");
-    return new AdminConfig(HostPort.parse(address.isMissing() ? new Node(address.path(),
-        YAML.getNodeFactory().textNode(DEFAULT_ADMIN)) : address));
+    return new AdminConfig((address.isMissing() ? new Node(address.path(),
+        YAML.getNodeFactory().textNode(DEFAULT_ADMIN)) : address).hostPort());
   }
 
   private ListenerConfig listener(Node n, Set<String> clusters) {
     n.allowOnly("name", "address", "codec", "filters", "routes");
     String name = name(n.required("name"));
-    HostPort address = HostPort.parse(n.required("address"));
+    HostPort address = n.required("address").hostPort();
     CodecConfig codec = codec(n.required("codec"));
     List<FilterConfig> filters = new ArrayList<>();
     for (Node f : n.field("filters").list()) {
@@ -250,7 +254,7 @@ public final class ConfigLoader {
     String name = name(n.required("name"));
     List<HostPort> endpoints = new ArrayList<>();
     for (Node e : n.required("endpoints").list()) {
-      endpoints.add(HostPort.parse(e.json().isObject() ? e.allowOnly("address").required("address") : e));
+      endpoints.add((e.json().isObject() ? e.allowOnly("address").required("address") : e).hostPort());
     }
     if (endpoints.isEmpty()) {
       throw n.field("endpoints").error("at least one endpoint is required");

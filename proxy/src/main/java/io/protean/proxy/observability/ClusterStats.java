@@ -1,4 +1,4 @@
-package io.protean.proxy.stats;
+package io.protean.proxy.observability;
 
 /** Metrics of one upstream cluster (summed over all event loops). */
 public final class ClusterStats {

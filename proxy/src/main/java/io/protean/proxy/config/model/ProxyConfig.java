@@ -1,4 +1,4 @@
-package io.protean.proxy.config;
+package io.protean.proxy.config.model;
 
 import java.util.List;
 

@@ -1,10 +1,13 @@
-package io.protean.proxy.config;
+package io.protean.proxy.config.yaml;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.protean.proxy.config.ProxyConfig.LbPolicy;
-import io.protean.proxy.config.ProxyConfig.MatchKind;
+import io.protean.proxy.config.model.ConfigException;
+import io.protean.proxy.config.model.HostPort;
+import io.protean.proxy.config.model.ProxyConfig;
+import io.protean.proxy.config.model.ProxyConfig.LbPolicy;
+import io.protean.proxy.config.model.ProxyConfig.MatchKind;
 import java.time.Duration;
 import java.util.Set;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package io.protean.proxy.stats;
+package io.protean.proxy.observability;
 
 import io.protean.abi.codec.ErrorType;
 import java.util.EnumMap;

@@ -1,4 +1,4 @@
-package io.protean.proxy.config;
+package io.protean.proxy.config.model;
 
 /**
  * Invalid configuration. The message starts with the field path, e.g. {@code listeners[0].address}.

@@ -1,4 +1,4 @@
-package io.protean.proxy;
+package io.protean.proxy.server;
 
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
@@ -7,17 +7,17 @@ import io.protean.abi.codec.CodecFactory;
 import io.protean.abi.filter.FilterFactory;
 import io.protean.proxy.admin.AdminServer;
 import io.protean.proxy.codec.CodecRegistry;
-import io.protean.proxy.config.ConfigLoader;
-import io.protean.proxy.config.ProxyConfig;
-import io.protean.proxy.config.ProxyConfig.ClusterConfig;
-import io.protean.proxy.config.ProxyConfig.ListenerConfig;
-import io.protean.proxy.config.ProxyConfig.RouteConfig;
+import io.protean.proxy.config.yaml.ConfigLoader;
+import io.protean.proxy.config.model.ProxyConfig;
+import io.protean.proxy.config.model.ProxyConfig.ClusterConfig;
+import io.protean.proxy.config.model.ProxyConfig.ListenerConfig;
+import io.protean.proxy.config.model.ProxyConfig.RouteConfig;
 import io.protean.proxy.filter.FilterRegistry;
 import io.protean.proxy.listener.Listener;
-import io.protean.proxy.stats.ListenerStats;
-import io.protean.proxy.stats.Stats;
-import io.protean.proxy.upstream.Cluster;
-import io.protean.proxy.worker.Worker;
+import io.protean.proxy.observability.ListenerStats;
+import io.protean.proxy.observability.Stats;
+import io.protean.proxy.cluster.Cluster;
+import io.protean.proxy.loop.Worker;
 import io.protean.wasm.codec.WasmCodecFactory;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -63,7 +63,7 @@ public final class Proxy implements AutoCloseable {
    * Checks what {@link ConfigLoader} cannot: each codec's and filter's own options (by building
    * their factories, then closing them). Binds nothing.
    *
-   * @throws io.protean.proxy.config.ConfigException naming the field
+   * @throws io.protean.proxy.config.model.ConfigException naming the field
    */
   public static void validate(ProxyConfig config) {
     CodecRegistry codecs = new CodecRegistry();

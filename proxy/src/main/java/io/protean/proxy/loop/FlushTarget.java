@@ -1,4 +1,4 @@
-package io.protean.proxy.worker;
+package io.protean.proxy.loop;
 
 import io.netty.channel.Channel;
 

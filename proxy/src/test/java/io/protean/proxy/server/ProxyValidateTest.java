@@ -1,9 +1,11 @@
-package io.protean.proxy.config;
+package io.protean.proxy.server;
 
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.protean.proxy.Proxy;
+import io.protean.proxy.config.model.ConfigException;
+import io.protean.proxy.config.model.ProxyConfig;
+import io.protean.proxy.server.Proxy;
 import org.junit.jupiter.api.Test;
 
 /** Codec and filter options are checked with the real registries, and errors name the field. */
