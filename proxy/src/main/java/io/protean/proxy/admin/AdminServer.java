@@ -1,9 +1,5 @@
 package io.protean.proxy.admin;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.PropertyNamingStrategies;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -18,39 +14,48 @@ import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import io.protean.proxy.server.Proxy;
-import io.protean.wasm.WasmMetrics;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The admin HTTP endpoint (loopback by default): {@code /ready}, {@code /stats} (Prometheus text),
- * {@code /config_dump} (the effective configuration as JSON). Read-only; GET only.
+ * The admin HTTP endpoint (loopback by default) on a registry of handlers: whoever composes the
+ * proxy registers {@code (method, path) → handler}; this class knows nothing of what they do.
+ * {@code GET /} lists the endpoints; an unknown path is 404, a known path with another method 405.
  */
 public final class AdminServer {
-  private static final ObjectMapper JSON = new ObjectMapper()
-      .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-      .enable(SerializationFeature.INDENT_OUTPUT)
-      .disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS)
-      .findAndRegisterModules();
+  private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
 
-  private final Proxy proxy;
+  private record Endpoint(String method, String path, String help, AdminHandler handler) {}
+
+  private final Map<String, Map<String, Endpoint>> byPath = new TreeMap<>();
   private Channel channel;
 
-  public AdminServer(Proxy proxy) {
-    this.proxy = proxy;
+  /**
+   * Registers {@code handler} for {@code method path} (before {@link #bind}).
+   *
+   * @param help one line for the index page
+   */
+  public AdminServer register(String method, String path, String help, AdminHandler handler) {
+    byPath.computeIfAbsent(path, p -> new LinkedHashMap<>())
+        .put(method, new Endpoint(method, path, help, handler));
+    return this;
   }
 
   public void bind(EventLoopGroup group, Class<? extends ServerChannel> channelType,
-      InetSocketAddress address) throws InterruptedException {
+      SocketAddress address) throws InterruptedException {
     channel = new ServerBootstrap()
         .group(group)
         .channel(channelType)
@@ -76,44 +81,56 @@ public final class AdminServer {
     }
   }
 
+  private String index() {
+    StringBuilder sb = new StringBuilder();
+    byPath.values().forEach(methods -> methods.values().forEach(e ->
+        sb.append(e.method).append(' ').append(e.path).append("  ").append(e.help).append('\n')));
+    return sb.toString();
+  }
+
+  private CompletableFuture<AdminResponse> dispatch(AdminRequest req) {
+    if (req.path().equals("/") && req.method().equals("GET")) {
+      return CompletableFuture.completedFuture(AdminResponse.ok(index()));
+    }
+    Map<String, Endpoint> methods = byPath.get(req.path());
+    if (methods == null) {
+      return CompletableFuture.completedFuture(
+          AdminResponse.text(404, "no such endpoint: " + req.path() + "\n\n" + index()));
+    }
+    Endpoint e = methods.get(req.method());
+    if (e == null) {
+      return CompletableFuture.completedFuture(AdminResponse.text(405,
+          req.path() + " takes " + String.join(" or ", methods.keySet()) + "\n"));
+    }
+    try {
+      return e.handler.handle(req);
+    } catch (RuntimeException x) {
+      return CompletableFuture.failedFuture(x);
+    }
+  }
+
   private final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
-      String path = new QueryStringDecoder(req.uri()).path();
-      FullHttpResponse res;
-      if (path.equals("/reload")) {
-        if (!HttpMethod.POST.equals(req.method())) {
-          res = text(HttpResponseStatus.METHOD_NOT_ALLOWED, "POST /reload\n", "text/plain");
-        } else {
-          List<String> results = proxy.reloadWasm();
-          boolean refused = results.stream().anyMatch(r -> r.contains(": refused"));
-          res = text(refused ? HttpResponseStatus.UNPROCESSABLE_ENTITY : HttpResponseStatus.OK,
-              results.isEmpty() ? "no wasm codecs to reload\n" : String.join("\n", results) + "\n",
-              "text/plain");
-        }
-      } else if (!HttpMethod.GET.equals(req.method())) {
-        res = text(HttpResponseStatus.METHOD_NOT_ALLOWED, "only GET is supported\n", "text/plain");
-      } else {
-        res = switch (path) {
-          case "/ready" -> proxy.ready()
-              ? text(HttpResponseStatus.OK, "ready\n", "text/plain")
-              : text(HttpResponseStatus.SERVICE_UNAVAILABLE, "not ready\n", "text/plain");
-          case "/stats" -> text(HttpResponseStatus.OK, proxy.stats().prometheus() + WasmMetrics.prometheus(),
-              "text/plain; version=0.0.4; charset=utf-8");
-          case "/config_dump" -> text(HttpResponseStatus.OK, configJson(), "application/json");
-          case "/" -> text(HttpResponseStatus.OK,
-              "/ready\n/stats\n/config_dump\nPOST /reload\n", "text/plain");
-          default -> text(HttpResponseStatus.NOT_FOUND, "no such endpoint: " + path + "\n",
-              "text/plain");
-        };
-      }
+      QueryStringDecoder uri = new QueryStringDecoder(req.uri());
+      AdminRequest request = new AdminRequest(req.method().name(), uri.path(), uri.parameters());
       boolean keepAlive = HttpUtil.isKeepAlive(req);
-      HttpUtil.setKeepAlive(res, keepAlive);
-      if (keepAlive) {
-        ctx.writeAndFlush(res);
-      } else {
-        ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
-      }
+      dispatch(request).whenComplete((res, failure) -> {
+        AdminResponse r = res;
+        if (failure != null) {
+          log.warn("admin {} {} failed", request.method(), request.path(), failure);
+          r = AdminResponse.text(500, "internal error: " + failure + "\n");
+        }
+        FullHttpResponse http = http(r);
+        HttpUtil.setKeepAlive(http, keepAlive);
+        ctx.channel().eventLoop().execute(() -> {
+          if (keepAlive) {
+            ctx.writeAndFlush(http);
+          } else {
+            ctx.writeAndFlush(http).addListener(ChannelFutureListener.CLOSE);
+          }
+        });
+      });
     }
 
     @Override
@@ -122,18 +139,11 @@ public final class AdminServer {
     }
   }
 
-  private String configJson() {
-    try {
-      return JSON.writeValueAsString(proxy.config()) + "\n";
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("config is not serialisable", e);
-    }
-  }
-
-  private static FullHttpResponse text(HttpResponseStatus status, String body, String type) {
-    ByteBuf content = Unpooled.copiedBuffer(body, StandardCharsets.UTF_8);
-    FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content);
-    res.headers().set(HttpHeaderNames.CONTENT_TYPE, type);
+  private static FullHttpResponse http(AdminResponse r) {
+    ByteBuf content = Unpooled.copiedBuffer(r.body(), StandardCharsets.UTF_8);
+    FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+        HttpResponseStatus.valueOf(r.status()), content);
+    res.headers().set(HttpHeaderNames.CONTENT_TYPE, r.contentType());
     res.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());
     return res;
   }

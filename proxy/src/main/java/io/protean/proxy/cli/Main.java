@@ -3,8 +3,10 @@ package io.protean.proxy.cli;
 import io.protean.proxy.server.Proxy;
 import io.protean.proxy.config.model.ConfigException;
 import io.protean.proxy.config.model.ProxyConfig;
+import io.protean.proxy.config.yaml.Node;
 import io.protean.proxy.demo.Demo;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -44,21 +46,24 @@ public final class Main implements Runnable {
     @Option(names = {"-c", "--config"}, required = true, description = "YAML configuration file")
     Path config;
 
+    @Option(names = "--watch", description = "Reload the configuration when the file changes.")
+    boolean watch;
+
+    @Option(names = "--watch-debounce", defaultValue = "250ms", converter = DurationConverter.class,
+        description = "How long the file must be quiet before a reload (default ${DEFAULT-VALUE}).")
+    Duration debounce;
+
     @Override
     public Integer call() throws Exception {
-      ProxyConfig cfg;
+      Proxy proxy;
       try {
-        cfg = Proxy.configLoader().load(config);
+        proxy = Proxy.start(config);
       } catch (ConfigException e) {
         System.err.println("invalid configuration " + config + ": " + e.getMessage());
         return 2;
       }
-      Proxy proxy;
-      try {
-        proxy = Proxy.start(cfg);
-      } catch (ConfigException e) {
-        System.err.println("invalid configuration " + config + ": " + e.getMessage());
-        return 2;
+      if (watch) {
+        proxy.watch(debounce);
       }
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -67,6 +72,19 @@ public final class Main implements Runnable {
       }, "protean-shutdown"));
       stopped.await();
       return 0;
+    }
+  }
+
+  /** A duration in the configuration's syntax ({@code 250ms}, {@code 2s}). */
+  static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String value) {
+      Duration d = Node.parseDuration(value);
+      if (d == null) {
+        throw new CommandLine.TypeConversionException("expected a duration like 250ms or 2s, found '"
+            + value + "'");
+      }
+      return d;
     }
   }
 

@@ -1,26 +1,56 @@
 package io.protean.proxy.cluster;
 
-import io.netty.channel.Channel;
 import io.protean.abi.codec.CodecFactory;
 import io.protean.proxy.config.model.HostPort;
+import io.protean.proxy.upstream.Endpoint;
 import io.protean.proxy.config.model.ProxyConfig.ClusterConfig;
 import io.protean.proxy.observability.ClusterStats;
 import io.protean.proxy.observability.Stats;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
-/** A configured upstream cluster, shared by all event loops (each loop has its own {@link UpstreamPool}). */
+/**
+ * One version of a configured upstream cluster, shared by all event loops (each loop has its own
+ * {@code UpstreamPool} for it). Immutable: a reload that changes the cluster builds a new one,
+ * which keeps the {@link Endpoint}s (counters, health) whose addresses remain.
+ */
 public final class Cluster {
   private final ClusterConfig config;
   private final CodecFactory codec;
   private final ClusterStats stats;
-  private final Class<? extends Channel> channelType;
+  private final List<Endpoint> endpoints;
+  private final long generation;
 
-  public Cluster(ClusterConfig config, CodecFactory codec, Stats stats,
-      Class<? extends Channel> channelType) {
+  private Cluster(ClusterConfig config, CodecFactory codec, ClusterStats stats,
+      List<Endpoint> endpoints, long generation) {
     this.config = config;
     this.codec = codec;
-    this.stats = new ClusterStats(stats, config.name());
-    this.channelType = channelType;
+    this.stats = stats;
+    this.endpoints = endpoints;
+    this.generation = generation;
+  }
+
+  /**
+   * A cluster for {@code config}; {@code previous} (the running version of the same name, or
+   * null) lends it the endpoints that remain.
+   *
+   * @param generation increases with each configuration version (newer wins on a loop)
+   */
+  public static Cluster build(ClusterConfig config, CodecFactory codec, Stats stats,
+      Cluster previous, long generation) {
+    Map<HostPort, Endpoint> kept = new HashMap<>();
+    if (previous != null) {
+      previous.endpoints.forEach(e -> kept.put(e.address(), e));
+    }
+    List<Endpoint> endpoints = new ArrayList<>();
+    for (HostPort a : config.endpoints()) {
+      Endpoint e = kept.remove(a);
+      endpoints.add(e != null ? e : new Endpoint(a));
+    }
+    ClusterStats s = previous != null ? previous.stats : new ClusterStats(stats, config.name());
+    return new Cluster(config, codec, s, List.copyOf(endpoints), generation);
   }
 
   public String name() {
@@ -31,11 +61,11 @@ public final class Cluster {
     return config;
   }
 
-  public List<HostPort> endpoints() {
-    return config.endpoints();
+  public List<Endpoint> endpoints() {
+    return endpoints;
   }
 
-  /** The protocol spoken to this cluster's endpoints (the one of the listeners routing here). */
+  /** The protocol spoken to this cluster's endpoints. */
   public CodecFactory codec() {
     return codec;
   }
@@ -44,7 +74,8 @@ public final class Cluster {
     return stats;
   }
 
-  public Class<? extends Channel> channelType() {
-    return channelType;
+  /** The configuration version this cluster was built for. */
+  public long generation() {
+    return generation;
   }
 }

@@ -15,12 +15,25 @@ import java.util.List;
  * after this one closes the connection.
  */
 public final class FrameDecoder extends ByteToMessageDecoder {
-  private final Codec codec;
+  /** Lets a connection move to another codec between two frames (a reload replaced it). */
+  @FunctionalInterface
+  public interface CodecSwitch {
+    /** The codec for the next frame: {@code current}, or its replacement. */
+    Codec next(Codec current);
+  }
+
+  private Codec codec;
+  private final CodecSwitch codecSwitch;
   /** Set after a codec error: the stream is out of sync and the connection is closing. */
   private boolean failed;
 
   public FrameDecoder(Codec codec) {
+    this(codec, null);
+  }
+
+  public FrameDecoder(Codec codec, CodecSwitch codecSwitch) {
     this.codec = codec;
+    this.codecSwitch = codecSwitch;
   }
 
   public Codec codec() {
@@ -36,8 +49,18 @@ public final class FrameDecoder extends ByteToMessageDecoder {
     // The cumulation may have been compacted or replaced since the previous read.
     codec.inputMoved();
     try {
-      Frame frame;
-      while (in.isReadable() && (frame = codec.decode(in)) != null) {
+      while (in.isReadable()) {
+        if (codecSwitch != null) {
+          Codec next = codecSwitch.next(codec);
+          if (next != codec) {
+            codec = next;
+            codec.inputMoved();
+          }
+        }
+        Frame frame = codec.decode(in);
+        if (frame == null) {
+          break;
+        }
         out.add(frame);
       }
     } catch (RuntimeException e) {

@@ -1,127 +1,132 @@
 package io.protean.proxy.listener;
 
-import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
 import io.protean.abi.codec.Codec;
+import io.protean.abi.codec.CodecFactory;
 import io.protean.abi.codec.Frame;
+import io.protean.proxy.cluster.LoopClusters;
+import io.protean.proxy.codec.FrameDecoder;
 import io.protean.proxy.loop.FlushTarget;
 import io.protean.proxy.loop.Worker;
+import io.protean.proxy.router.Router;
+import io.protean.proxy.stream.ActiveRequest;
+import io.protean.proxy.stream.ActiveRequests;
+import io.protean.proxy.stream.Downstream;
 import java.io.IOException;
-import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client connection: turns decoded frames into {@link ActiveRequest}s, answers heartbeats,
- * and on close abandons the requests still in flight. A frame that cannot be decoded closes this
- * connection only.
+ * One client connection: turns decoded frames into {@link ActiveRequest}s of the listener's
+ * current configuration, answers heartbeats, and on close abandons the requests still in flight.
+ * A reload that replaces the listener's codec moves the connection to the new one between two
+ * frames (same protocol only: a client keeps speaking what it spoke). A frame that cannot be
+ * decoded closes this connection only.
  */
-final class DownstreamConnection extends FlushTarget {
+final class DownstreamConnection extends FlushTarget implements Downstream, FrameDecoder.CodecSwitch {
   private static final Logger log = LoggerFactory.getLogger(DownstreamConnection.class);
 
-  final Listener listener;
-  final Worker worker;
+  private final Listener listener;
+  private final Worker worker;
+  private final Router router;
   private final Channel channel;
-  private final Codec codec;
-  /** Head of the intrusive list of this connection's active requests. */
-  private ActiveRequest head;
-  /** Two-way requests in arrival order, when the protocol wants answers in that order; else null. */
-  private final ArrayDeque<ActiveRequest> order;
+  private final ActiveRequests requests;
+  private CodecFactory codecFactory;
+  private Codec codec;
+  private boolean draining;
 
-  DownstreamConnection(Listener listener, Worker worker, Channel channel, Codec codec) {
+  DownstreamConnection(Listener listener, LoopClusters clusters, Channel channel,
+      ListenerSnapshot snapshot) {
     this.listener = listener;
-    this.worker = worker;
+    this.worker = clusters.worker();
+    this.router = new Router(clusters);
     this.channel = channel;
-    this.codec = codec;
-    this.order = listener.codec().orderedResponses() ? new ArrayDeque<>() : null;
+    this.codecFactory = snapshot.codec();
+    this.codec = codecFactory.newCodec();
+    this.requests = new ActiveRequests(channel, codecFactory.orderedResponses());
   }
 
-  /** Registers a two-way request whose answer must keep its place (ordered protocols only). */
-  void expectReply(ActiveRequest r) {
-    if (order != null) {
-      order.add(r);
-    }
-  }
-
-  /**
-   * Sends {@code bytes} (ownership passes here) as {@code r}'s answer: now, or — for ordered
-   * protocols — once every earlier request of this connection has been answered.
-   */
-  void reply(ActiveRequest r, ByteBuf bytes) {
-    if (!channel.isActive()) {
-      bytes.release();
-      return;
-    }
-    if (order == null) {
-      channel.write(bytes, channel.voidPromise());
-    } else {
-      r.readyReply = bytes;
-      writeReadyReplies();
-    }
-    worker.flush(this);
-  }
-
-  /** A request ended: if it left no answer, the ones after it need not wait for it. */
-  void ended(ActiveRequest r) {
-    if (order != null && r.readyReply == null && order.remove(r)) {
-      writeReadyReplies();
-      worker.flush(this);
-    }
-  }
-
-  private void writeReadyReplies() {
-    for (ActiveRequest first; (first = order.peek()) != null && first.readyReply != null; ) {
-      order.poll();
-      channel.write(first.readyReply, channel.voidPromise());
-      first.readyReply = null;
-    }
+  void install() {
+    channel.pipeline().addLast(new FrameDecoder(codec, this), new Handler());
   }
 
   @Override
-  protected Channel channel() {
-    return channel;
-  }
-
-  Codec codec() {
+  public Codec next(Codec current) {
+    CodecFactory latest = listener.current().codec();
+    if (latest != codecFactory && latest.protocol().equals(codecFactory.protocol())
+        && latest.orderedResponses() == codecFactory.orderedResponses()) {
+      codecFactory = latest;
+      codec = latest.newCodec();
+    }
     return codec;
   }
 
-  boolean isActive() {
-    return channel.isActive();
+  @Override
+  public Channel channel() {
+    return channel;
   }
 
-  void add(ActiveRequest r) {
-    r.next = head;
-    if (head != null) {
-      head.prev = r;
-    }
-    head = r;
+  @Override
+  public Codec codec() {
+    return codec;
   }
 
-  void remove(ActiveRequest r) {
-    if (r.prev != null) {
-      r.prev.next = r.next;
-    } else if (head == r) {
-      head = r.next;
-    }
-    if (r.next != null) {
-      r.next.prev = r.prev;
-    }
-    r.prev = null;
-    r.next = null;
+  @Override
+  public Router router() {
+    return router;
   }
 
-  ChannelInboundHandlerAdapter handler() {
-    return new Handler();
+  @Override
+  public ActiveRequests requests() {
+    return requests;
+  }
+
+  @Override
+  public void flush() {
+    worker.flush(this);
+  }
+
+  @Override
+  public void idle() {
+    if (draining) {
+      closeAfterWrites();
+    }
+  }
+
+  /** Closes once the answers written so far are flushed (a plain close would drop them). */
+  private void closeAfterWrites() {
+    channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+  }
+
+  /** Closes once idle, or after {@code timeoutNanos} whatever is in flight. Any thread. */
+  void drain(long timeoutNanos) {
+    channel.eventLoop().execute(() -> {
+      draining = true;
+      if (requests.size() == 0) {
+        closeAfterWrites();
+      } else {
+        channel.eventLoop().schedule(() -> {
+          if (channel.isActive()) {
+            log.info("listener {}: drain timeout, closing a connection from {} with {} requests "
+                + "in flight", listener.name(), channel.remoteAddress(), requests.size());
+            channel.close();
+          }
+        }, timeoutNanos, TimeUnit.NANOSECONDS);
+      }
+    });
   }
 
   private final class Handler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
       listener.stats().downstreamConnections.inc();
+      listener.stats().downstreamConnectionsAccepted.inc();
       ctx.fireChannelActive();
     }
 
@@ -129,11 +134,12 @@ final class DownstreamConnection extends FlushTarget {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
       Frame frame = (Frame) msg;
       switch (frame.type()) {
-        case REQUEST, ONEWAY -> new ActiveRequest(DownstreamConnection.this, frame).start();
+        case REQUEST, ONEWAY -> new ActiveRequest(DownstreamConnection.this,
+            listener.current().stream(), frame).start();
         case HEARTBEAT -> {
           listener.stats().heartbeats.inc();
           ctx.write(codec.heartbeatReply(frame, ctx.alloc()), ctx.voidPromise());
-          worker.flush(DownstreamConnection.this);
+          flush();
           frame.release();
         }
         default -> {
@@ -154,18 +160,7 @@ final class DownstreamConnection extends FlushTarget {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
       listener.stats().downstreamConnections.dec();
-      while (head != null) {
-        head.abandon();
-      }
-      if (order != null) {
-        for (ActiveRequest r : order) {
-          if (r.readyReply != null) {
-            r.readyReply.release();
-            r.readyReply = null;
-          }
-        }
-        order.clear();
-      }
+      requests.abandonAll();
     }
 
     @Override

@@ -4,62 +4,69 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ServerChannel;
-import io.protean.abi.codec.Codec;
-import io.protean.abi.codec.CodecFactory;
-import io.protean.abi.filter.FilterFactory;
-import io.protean.proxy.codec.FrameDecoder;
-import io.protean.proxy.config.model.ProxyConfig.ListenerConfig;
-import io.protean.proxy.route.RouteTable;
+import io.protean.proxy.cluster.ClusterManager;
+import io.protean.proxy.cluster.LoopClusters;
+import io.protean.proxy.config.model.HostPort;
 import io.protean.proxy.observability.ListenerStats;
-import io.protean.proxy.loop.Worker;
 import java.net.InetSocketAddress;
-import java.util.List;
-import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
-/** A bound downstream listener: its address, codec, filters and route table. */
+/**
+ * A bound downstream listener. Its socket stays bound across reloads that keep its address; what
+ * it serves is its current {@link ListenerSnapshot}, replaced by {@link #update}. {@link #drain}
+ * stops accepting and lets its connections finish.
+ */
 public final class Listener {
-  private final ListenerConfig config;
-  private final CodecFactory codec;
-  private final FilterFactory[] filters;
-  private final RouteTable routes;
+  private final String name;
+  private final HostPort address;
   private final ListenerStats stats;
+  private final ClusterManager clusters;
+  private final Set<DownstreamConnection> connections = ConcurrentHashMap.newKeySet();
+  private volatile ListenerSnapshot current;
+  private volatile boolean draining;
   private Channel serverChannel;
 
-  public Listener(ListenerConfig config, CodecFactory codec, List<FilterFactory> filters,
-      ListenerStats stats) {
-    this.config = config;
-    this.codec = codec;
-    this.filters = filters.toArray(FilterFactory[]::new);
-    this.routes = new RouteTable(config.routes());
-    this.stats = stats;
+  public Listener(ListenerSnapshot snapshot, ClusterManager clusters) {
+    this.name = snapshot.config().name();
+    this.address = snapshot.config().address();
+    this.stats = snapshot.stream().stats();
+    this.clusters = clusters;
+    this.current = snapshot;
   }
 
   public String name() {
-    return config.name();
+    return name;
   }
 
-  CodecFactory codec() {
-    return codec;
+  /** The configured address (the bound one may differ when its port is 0). */
+  public HostPort address() {
+    return address;
   }
 
-  FilterFactory[] filters() {
-    return filters;
-  }
-
-  RouteTable routes() {
-    return routes;
+  /** What new frames of this listener go through. */
+  public ListenerSnapshot current() {
+    return current;
   }
 
   ListenerStats stats() {
     return stats;
   }
 
-  /** Binds the listener; each accepted connection is served by the worker of its event loop. */
-  public void bind(EventLoopGroup group, Class<? extends ServerChannel> channelType,
-      Map<EventLoop, Worker> workers) throws InterruptedException {
+  /** Serves {@code next} from now on: each connection moves to it at its next frame. */
+  public void update(ListenerSnapshot next) {
+    current = next;
+  }
+
+  /**
+   * Binds the listener; each accepted connection is served on its event loop.
+   *
+   * @throws Exception the bind failure (address in use, cannot resolve, ...)
+   */
+  public void bind(EventLoopGroup group, Class<? extends ServerChannel> channelType)
+      throws Exception {
     serverChannel = new ServerBootstrap()
         .group(group)
         .channel(channelType)
@@ -69,13 +76,18 @@ public final class Listener {
         .childHandler(new ChannelInitializer<Channel>() {
           @Override
           protected void initChannel(Channel ch) {
-            Worker worker = workers.get(ch.eventLoop());
-            Codec c = codec.newCodec();
-            ch.pipeline().addLast(new FrameDecoder(c),
-                new DownstreamConnection(Listener.this, worker, ch, c).handler());
+            LoopClusters view = clusters.view(ch.eventLoop());
+            DownstreamConnection c = new DownstreamConnection(Listener.this, view, ch, current);
+            if (draining) {
+              ch.close();
+              return;
+            }
+            connections.add(c);
+            ch.closeFuture().addListener(f -> connections.remove(c));
+            c.install();
           }
         })
-        .bind(config.address().toAddress())
+        .bind(address.toAddress())
         .sync()
         .channel();
   }
@@ -85,17 +97,32 @@ public final class Listener {
     return stats.activeRequests.get();
   }
 
+  /** Open client connections. */
+  public int connections() {
+    return connections.size();
+  }
+
   /** The bound address (useful when the configured port is 0). */
   public InetSocketAddress localAddress() {
     return (InetSocketAddress) serverChannel.localAddress();
   }
 
-  public void close() {
+  /**
+   * Stops accepting; each connection closes once its requests are answered, or at
+   * {@code timeoutNanos} from now with whatever is still in flight.
+   */
+  public void drain(long timeoutNanos) {
+    draining = true;
     if (serverChannel != null) {
       serverChannel.close().syncUninterruptibly();
     }
-    for (FilterFactory f : filters) {
-      f.close();
+    for (DownstreamConnection c : connections) {
+      c.drain(timeoutNanos);
     }
+  }
+
+  /** Whether a drain has ended: no connection is left. */
+  public boolean drained() {
+    return connections.isEmpty();
   }
 }

@@ -2,41 +2,29 @@ package io.protean.proxy.loop;
 
 import io.netty.channel.EventLoop;
 import io.netty.util.collection.LongObjectHashMap;
-import io.protean.proxy.cluster.Cluster;
-import io.protean.proxy.upstream.UpstreamPool;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
- * What one event loop owns: its upstream pools (one per cluster), its deadline queues (one per
- * route timeout) and the channels it will flush at the end of the current I/O round. Everything
- * here is touched only from {@link #loop()}, so nothing is locked.
+ * The services of one event loop that every layer above uses: deadline queues (one per
+ * duration), the channels it will flush at the end of the current I/O round, and the identity of
+ * the downstream read being handled. Everything here is touched only from {@link #loop()}, so
+ * nothing is locked. This package imports nothing of the proxy above it.
  */
 public final class Worker {
   private final EventLoop loop;
-  private final Map<String, UpstreamPool> pools = new HashMap<>();
   private final List<FlushTarget> dirty = new ArrayList<>();
   private boolean flushScheduled;
   private final Runnable flushDirty = this::flushDirty;
   private final LongObjectHashMap<Deadlines> deadlines = new LongObjectHashMap<>();
   private long readBatch;
 
-  public Worker(EventLoop loop, Iterable<Cluster> clusters) {
+  public Worker(EventLoop loop) {
     this.loop = loop;
-    for (Cluster c : clusters) {
-      pools.put(c.name(), new UpstreamPool(c, this));
-    }
   }
 
   public EventLoop loop() {
     return loop;
-  }
-
-  /** This loop's pool for {@code cluster}, or null if no such cluster. */
-  public UpstreamPool pool(String cluster) {
-    return pools.get(cluster);
   }
 
   /** This loop's deadline queue for one duration (a route timeout), made on first use. */
@@ -60,11 +48,6 @@ public final class Worker {
   /** A downstream connection finished handling one read ({@code channelReadComplete}). */
   public void readBatchEnded() {
     readBatch++;
-  }
-
-  /** Closes every upstream connection of this loop. Runs on the loop. */
-  public void closePools() {
-    pools.values().forEach(UpstreamPool::close);
   }
 
   /**

@@ -16,6 +16,7 @@ public final class ListenerStats {
   public final Stats.Counter unexpectedFrames;
   public final Stats.Gauge activeRequests;
   public final Stats.Gauge downstreamConnections;
+  public final Stats.Counter downstreamConnectionsAccepted;
   public final Stats.Histogram latency;
   private final Map<String, Stats.Counter> responses = new ConcurrentHashMap<>();
   private final Map<ErrorType, Stats.Counter> localReplies = new EnumMap<>(ErrorType.class);
@@ -38,6 +39,8 @@ public final class ListenerStats {
         "Requests waiting for their response.", "listener", listener);
     downstreamConnections = stats.gauge("protean_listener_downstream_connections",
         "Open downstream connections.", "listener", listener);
+    downstreamConnectionsAccepted = stats.counter("protean_listener_downstream_connections_total",
+        "Downstream connections accepted.", "listener", listener);
     latency = stats.histogram("protean_listener_request_duration_seconds",
         "Time from request decoded to response written downstream.", "listener", listener);
     for (ErrorType e : ErrorType.values()) {

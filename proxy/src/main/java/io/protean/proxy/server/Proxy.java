@@ -6,50 +6,85 @@ import io.netty.util.concurrent.EventExecutor;
 import io.protean.abi.codec.CodecFactory;
 import io.protean.abi.filter.FilterFactory;
 import io.protean.proxy.admin.AdminServer;
+import io.protean.proxy.cluster.Cluster;
+import io.protean.proxy.cluster.ClusterManager;
 import io.protean.proxy.codec.CodecRegistry;
-import io.protean.proxy.config.yaml.ConfigLoader;
+import io.protean.proxy.config.model.ConfigException;
 import io.protean.proxy.config.model.ProxyConfig;
-import io.protean.proxy.config.model.ProxyConfig.ClusterConfig;
 import io.protean.proxy.config.model.ProxyConfig.ListenerConfig;
-import io.protean.proxy.config.model.ProxyConfig.RouteConfig;
+import io.protean.proxy.config.yaml.ConfigLoader;
 import io.protean.proxy.filter.FilterRegistry;
 import io.protean.proxy.listener.Listener;
-import io.protean.proxy.observability.ListenerStats;
-import io.protean.proxy.observability.Stats;
-import io.protean.proxy.cluster.Cluster;
+import io.protean.proxy.listener.ListenerSnapshot;
 import io.protean.proxy.loop.Worker;
-import io.protean.wasm.codec.WasmCodecFactory;
+import io.protean.proxy.observability.Stats;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A running proxy: one event loop group serving all listeners, their upstream pools and the admin
- * endpoint. {@link #start} binds everything or fails; {@link #close} stops everything.
+ * A running proxy, and the composition root: the only place that wires the layers. One event
+ * loop group serves all listeners and upstream connections; the admin endpoint has its own thread,
+ * and reloads run on a thread of their own, so neither ever blocks a worker loop.
+ *
+ * <p>A reload ({@link #reload}, {@link #apply}) builds and validates the new {@link Snapshot} off
+ * the event loops, then swaps it in: clusters first (new ones become visible to every loop), then
+ * each listener's snapshot (a volatile write; connections move at their next frame), then removed
+ * clusters and listeners drain. A swap costs a loop one small task.
  */
 public final class Proxy implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Proxy.class);
+  /** How long {@link #close()} waits for requests in flight to be answered. */
+  static final long DRAIN_NANOS = TimeUnit.SECONDS.toNanos(5);
 
-  private final ProxyConfig config;
+  private final Path configFile;
   private final Stats stats = new Stats();
   private final Transport transport = Transport.best();
-  private final List<Listener> listeners = new ArrayList<>();
-  private final Map<String, Cluster> clusters = new LinkedHashMap<>();
-  private final Map<EventLoop, Worker> workers = new IdentityHashMap<>();
-  private final Map<String, CodecFactory> listenerCodecs = new LinkedHashMap<>();
-  private EventLoopGroup group;
-  private AdminServer admin;
+  private final CodecRegistry codecs = new CodecRegistry();
+  private final FilterRegistry filters = new FilterRegistry();
+  private final SnapshotBuilder builder = new SnapshotBuilder(codecs, filters, stats);
+  private final Map<EventLoop, Worker> workers = new LinkedHashMap<>();
+  /** Guarded by {@code this} (reloads are serialised). */
+  private final Map<String, Listener> listeners = new LinkedHashMap<>();
+  private final List<Listener> draining = new ArrayList<>();
+  private final Map<ReloadResult.Outcome, Stats.Counter> reloads =
+      new EnumMap<>(ReloadResult.Outcome.class);
+  private final Stats.Gauge versionGauge;
+  private final ExecutorService reloader = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "protean-reload");
+    t.setDaemon(true);
+    return t;
+  });
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private volatile Snapshot snapshot;
+  private volatile ReloadResult lastReload;
+  private volatile ReloadResult lastRefused;
   private volatile boolean ready;
-  private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+  private EventLoopGroup group;
+  private EventLoopGroup adminGroup;
+  private ClusterManager clusters;
+  private AdminServer admin;
+  private ConfigWatcher watcher;
 
-  private Proxy(ProxyConfig config) {
-    this.config = config;
+  private Proxy(Path configFile) {
+    this.configFile = configFile;
+    for (ReloadResult.Outcome o : ReloadResult.Outcome.values()) {
+      reloads.put(o, stats.counter("protean_config_reloads_total",
+          "Configuration reloads, by result (applied, unchanged, refused).", "result", o.label()));
+    }
+    versionGauge = stats.gauge("protean_config_version", "The running configuration version.");
   }
 
   /** A loader that knows this build's codecs and filters. */
@@ -63,25 +98,27 @@ public final class Proxy implements AutoCloseable {
    * Checks what {@link ConfigLoader} cannot: each codec's and filter's own options (by building
    * their factories, then closing them). Binds nothing.
    *
-   * @throws io.protean.proxy.config.model.ConfigException naming the field
+   * @throws ConfigException naming the field
    */
   public static void validate(ProxyConfig config) {
-    CodecRegistry codecs = new CodecRegistry();
-    FilterRegistry filters = new FilterRegistry();
-    for (int i = 0; i < config.listeners().size(); i++) {
-      ListenerConfig l = config.listeners().get(i);
-      codecs.create(l.codec(), "listeners[" + i + "].codec");
-      for (int f = 0; f < l.filters().size(); f++) {
-        filters.create(l.filters().get(f), "listeners[" + i + "].filters[" + f + "]").close();
-      }
-    }
+    SnapshotBuilder b = new SnapshotBuilder(new CodecRegistry(), new FilterRegistry(), new Stats());
+    b.build(config, null, 0).discard();
   }
 
-  /** Builds, binds and starts a proxy. On failure everything already started is stopped. */
+  /** Builds, binds and starts a proxy; {@code POST /reload} then refuses (there is no file). */
   public static Proxy start(ProxyConfig config) throws InterruptedException {
-    Proxy proxy = new Proxy(config);
+    return start(null, config);
+  }
+
+  /** Builds, binds and starts a proxy from {@code file}, which {@link #reload} reads again. */
+  public static Proxy start(Path file) throws InterruptedException {
+    return start(file, configLoader().load(file));
+  }
+
+  private static Proxy start(Path file, ProxyConfig config) throws InterruptedException {
+    Proxy proxy = new Proxy(file);
     try {
-      proxy.doStart();
+      proxy.doStart(config);
       return proxy;
     } catch (RuntimeException | InterruptedException e) {
       proxy.close();
@@ -89,70 +126,222 @@ public final class Proxy implements AutoCloseable {
     }
   }
 
-  private void doStart() throws InterruptedException {
-    CodecRegistry codecs = new CodecRegistry();
-    FilterRegistry filterRegistry = new FilterRegistry();
-
-    // Each listener's codec; a cluster speaks the codec of the listeners that route to it.
-    Map<String, CodecFactory> clusterCodecs = new LinkedHashMap<>();
-    for (int i = 0; i < config.listeners().size(); i++) {
-      ListenerConfig l = config.listeners().get(i);
-      CodecFactory codec = codecs.create(l.codec(), "listeners[" + i + "].codec");
-      listenerCodecs.put(l.name(), codec);
-      for (RouteConfig r : l.routes()) {
-        clusterCodecs.putIfAbsent(r.cluster(), codec);
-      }
-    }
-    for (ClusterConfig c : config.clusters()) {
-      CodecFactory codec = clusterCodecs.get(c.name());
-      if (codec != null) {
-        clusters.put(c.name(), new Cluster(c, codec, stats, transport.channel()));
-      } else {
-        log.warn("cluster {} is not used by any route", c.name());
-      }
-    }
-
+  private synchronized void doStart(ProxyConfig config) throws InterruptedException {
+    SnapshotBuilder.Built built = builder.build(config, null, 1);
     group = transport.newGroup(config.workers(), "protean-worker");
     for (EventExecutor e : group) {
-      workers.put((EventLoop) e, new Worker((EventLoop) e, clusters.values()));
+      workers.put((EventLoop) e, new Worker((EventLoop) e));
     }
-
-    for (int i = 0; i < config.listeners().size(); i++) {
-      ListenerConfig l = config.listeners().get(i);
-      List<FilterFactory> filters = new ArrayList<>();
-      for (int f = 0; f < l.filters().size(); f++) {
-        filters.add(filterRegistry.create(l.filters().get(f), "listeners[" + i + "].filters[" + f + "]"));
-      }
-      prepareLoops(listenerCodecs.get(l.name())::prepareThread);
-      for (FilterFactory f : filters) {
+    clusters = new ClusterManager(workers.values(), transport.channel());
+    clusters.update(built.snapshot.clusters()).join();
+    // Per-loop resources (a Wasm instance per loop) exist before the first connection.
+    for (CodecFactory c : built.snapshot.codecs().values()) {
+      prepareLoops(c::prepareThread);
+    }
+    for (List<FilterFactory> chain : built.snapshot.filters().values()) {
+      for (FilterFactory f : chain) {
         prepareLoops(f::prepareThread);
       }
-      Listener listener = new Listener(l, listenerCodecs.get(l.name()), filters,
-          new ListenerStats(stats, l.name()));
-      listeners.add(listener);
-      listener.bind(group, transport.serverChannel(), workers);
-      log.info("listener {} ({}) on {}", l.name(), l.codec().name(), listener.localAddress());
     }
+    for (int i = 0; i < config.listeners().size(); i++) {
+      ListenerConfig l = config.listeners().get(i);
+      listeners.put(l.name(), bind(built.snapshot.listeners().get(l.name()), i));
+    }
+    snapshot = built.snapshot;
+    versionGauge.inc();
     if (config.admin() != null) {
-      admin = new AdminServer(this);
-      admin.bind(group, transport.serverChannel(), config.admin().address().toAddress());
-      log.info("admin on http://{}/", admin.localAddress().getHostString() + ":"
-          + admin.localAddress().getPort());
+      adminGroup = transport.newGroup(1, "protean-admin");
+      admin = AdminEndpoints.register(new AdminServer(), this);
+      admin.bind(adminGroup, transport.serverChannel(), config.admin().address().toAddress());
+      log.info("admin on http://{}:{}/", admin.localAddress().getHostString(),
+          admin.localAddress().getPort());
     }
     ready = true;
     log.info("protean ready: {} workers, {} transport, {} listeners, {} clusters",
-        config.workers(), transport.name(), listeners.size(), clusters.size());
+        config.workers(), transport.name(), listeners.size(), clusters.clusters().size());
   }
 
-  /** Runs {@code task} on every event loop and waits: per-loop resources exist before traffic. */
+  private Listener bind(ListenerSnapshot s, int index) throws InterruptedException {
+    Listener listener = new Listener(s, clusters);
+    try {
+      listener.bind(group, transport.serverChannel());
+    } catch (InterruptedException e) {
+      throw e;
+    } catch (Exception e) {
+      listener.drain(0);
+      throw Addresses.bindFailed("listeners[" + index + "].address", s.config().address(), e);
+    }
+    log.info("listener {} ({}) on {}", s.config().name(), s.config().codec().name(),
+        listener.localAddress());
+    return listener;
+  }
+
+  /** Runs {@code task} on every event loop and waits. */
   private void prepareLoops(Runnable task) throws InterruptedException {
     for (Worker w : workers.values()) {
       w.loop().submit(task).sync();
     }
   }
 
+  /** Watches the configuration file and reloads when it changes (debounced). */
+  public void watch(Duration debounce) {
+    if (configFile == null) {
+      throw new IllegalStateException("the proxy was not started from a file");
+    }
+    watcher = new ConfigWatcher(configFile, debounce, () -> reloader.execute(this::reload));
+    watcher.start();
+  }
+
+  /**
+   * Reads the configuration file again and applies it ({@code POST /reload}, {@code --watch}).
+   * Never throws: a problem is a refused result naming the field.
+   */
+  public ReloadResult reload() {
+    if (configFile == null) {
+      return record(ReloadResult.refused(version(), "(file)",
+          "the proxy was started without a configuration file"));
+    }
+    ProxyConfig next;
+    try {
+      next = configLoader().load(configFile);
+    } catch (ConfigException e) {
+      return record(ReloadResult.refused(version(), e.path(), e.problem()));
+    }
+    return apply(next);
+  }
+
+  /** The same as {@link #reload()} on the reload thread, for callers that must not block. */
+  CompletableFuture<ReloadResult> reloadAsync() {
+    return CompletableFuture.supplyAsync(this::reload, reloader);
+  }
+
+  /**
+   * Validates {@code next} completely, then swaps it in. Requests in flight finish on the route
+   * and cluster they started with; no downstream connection is closed unless its listener was
+   * removed or moved (then it drains).
+   */
+  public synchronized ReloadResult apply(ProxyConfig next) {
+    if (closed.get()) {
+      return record(ReloadResult.refused(version(), "(proxy)", "the proxy is shutting down"));
+    }
+    Snapshot current = snapshot;
+    ConfigException fixed = fixedFieldChanged(current.config(), next);
+    if (fixed != null) {
+      return record(ReloadResult.refused(version(), fixed.path(), fixed.problem()));
+    }
+    if (next.equals(current.config())) {
+      return record(ReloadResult.unchanged(version()));
+    }
+    long version = current.version() + 1;
+    SnapshotBuilder.Built built;
+    try {
+      built = builder.build(next, current, version);
+    } catch (ConfigException e) {
+      return record(ReloadResult.refused(version(), e.path(), e.problem()));
+    }
+    Snapshot s = built.snapshot;
+    // New listeners, and listeners whose address changed, are bound before anything else
+    // changes: a refused bind leaves the running configuration as it was.
+    Map<String, Listener> bound = new LinkedHashMap<>();
+    try {
+      for (int i = 0; i < next.listeners().size(); i++) {
+        ListenerConfig l = next.listeners().get(i);
+        Listener running = listeners.get(l.name());
+        if (running == null || !running.address().equals(l.address())) {
+          bound.put(l.name(), bind(s.listeners().get(l.name()), i));
+        }
+      }
+    } catch (ConfigException | InterruptedException e) {
+      bound.values().forEach(b -> b.drain(0));
+      built.discard();
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+        return record(ReloadResult.refused(version(), "(proxy)", "interrupted"));
+      }
+      ConfigException c = (ConfigException) e;
+      return record(ReloadResult.refused(version(), c.path(), c.problem()));
+    }
+
+    // Clusters: first the new set plus the removed ones (old requests may still route there),
+    // then listeners move, then the removed clusters drain.
+    Map<String, Cluster> union = new LinkedHashMap<>(s.clusters());
+    current.clusters().forEach(union::putIfAbsent);
+    clusters.update(union).join();
+    for (ListenerConfig l : next.listeners()) {
+      ListenerSnapshot ls = s.listeners().get(l.name());
+      Listener fresh = bound.get(l.name());
+      Listener running = listeners.get(l.name());
+      if (fresh != null) {
+        listeners.put(l.name(), fresh);
+        if (running != null) {
+          drain(running); // the address changed
+        }
+      } else if (running.current() != ls) {
+        running.update(ls);
+      }
+    }
+    for (String name : new ArrayList<>(listeners.keySet())) {
+      if (next.listener(name) == null) {
+        drain(listeners.remove(name));
+      }
+    }
+    clusters.update(s.clusters()).join();
+    snapshot = s;
+    SnapshotBuilder.closeAll(SnapshotBuilder.unused(current, s));
+    versionGauge.inc();
+    log.info("configuration version {} applied", version);
+    return record(ReloadResult.applied(version));
+  }
+
+  /** Workers and admin are fixed at start. */
+  private static ConfigException fixedFieldChanged(ProxyConfig running, ProxyConfig next) {
+    if (running.workers() != next.workers()) {
+      return new ConfigException("workers", "cannot change while running (" + running.workers()
+          + " -> " + next.workers() + "); restart the proxy");
+    }
+    if (!java.util.Objects.equals(running.admin(), next.admin())) {
+      return new ConfigException("admin", "cannot change while running; restart the proxy");
+    }
+    return null;
+  }
+
+  private void drain(Listener l) {
+    ListenerSnapshot s = l.current();
+    log.info("listener {} on {} drains (up to {})", l.name(), l.address(), s.config().drainTimeout());
+    l.drain(s.config().drainTimeout().toNanos());
+    draining.removeIf(Listener::drained);
+    draining.add(l);
+  }
+
+  private ReloadResult record(ReloadResult r) {
+    reloads.get(r.outcome()).inc();
+    lastReload = r;
+    if (r.outcome() == ReloadResult.Outcome.REFUSED) {
+      lastRefused = r;
+      log.warn("reload {}", r);
+    }
+    return r;
+  }
+
+  // ---- what the admin endpoints read ----
+
   public ProxyConfig config() {
-    return config;
+    return snapshot.config();
+  }
+
+  /** The running configuration version (1 at start). */
+  public long version() {
+    return snapshot == null ? 0 : snapshot.version();
+  }
+
+  /** The last reload's result, or null. */
+  public ReloadResult lastReload() {
+    return lastReload;
+  }
+
+  /** The last refused reload, or null. */
+  public ReloadResult lastRefused() {
+    return lastRefused;
   }
 
   public Stats stats() {
@@ -163,42 +352,23 @@ public final class Proxy implements AutoCloseable {
     return ready;
   }
 
+  ClusterManager clusterManager() {
+    return clusters;
+  }
+
   /** The bound address of the listener named {@code name}. */
-  public InetSocketAddress listenerAddress(String name) {
-    return listeners.stream().filter(l -> l.name().equals(name)).findFirst()
-        .orElseThrow(() -> new IllegalArgumentException("no listener " + name)).localAddress();
+  public synchronized InetSocketAddress listenerAddress(String name) {
+    Listener l = listeners.get(name);
+    if (l == null) {
+      throw new IllegalArgumentException("no listener " + name);
+    }
+    return l.localAddress();
   }
 
   /** The admin endpoint's bound address, or null when disabled. */
   public InetSocketAddress adminAddress() {
     return admin == null ? null : admin.localAddress();
   }
-
-  /**
-   * Reloads every Wasm codec from its file (admin {@code POST /reload}). Each new module is
-   * validated before it replaces the old one; a refused module leaves its listener unchanged.
-   *
-   * @return one line per Wasm codec: "reloaded" or the reason it was refused
-   */
-  public List<String> reloadWasm() {
-    List<String> results = new ArrayList<>();
-    listenerCodecs.forEach((listener, codec) -> {
-      if (codec instanceof WasmCodecFactory wasm && wasm.reloadable()) {
-        try {
-          wasm.reload();
-          results.add("listener " + listener + ": reloaded " + wasm.moduleName());
-        } catch (RuntimeException e) {
-          log.warn("listener {}: wasm reload refused: {}", listener, e.getMessage());
-          results.add("listener " + listener + ": refused, still running the previous module: "
-              + e.getMessage());
-        }
-      }
-    });
-    return results;
-  }
-
-  /** How long {@link #close()} waits for requests in flight to be answered. */
-  static final long DRAIN_NANOS = TimeUnit.SECONDS.toNanos(5);
 
   /**
    * Stops accepting connections, lets the requests in flight finish (up to 5 s), then closes
@@ -210,10 +380,17 @@ public final class Proxy implements AutoCloseable {
       return;
     }
     ready = false;
-    listeners.forEach(Listener::close);
+    if (watcher != null) {
+      watcher.close();
+    }
+    List<Listener> all;
+    synchronized (this) {
+      all = new ArrayList<>(listeners.values());
+      all.addAll(draining);
+    }
+    all.forEach(l -> l.drain(DRAIN_NANOS));
     long deadline = System.nanoTime() + DRAIN_NANOS;
-    while (listeners.stream().mapToLong(Listener::activeRequests).sum() > 0
-        && System.nanoTime() - deadline < 0) {
+    while (all.stream().anyMatch(l -> !l.drained()) && System.nanoTime() - deadline < 0) {
       try {
         Thread.sleep(10);
       } catch (InterruptedException e) {
@@ -224,11 +401,21 @@ public final class Proxy implements AutoCloseable {
     if (admin != null) {
       admin.close();
     }
+    reloader.shutdownNow();
+    if (clusters != null) {
+      clusters.close().join();
+    }
+    Snapshot s = snapshot;
+    if (s != null) {
+      List<Object> everything = new ArrayList<>();
+      s.filters().values().forEach(everything::addAll);
+      SnapshotBuilder.closeAll(everything);
+    }
     if (group != null) {
-      for (Worker w : workers.values()) {
-        w.loop().execute(w::closePools);
-      }
       group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+    if (adminGroup != null) {
+      adminGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     }
   }
 }

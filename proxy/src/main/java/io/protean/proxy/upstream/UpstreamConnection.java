@@ -1,6 +1,5 @@
 package io.protean.proxy.upstream;
 
-import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -15,7 +14,7 @@ import io.protean.abi.codec.ErrorType;
 import io.protean.abi.codec.Frame;
 import io.protean.proxy.codec.FrameDecoder;
 import io.protean.proxy.loop.FlushTarget;
-import java.net.SocketAddress;
+import io.protean.proxy.observability.ClusterStats;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,11 +24,13 @@ import org.slf4j.LoggerFactory;
 /**
  * One multiplexed connection to an upstream endpoint. Requests from many downstream connections
  * share it: each gets a fresh upstream request id (patched into its bytes in place), and responses
- * are matched back by that id. Lives on one event loop.
+ * are matched back by that id. Lives on one event loop. Protocol-neutral: the codec decodes, and
+ * the frame types of the codec contract say what a frame means.
  *
- * <p>States: connecting (requests queue), connected, draining (the server announced shutdown: no
- * new requests, closes when idle), closed. When it closes, every request still in flight fails
- * with {@link ErrorType#UPSTREAM_RESET}; a failed connect fails the queue with
+ * <p>States: connecting (requests queue), connected, draining (a reload removed the endpoint, or
+ * the server announced it is going away with an {@code EVENT} frame: no new requests, closes when
+ * idle), closed. When it closes, every request still in flight fails with
+ * {@link ErrorType#UPSTREAM_RESET}; a failed connect fails the queue with
  * {@link ErrorType#UPSTREAM_CONNECT_FAILURE}.
  */
 public final class UpstreamConnection extends FlushTarget {
@@ -37,9 +38,9 @@ public final class UpstreamConnection extends FlushTarget {
   /** Ids stay positive 31-bit numbers so every protocol (Thrift's seq id is an i32) can carry them. */
   private static final long MAX_ID = Integer.MAX_VALUE;
 
-  private final UpstreamPool pool;
-  private final UpstreamPool.Endpoint endpoint;
-  private final LongObjectMap<UpstreamRequest> inflight = new LongObjectHashMap<>();
+  private final EndpointPool pool;
+  private final UpstreamSettings settings;
+  private final LongObjectMap<UpstreamCallbacks> inflight = new LongObjectHashMap<>();
   /** Requests sent before the connection is up, with their ids (-1 for one-way). */
   private final ArrayDeque<Queued> queued = new ArrayDeque<>();
   private Codec codec;
@@ -50,18 +51,23 @@ public final class UpstreamConnection extends FlushTarget {
   private String closeReason;
   private long nextId = 1;
 
-  UpstreamConnection(UpstreamPool pool, UpstreamPool.Endpoint endpoint) {
+  UpstreamConnection(EndpointPool pool) {
     this.pool = pool;
-    this.endpoint = endpoint;
-  }
-
-  UpstreamPool.Endpoint endpoint() {
-    return endpoint;
+    this.settings = pool.settings();
   }
 
   /** The endpoint's address as configured. */
   public String address() {
-    return endpoint.address.toString();
+    return pool.endpoint().address().toString();
+  }
+
+  /** The endpoint this connection goes to. */
+  public Endpoint endpoint() {
+    return pool.endpoint();
+  }
+
+  private ClusterStats stats() {
+    return settings.stats();
   }
 
   @Override
@@ -74,14 +80,14 @@ public final class UpstreamConnection extends FlushTarget {
     return !closed && !draining;
   }
 
-  void connect(Bootstrap bootstrap, SocketAddress address) {
-    codec = pool.cluster().codec().newCodec();
-    ChannelFuture f = bootstrap.clone().handler(new ChannelInitializer<Channel>() {
+  void connect() {
+    codec = settings.codec().newCodec();
+    ChannelFuture f = settings.bootstrap().clone().handler(new ChannelInitializer<Channel>() {
       @Override
       protected void initChannel(Channel ch) {
         ch.pipeline().addLast(new FrameDecoder(codec), new Handler());
       }
-    }).connect(address);
+    }).connect(pool.endpoint().address().toUnresolvedAddress());
     channel = f.channel();
     f.addListener((ChannelFuture done) -> {
       if (done.isSuccess()) {
@@ -94,25 +100,32 @@ public final class UpstreamConnection extends FlushTarget {
 
   /**
    * Sends {@code bytes} (a frame of this connection's protocol; ownership passes here) on behalf
-   * of {@code request}, whose response or failure comes back through its callbacks. A one-way
-   * request ({@code expectsResponse == false}) is written and forgotten.
+   * of {@code request}, whose response or failure comes back through its callbacks — never from
+   * inside this call. A one-way request ({@code expectsResponse == false}) is written and
+   * forgotten.
    *
    * @return the upstream request id, or -1 for a one-way request (not tracked)
    */
-  public long send(UpstreamRequest request, ByteBuf bytes, boolean expectsResponse) {
-    pool.cluster().stats().requests.inc();
+  public long send(UpstreamCallbacks request, ByteBuf bytes, boolean expectsResponse) {
+    stats().requests.inc();
+    pool.endpoint().requests.increment();
     long id = -1;
     if (expectsResponse) {
       id = nextId;
       nextId = nextId == MAX_ID ? 1 : nextId + 1;
       inflight.put(id, request);
-      pool.requestStarted(this);
+      pool.requestStarted();
     }
     if (connected) {
       write(request, bytes, id);
       pool.worker().flush(this);
     } else {
       queued.add(new Queued(request, bytes, id));
+      if (closed) {
+        // The connect failed at once (a refused loopback port fails inside connect()): fail the
+        // request from the loop, as a later failure would, not from inside this call.
+        pool.worker().loop().execute(() -> failAll(ErrorType.UPSTREAM_CONNECT_FAILURE, closeReason));
+      }
     }
     return id;
   }
@@ -122,9 +135,9 @@ public final class UpstreamConnection extends FlushTarget {
    * response arriving later is dropped and counted as stale.
    */
   public void abandon(long id) {
-    UpstreamRequest r = inflight.remove(id);
+    UpstreamCallbacks r = inflight.remove(id);
     if (r != null) {
-      pool.requestEnded(this);
+      pool.requestEnded();
       if (!connected) {
         queued.removeIf(q -> q.id == id && q.bytes.release());
       }
@@ -132,39 +145,42 @@ public final class UpstreamConnection extends FlushTarget {
     }
   }
 
-  private void write(UpstreamRequest request, ByteBuf bytes, long id) {
+  private void write(UpstreamCallbacks request, ByteBuf bytes, long id) {
     channel.write(id >= 0 ? request.frame().withRequestId(bytes, id) : bytes, channel.voidPromise());
   }
 
   private void connected() {
     connected = true;
-    pool.connectSucceeded(endpoint);
-    pool.cluster().stats().connects.inc();
-    pool.cluster().stats().upstreamConnections.inc();
-    if (queued.isEmpty()) {
-      return;
+    pool.endpoint().connectSucceeded();
+    pool.endpoint().connections.increment();
+    stats().connects.inc();
+    stats().upstreamConnections.inc();
+    if (!queued.isEmpty()) {
+      for (Queued q; (q = queued.poll()) != null; ) {
+        write(q.request, q.bytes, q.id);
+      }
+      channel.flush();
     }
-    for (Queued q; (q = queued.poll()) != null; ) {
-      write(q.request, q.bytes, q.id);
-    }
-    channel.flush();
+    closeIfDrained();
   }
 
-  private record Queued(UpstreamRequest request, ByteBuf bytes, long id) {}
+  private record Queued(UpstreamCallbacks request, ByteBuf bytes, long id) {}
 
   private void connectFailed(Throwable cause) {
     closed = true;
-    pool.connectFailed(endpoint);
-    pool.cluster().stats().connectFailures.inc();
-    String message = "cannot connect to upstream " + address() + " of cluster "
-        + pool.cluster().name() + ": " + describe(cause);
-    log.warn(message);
-    failAll(ErrorType.UPSTREAM_CONNECT_FAILURE, message);
+    pool.endpoint().connectFailed();
+    pool.endpoint().errors.increment();
+    stats().connectFailures.inc();
+    closeReason = "cannot connect to upstream " + address() + " of cluster " + settings.cluster()
+        + ": " + describe(cause);
+    log.warn(closeReason);
+    pool.closed(this);
+    failAll(ErrorType.UPSTREAM_CONNECT_FAILURE, closeReason);
   }
 
   private void failAll(ErrorType error, String message) {
     // Two-way requests are all in the in-flight map (queued or not); one-way ones only in the queue.
-    List<UpstreamRequest> failed = new ArrayList<>(inflight.values());
+    List<UpstreamCallbacks> failed = new ArrayList<>(inflight.values());
     for (Queued q : queued) {
       q.bytes.release();
       if (q.id < 0) {
@@ -173,19 +189,26 @@ public final class UpstreamConnection extends FlushTarget {
     }
     queued.clear();
     for (int i = 0; i < inflight.size(); i++) {
-      pool.requestEnded(this);
+      pool.requestEnded();
     }
     inflight.clear();
     if (error == ErrorType.UPSTREAM_RESET) {
-      pool.cluster().stats().upstreamResets.add(failed.size());
+      stats().upstreamResets.add(failed.size());
+      pool.endpoint().errors.add(failed.size());
     }
-    for (UpstreamRequest r : failed) {
+    for (UpstreamCallbacks r : failed) {
       r.onUpstreamFailure(error, message);
     }
   }
 
+  /** No new requests; closes once the ones in flight are answered (or at once when idle). */
+  void drain() {
+    draining = true;
+    closeIfDrained();
+  }
+
   private void closeIfDrained() {
-    if (draining && inflight.isEmpty() && channel != null) {
+    if (draining && connected && inflight.isEmpty() && queued.isEmpty()) {
       channel.close();
     }
   }
@@ -216,12 +239,11 @@ public final class UpstreamConnection extends FlushTarget {
           frame.release();
         }
         case EVENT -> {
-          // Dubbo's read-only event: the provider is shutting down; stop sending it new requests.
+          // The codec contract: an event from a server announces that it is going away.
           log.info("upstream {} of cluster {} announced shutdown ({}); draining the connection",
-              address(), pool.cluster().name(), frame.metadata());
-          draining = true;
+              address(), settings.cluster(), frame.metadata());
           frame.release();
-          closeIfDrained();
+          drain();
         }
         default -> {
           log.debug("upstream {} sent an unexpected {}; dropped", address(), frame.type());
@@ -231,13 +253,13 @@ public final class UpstreamConnection extends FlushTarget {
     }
 
     private void response(Frame frame) {
-      UpstreamRequest r = inflight.remove(frame.requestId());
+      UpstreamCallbacks r = inflight.remove(frame.requestId());
       if (r == null) {
-        pool.cluster().stats().staleResponses.inc();
+        stats().staleResponses.inc();
         frame.release();
         return;
       }
-      pool.requestEnded(UpstreamConnection.this);
+      pool.requestEnded();
       r.onResponse(frame);
       closeIfDrained();
     }
@@ -245,11 +267,13 @@ public final class UpstreamConnection extends FlushTarget {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
       closed = true;
+      pool.closed(UpstreamConnection.this);
       if (connected) {
-        pool.cluster().stats().upstreamConnections.dec();
+        stats().upstreamConnections.dec();
+        pool.endpoint().connections.decrement();
       }
       if (!inflight.isEmpty() || !queued.isEmpty()) {
-        String message = "upstream " + address() + " of cluster " + pool.cluster().name()
+        String message = "upstream " + address() + " of cluster " + settings.cluster()
             + " closed the connection with the request in flight"
             + (closeReason == null ? "" : ": " + closeReason);
         log.warn("{} ({} requests)", message, inflight.size());
@@ -262,9 +286,9 @@ public final class UpstreamConnection extends FlushTarget {
       closeReason = describe(cause);
       if (cause instanceof DecoderException) {
         log.warn("upstream {} of cluster {} sent bytes that cannot be decoded, closing: {}",
-            address(), pool.cluster().name(), closeReason);
+            address(), settings.cluster(), closeReason);
       } else {
-        log.warn("upstream {} of cluster {}: {}", address(), pool.cluster().name(), closeReason);
+        log.warn("upstream {} of cluster {}: {}", address(), settings.cluster(), closeReason);
       }
       ctx.close();
     }

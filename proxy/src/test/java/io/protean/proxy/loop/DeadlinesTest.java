@@ -50,7 +50,7 @@ class DeadlinesTest {
 
   @Test
   void entriesExpireInOrderNotBeforeTheirDeadlineAndRemovedOnesNever() throws Exception {
-    Worker worker = new Worker(loop, List.of());
+    Worker worker = new Worker(loop);
     long duration = TimeUnit.MILLISECONDS.toNanos(50);
     Named a = new Named("a");
     Named removed = new Named("removed");
@@ -81,7 +81,7 @@ class DeadlinesTest {
 
   @Test
   void aQueueThatEmptiedServesNewEntries() throws Exception {
-    Worker worker = new Worker(loop, List.of());
+    Worker worker = new Worker(loop);
     long duration = TimeUnit.MILLISECONDS.toNanos(10);
     Named first = new Named("first");
     onLoop(() -> {

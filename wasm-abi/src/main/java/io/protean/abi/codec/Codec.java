@@ -65,4 +65,14 @@ public interface Codec {
    * Ownership as for {@link #errorReply}.
    */
   ByteBuf heartbeatReply(Frame heartbeat, ByteBufAllocator alloc);
+
+  /**
+   * A short description of {@code request} for the proxy's error messages and logs ("no route
+   * matches ..."). The default lists its metadata, cut at 200 characters; a codec that knows
+   * which keys name the call (a service and method) says it better.
+   */
+  default String describe(Frame request) {
+    String m = request.metadata().toString();
+    return m.length() <= 200 ? m : m.substring(0, 200) + "...}";
+  }
 }

@@ -342,4 +342,13 @@ public final class DubboCodec implements Codec {
     return alloc.buffer(HEADER + 1).writeShort(MAGIC).writeByte(FLAG_EVENT | serialization)
         .writeByte(OK).writeLong(heartbeat.requestId()).writeInt(1).writeByte('N');
   }
+
+  /** "service.method version V group G". */
+  @Override
+  public String describe(Frame request) {
+    Metadata m = request.metadata();
+    return m.get("interface") + "." + m.get("method")
+        + (m.get("version") == null ? "" : " version " + m.get("version"))
+        + (m.get("group") == null ? "" : " group " + m.get("group"));
+  }
 }

@@ -201,4 +201,11 @@ public final class ThriftCodec implements Codec {
   public ByteBuf heartbeatReply(Frame heartbeat, ByteBufAllocator alloc) {
     throw new ThriftCodecException("Thrift has no heartbeat message to answer");
   }
+
+  /** "service.method" (a multiplexed call) or "method". */
+  @Override
+  public String describe(Frame request) {
+    Metadata m = request.metadata();
+    return (m.get("service") == null ? "" : m.get("service") + ".") + m.get("method");
+  }
 }

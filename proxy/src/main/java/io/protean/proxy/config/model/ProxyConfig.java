@@ -1,13 +1,17 @@
 package io.protean.proxy.config.model;
 
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 /**
- * The validated configuration of one proxy process. Built by {@link ConfigLoader}; immutable.
- * Serialised as-is by the admin endpoint {@code /config_dump}.
+ * One immutable configuration snapshot: what the YAML loader produces (and the xDS client will).
+ * Records compare by value, so a reload can tell what changed: an equal listener, cluster, codec
+ * or filter keeps its running object. Serialised as-is by the admin endpoint {@code /config_dump}.
  *
- * @param workers   event loops (threads) serving all listeners and upstream connections
- * @param admin     the admin HTTP endpoint, or null when disabled
+ * @param workers   event loops (threads) serving all listeners and upstream connections; fixed
+ *                  at start (a reload that changes it is refused)
+ * @param admin     the admin HTTP endpoint, or null when disabled; fixed at start
  */
 public record ProxyConfig(
     int workers, AdminConfig admin, List<ListenerConfig> listeners, List<ClusterConfig> clusters) {
@@ -15,19 +19,25 @@ public record ProxyConfig(
   /** The admin endpoint. */
   public record AdminConfig(HostPort address) {}
 
-  /** A downstream listener: one address, one protocol, its filters and its route table. */
+  /**
+   * A downstream listener: one address, one protocol, its filters and its route table.
+   *
+   * @param drainTimeout how long the connections of a removed listener (or of one whose address
+   *                     changed) may take to finish their requests before they are closed
+   */
   public record ListenerConfig(
       String name,
       HostPort address,
       CodecConfig codec,
       List<FilterConfig> filters,
-      List<RouteConfig> routes) {}
+      List<RouteConfig> routes,
+      Duration drainTimeout) {}
 
   /** A codec by name with its options ({@code codec: dubbo} or {@code codec: {dubbo: {...}}}). */
-  public record CodecConfig(String name, java.util.Map<String, Object> options) {}
+  public record CodecConfig(String name, Map<String, Object> options) {}
 
   /** A filter by registered name with its config. */
-  public record FilterConfig(String name, java.util.Map<String, Object> config) {}
+  public record FilterConfig(String name, Map<String, Object> config) {}
 
   /**
    * A route: all {@code match} conditions must hold (an empty list matches every request).
@@ -36,7 +46,7 @@ public record ProxyConfig(
    *                timeout error
    */
   public record RouteConfig(
-      String name, List<MatchConfig> match, String cluster, java.time.Duration timeout) {}
+      String name, List<MatchConfig> match, String cluster, Duration timeout) {}
 
   /** One condition on a request metadata key. */
   public record MatchConfig(String key, MatchKind kind, String value, boolean invert) {}
@@ -49,13 +59,19 @@ public record ProxyConfig(
     PRESENT
   }
 
-  /** An upstream cluster of endpoints speaking the protocol of the listeners that route to it. */
+  /**
+   * An upstream cluster of endpoints.
+   *
+   * @param codec the protocol spoken to the endpoints: given as {@code codec:}, or the codec of
+   *              the listeners when they all use one
+   */
   public record ClusterConfig(
       String name,
+      CodecConfig codec,
       List<HostPort> endpoints,
       LbPolicy lb,
       int connectionsPerEndpoint,
-      java.time.Duration connectTimeout,
+      Duration connectTimeout,
       int maxPendingRequests) {}
 
   /** Load-balancing policy over a cluster's endpoints. */
@@ -63,5 +79,10 @@ public record ProxyConfig(
     ROUND_ROBIN,
     RANDOM,
     LEAST_REQUEST
+  }
+
+  /** The listener named {@code name}, or null. */
+  public ListenerConfig listener(String name) {
+    return listeners.stream().filter(l -> l.name().equals(name)).findFirst().orElse(null);
   }
 }

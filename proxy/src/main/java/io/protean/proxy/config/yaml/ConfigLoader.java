@@ -42,6 +42,7 @@ public final class ConfigLoader {
   public static final Duration DEFAULT_ROUTE_TIMEOUT = Duration.ofSeconds(15);
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(1);
   public static final int DEFAULT_MAX_PENDING = 10_000;
+  public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(5);
 
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
@@ -82,9 +83,10 @@ public final class ConfigLoader {
     int workers = top.field("workers").integer(Runtime.getRuntime().availableProcessors(), 1, 1024);
     AdminConfig admin = admin(top.field("admin"));
 
+    List<Node> clusterNodes = top.field("clusters").list();
     List<ClusterConfig> clusters = new ArrayList<>();
     Set<String> clusterNames = new HashSet<>();
-    for (Node c : top.field("clusters").list()) {
+    for (Node c : clusterNodes) {
       ClusterConfig cluster = cluster(c);
       if (!clusterNames.add(cluster.name())) {
         throw c.field("name").error("duplicate cluster name '" + cluster.name() + "'");
@@ -98,25 +100,55 @@ public final class ConfigLoader {
     }
     List<ListenerConfig> listeners = new ArrayList<>();
     Set<String> listenerNames = new HashSet<>();
-    Map<String, String> clusterCodec = new HashMap<>();
     for (Node l : listenerNodes) {
       ListenerConfig listener = listener(l, clusterNames);
       if (!listenerNames.add(listener.name())) {
         throw l.field("name").error("duplicate listener name '" + listener.name() + "'");
       }
-      // An upstream pool speaks one protocol: every listener routing to a cluster must agree.
-      List<Node> routeNodes = l.field("routes").list();
-      for (int i = 0; i < listener.routes().size(); i++) {
-        String cluster = listener.routes().get(i).cluster();
-        String previous = clusterCodec.putIfAbsent(cluster, listener.codec().name());
-        if (previous != null && !previous.equals(listener.codec().name())) {
-          throw routeNodes.get(i).field("cluster").error("cluster '" + cluster + "' is already used with codec '"
-              + previous + "', cannot also be used with codec '" + listener.codec().name() + "'");
-        }
-      }
       listeners.add(listener);
     }
+    for (int i = 0; i < clusters.size(); i++) {
+      clusters.set(i, withCodec(clusters.get(i), clusterNodes.get(i), listeners, listenerNodes));
+    }
     return new ProxyConfig(workers, admin, List.copyOf(listeners), List.copyOf(clusters));
+  }
+
+  /**
+   * A cluster speaks one protocol: its {@code codec:}, or else the codec of the listeners that
+   * route to it (or of all listeners, when no route names it) when they agree on one. Every
+   * listener routing to it must speak that protocol: the proxy forwards frames, it does not
+   * translate them.
+   */
+  private static ClusterConfig withCodec(ClusterConfig c, Node node, List<ListenerConfig> listeners,
+      List<Node> listenerNodes) {
+    CodecConfig codec = c.codec();
+    if (codec == null) {
+      // The first listener routing here (or the first listener, when none does) lends its codec,
+      // options included, provided every candidate speaks the same protocol.
+      List<ListenerConfig> routing = listeners.stream()
+          .filter(l -> l.routes().stream().anyMatch(r -> r.cluster().equals(c.name()))).toList();
+      List<ListenerConfig> candidates = routing.isEmpty() ? listeners : routing;
+      List<String> protocols = candidates.stream().map(l -> l.codec().name()).distinct().toList();
+      if (protocols.size() != 1) {
+        throw node.field("codec").error("cluster '" + c.name() + "' needs a codec: "
+            + (routing.isEmpty() ? "no route names it and the listeners speak "
+                : "the listeners routing to it speak ") + String.join(", ", protocols)
+            + "; a cluster speaks one protocol");
+      }
+      codec = candidates.get(0).codec();
+    }
+    for (int i = 0; i < listeners.size(); i++) {
+      ListenerConfig l = listeners.get(i);
+      for (int r = 0; r < l.routes().size(); r++) {
+        if (l.routes().get(r).cluster().equals(c.name()) && !l.codec().name().equals(codec.name())) {
+          throw listenerNodes.get(i).field("routes").list().get(r).field("cluster").error("cluster '"
+              + c.name() + "' speaks codec '" + codec.name() + "', but listener '" + l.name()
+              + "' speaks '" + l.codec().name() + "'");
+        }
+      }
+    }
+    return new ClusterConfig(c.name(), codec, c.endpoints(), c.lb(), c.connectionsPerEndpoint(),
+        c.connectTimeout(), c.maxPendingRequests());
   }
 
   private static AdminConfig admin(Node n) {
@@ -130,7 +162,7 @@ public final class ConfigLoader {
   }
 
   private ListenerConfig listener(Node n, Set<String> clusters) {
-    n.allowOnly("name", "address", "codec", "filters", "routes");
+    n.allowOnly("name", "address", "codec", "filters", "routes", "drain_timeout");
     String name = name(n.required("name"));
     HostPort address = n.required("address").hostPort();
     CodecConfig codec = codec(n.required("codec"));
@@ -142,7 +174,8 @@ public final class ConfigLoader {
     for (Node r : n.required("routes").list()) {
       routes.add(route(r, clusters));
     }
-    return new ListenerConfig(name, address, codec, List.copyOf(filters), List.copyOf(routes));
+    Duration drain = n.field("drain_timeout").duration(DEFAULT_DRAIN_TIMEOUT);
+    return new ListenerConfig(name, address, codec, List.copyOf(filters), List.copyOf(routes), drain);
   }
 
   private CodecConfig codec(Node n) {
@@ -248,8 +281,8 @@ public final class ConfigLoader {
     return new MatchConfig(key, kind, value, n.field("invert").bool(false));
   }
 
-  private static ClusterConfig cluster(Node n) {
-    n.allowOnly("name", "endpoints", "lb", "connections_per_endpoint", "connect_timeout",
+  private ClusterConfig cluster(Node n) {
+    n.allowOnly("name", "codec", "endpoints", "lb", "connections_per_endpoint", "connect_timeout",
         "max_pending_requests");
     String name = name(n.required("name"));
     List<HostPort> endpoints = new ArrayList<>();
@@ -265,7 +298,9 @@ public final class ConfigLoader {
     int connections = n.field("connections_per_endpoint").integer(1, 1, 64);
     Duration connectTimeout = n.field("connect_timeout").duration(DEFAULT_CONNECT_TIMEOUT);
     int maxPending = n.field("max_pending_requests").integer(DEFAULT_MAX_PENDING, 1, 10_000_000);
-    return new ClusterConfig(name, List.copyOf(endpoints), lb, connections, connectTimeout, maxPending);
+    CodecConfig codec = n.field("codec").isMissing() ? null : codec(n.field("codec"));
+    return new ClusterConfig(name, codec, List.copyOf(endpoints), lb, connections, connectTimeout,
+        maxPending);
   }
 
   private static String name(Node n) {

@@ -133,21 +133,29 @@ public final class Node {
     if (isMissing()) {
       return fallback;
     }
-    Matcher m = DURATION.matcher(text().trim());
-    if (!m.matches()) {
+    Duration d = parseDuration(text());
+    if (d == null) {
       throw error("expected a duration like 250ms, 3s, 1m, found '" + json.asText() + "'");
     }
+    if (d.isZero()) {
+      throw error("must be greater than zero");
+    }
+    return d;
+  }
+
+  /** {@code 250ms}, {@code 3s}, {@code 1m} or {@code 1h} (the config's one duration syntax), else null. */
+  public static Duration parseDuration(String text) {
+    Matcher m = DURATION.matcher(text.trim());
+    if (!m.matches()) {
+      return null;
+    }
     long n = Long.parseLong(m.group(1));
-    Duration d = switch (m.group(2)) {
+    return switch (m.group(2)) {
       case "ms" -> Duration.ofMillis(n);
       case "s" -> Duration.ofSeconds(n);
       case "m" -> Duration.ofMinutes(n);
       default -> Duration.ofHours(n);
     };
-    if (d.isZero()) {
-      throw error("must be greater than zero");
-    }
-    return d;
   }
 
   /** A byte size written {@code 1024}, {@code 64KiB}, {@code 8MiB} or {@code 1GiB}. */

@@ -116,8 +116,35 @@ class ConfigLoaderTest {
         clusters:
           - {name: x, endpoints: ["127.0.0.1:3"]}
         """;
-    assertThatThrownBy(() -> two.parse(yaml)).hasMessage(
-        "listeners[1].routes[0].cluster: cluster 'x' is already used with codec 'dubbo', cannot "
-            + "also be used with codec 'thrift'");
+    assertThatThrownBy(() -> two.parse(yaml)).hasMessage("clusters[0].codec: cluster 'x' needs a"
+        + " codec: the listeners routing to it speak dubbo, thrift; a cluster speaks one protocol");
+    assertThatThrownBy(() -> two.parse(yaml.replace("endpoints:", "codec: dubbo, endpoints:")))
+        .hasMessage("listeners[1].routes[0].cluster: cluster 'x' speaks codec 'dubbo', but "
+            + "listener 't' speaks 'thrift'");
+  }
+
+  @Test
+  void aClusterNoRouteNamesIsKeptWithItsListenersCodec() {
+    ConfigLoader two = new ConfigLoader(Set.of("dubbo", "thrift")::contains, f -> false);
+    ProxyConfig c = two.parse("""
+        listeners:
+          - {name: d, address: "127.0.0.1:1", codec: {dubbo: {max_body_size: 1024}}, routes: [{cluster: x}]}
+        clusters:
+          - {name: x, endpoints: ["127.0.0.1:3"]}
+          - {name: spare, endpoints: ["127.0.0.1:4"]}
+          - {name: t, codec: thrift, endpoints: ["127.0.0.1:5"]}
+        """);
+    assertThat(c.clusters()).extracting(ProxyConfig.ClusterConfig::name).containsExactly("x", "spare", "t");
+    assertThat(c.clusters().get(1).codec()).isEqualTo(c.listeners().get(0).codec());
+    assertThat(c.clusters().get(2).codec().name()).isEqualTo("thrift");
+    assertThatThrownBy(() -> two.parse("""
+        listeners:
+          - {name: d, address: "127.0.0.1:1", codec: dubbo, routes: [{cluster: x}]}
+          - {name: t, address: "127.0.0.1:2", codec: thrift, routes: [{cluster: y}]}
+        clusters:
+          - {name: x, endpoints: ["127.0.0.1:3"]}
+          - {name: y, endpoints: ["127.0.0.1:5"]}
+          - {name: spare, endpoints: ["127.0.0.1:4"]}
+        """)).hasMessageStartingWith("clusters[2].codec: cluster 'spare' needs a codec: no route names it");
   }
 }

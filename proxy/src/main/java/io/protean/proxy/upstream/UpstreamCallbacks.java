@@ -3,8 +3,8 @@ package io.protean.proxy.upstream;
 import io.protean.abi.codec.ErrorType;
 import io.protean.abi.codec.Frame;
 
-/** A request sent upstream, as the upstream side sees it. Called on the request's event loop. */
-public interface UpstreamRequest {
+/** A request sent upstream, as the upstream connection sees it. Called on the request's event loop. */
+public interface UpstreamCallbacks {
 
   /** The request as decoded from downstream (owned by the request; says where its id sits). */
   Frame frame();

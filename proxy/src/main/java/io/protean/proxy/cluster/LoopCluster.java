@@ -1,0 +1,140 @@
+package io.protean.proxy.cluster;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.protean.proxy.cluster.lb.LoadBalancer;
+import io.protean.proxy.loop.Worker;
+import io.protean.proxy.upstream.Endpoint;
+import io.protean.proxy.upstream.EndpointPool;
+import io.protean.proxy.upstream.PendingRequests;
+import io.protean.proxy.upstream.UpstreamConnection;
+import io.protean.proxy.upstream.UpstreamSettings;
+import java.util.IdentityHashMap;
+import java.util.Map;
+
+/**
+ * One event loop's view of one cluster: its load balancer and a connection pool per endpoint.
+ * Confined to the loop. {@link #update} moves it to a new version of the cluster: pools of the
+ * endpoints that remain are kept with their connections, the others drain.
+ */
+public final class LoopCluster implements LoadBalancer.Hosts {
+  private final Worker worker;
+  private final Class<? extends Channel> channelType;
+  private final PendingRequests pending = new PendingRequests();
+  private Cluster cluster;
+  private LoadBalancer lb;
+  private EndpointPool[] pools;
+  /** Set during one {@link #pick}: 0, or the clock read once if an endpoint backs off. */
+  private long now;
+
+  LoopCluster(Cluster cluster, Worker worker, Class<? extends Channel> channelType) {
+    this.worker = worker;
+    this.channelType = channelType;
+    this.cluster = cluster;
+    this.lb = LoadBalancer.of(cluster.config().lb());
+    UpstreamSettings settings = settings(cluster);
+    this.pools = new EndpointPool[cluster.endpoints().size()];
+    for (int i = 0; i < pools.length; i++) {
+      pools[i] = new EndpointPool(cluster.endpoints().get(i), worker, settings, pending);
+    }
+  }
+
+  private UpstreamSettings settings(Cluster c) {
+    Bootstrap bootstrap = new Bootstrap()
+        .group(worker.loop())
+        .channel(channelType)
+        .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.SO_KEEPALIVE, true)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
+            (int) Math.min(Integer.MAX_VALUE, c.config().connectTimeout().toMillis()));
+    return new UpstreamSettings(c.name(), c.codec(), c.stats(), bootstrap,
+        c.config().connectionsPerEndpoint());
+  }
+
+  public Cluster cluster() {
+    return cluster;
+  }
+
+  /** True when this loop already has {@code max_pending_requests} requests waiting upstream. */
+  public boolean overloaded() {
+    return pending.get() >= cluster.config().maxPendingRequests();
+  }
+
+  /** Whether any endpoint may take new requests. */
+  public boolean hasHealthyEndpoint() {
+    now = 0;
+    return LoadBalancer.firstHealthy(this, 0) >= 0;
+  }
+
+  /** A connection to an endpoint chosen by the cluster's policy, or null if none is healthy. */
+  public UpstreamConnection pick() {
+    now = 0;
+    int i = lb.choose(this);
+    return i < 0 ? null : pools[i].connection();
+  }
+
+  @Override
+  public int size() {
+    return pools.length;
+  }
+
+  @Override
+  public boolean healthy(int i) {
+    Endpoint e = pools[i].endpoint();
+    if (e.healthy(0)) {
+      return true;
+    }
+    if (now == 0) {
+      now = System.nanoTime() | 1;
+    }
+    return e.healthy(now);
+  }
+
+  @Override
+  public int activeRequests(int i) {
+    return pools[i].activeRequests();
+  }
+
+  /** Moves to {@code next} (a newer version of this cluster). */
+  void update(Cluster next) {
+    if (next == cluster || next.generation() < cluster.generation()) {
+      return;
+    }
+    if (next.config().lb() != cluster.config().lb()) {
+      lb = LoadBalancer.of(next.config().lb());
+    }
+    UpstreamSettings settings = settings(next);
+    Map<Endpoint, EndpointPool> old = new IdentityHashMap<>();
+    for (EndpointPool p : pools) {
+      old.put(p.endpoint(), p);
+    }
+    EndpointPool[] updated = new EndpointPool[next.endpoints().size()];
+    for (int i = 0; i < updated.length; i++) {
+      Endpoint e = next.endpoints().get(i);
+      EndpointPool p = old.remove(e);
+      if (p == null) {
+        p = new EndpointPool(e, worker, settings, pending);
+      } else {
+        p.update(settings);
+      }
+      updated[i] = p;
+    }
+    old.values().forEach(EndpointPool::drain);
+    pools = updated;
+    cluster = next;
+  }
+
+  /** The cluster was removed: every connection closes once its requests are answered. */
+  void drain() {
+    for (EndpointPool p : pools) {
+      p.drain();
+    }
+  }
+
+  void close() {
+    for (EndpointPool p : pools) {
+      p.close();
+    }
+  }
+}

@@ -1,0 +1,53 @@
+package io.protean.proxy.router;
+
+import io.protean.abi.codec.ErrorType;
+import io.protean.proxy.cluster.LoopCluster;
+import io.protean.proxy.cluster.LoopClusters;
+import io.protean.proxy.route.Route;
+import io.protean.proxy.route.RouteTable;
+
+/**
+ * The terminal filter: picks the route for a request, its cluster on this event loop, and
+ * forwards it as an {@link UpstreamRequest}, which owns everything upstream of the request from
+ * then on (the connection, the timeout, the retry of a connect that failed). One per downstream
+ * connection; confined to its loop.
+ */
+public final class Router {
+  private final LoopClusters clusters;
+
+  public Router(LoopClusters clusters) {
+    this.clusters = clusters;
+  }
+
+  /**
+   * Routes {@code request} by {@code routes} (the table of the configuration it started with).
+   *
+   * @return the request's upstream part, or null when it was answered locally or was one-way
+   */
+  public UpstreamRequest forward(RouteTable routes, RoutedRequest request) {
+    Route route = routes.match(request.request().metadata());
+    if (route == null) {
+      request.localReply(ErrorType.ROUTE_NOT_FOUND, "no route matches " + request.describe());
+      return null;
+    }
+    LoopCluster cluster = clusters.get(route.cluster());
+    if (cluster == null) {
+      request.localReply(ErrorType.CLUSTER_NOT_FOUND, "route '" + route.name() + "' names cluster '"
+          + route.cluster() + "', which does not exist");
+      return null;
+    }
+    if (cluster.overloaded()) {
+      cluster.cluster().stats().overflows.inc();
+      request.localReply(ErrorType.OVERLOADED, "cluster '" + route.cluster()
+          + "' has reached max_pending_requests");
+      return null;
+    }
+    if (request.twoWay() && !request.request().hasRewritableId()) {
+      request.localReply(ErrorType.CODEC_FAILURE, "the codec does not say where the request id is,"
+          + " so the request cannot share an upstream connection");
+      return null;
+    }
+    UpstreamRequest upstream = new UpstreamRequest(request, route, cluster, clusters.worker());
+    return upstream.send() ? upstream : null;
+  }
+}

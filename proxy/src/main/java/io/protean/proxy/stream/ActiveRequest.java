@@ -1,0 +1,288 @@
+package io.protean.proxy.stream;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.util.concurrent.EventExecutor;
+import io.protean.abi.codec.CodecException;
+import io.protean.abi.codec.ErrorType;
+import io.protean.abi.codec.Frame;
+import io.protean.abi.codec.MessageType;
+import io.protean.abi.codec.Mutation;
+import io.protean.abi.filter.Filter;
+import io.protean.abi.filter.FilterContext;
+import io.protean.abi.filter.FilterFactory;
+import io.protean.abi.filter.FilterStatus;
+import io.protean.proxy.observability.ListenerStats;
+import io.protean.proxy.router.RoutedRequest;
+import io.protean.proxy.router.UpstreamRequest;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One request's lifecycle: request filters, the router (the terminal filter, which owns the
+ * upstream part), response filters, the answer downstream. Keeps the {@link StreamConfig} it
+ * started with, so a reload never changes a request halfway. Confined to its connection's event
+ * loop.
+ *
+ * <p>Ownership: the request frame is held until the request completes (the codec may need it for
+ * an error reply); the bytes sent upstream are a second reference to it (or a re-encoding when a
+ * filter mutated the metadata). A response frame passes to the downstream channel.
+ */
+public final class ActiveRequest implements FilterContext, RoutedRequest {
+  private static final Logger log = LoggerFactory.getLogger(ActiveRequest.class);
+
+  private static final Filter[] NO_FILTERS = {};
+
+  private final Downstream downstream;
+  private final StreamConfig config;
+  private final Frame request;
+  private final boolean twoWay;
+  private final long startNanos = System.nanoTime();
+  private final Filter[] filters;
+  private int filterIndex;
+  private boolean responsePhase;
+  private Mutation mutation;
+  private UpstreamRequest upstream;
+  private Frame response;
+  private boolean done;
+  /** An answer waiting for earlier ones (ordered protocols); owned by {@link ActiveRequests}. */
+  ByteBuf readyReply;
+  /** The connection's list of active requests. */
+  ActiveRequest prev;
+  ActiveRequest next;
+
+  public ActiveRequest(Downstream downstream, StreamConfig config, Frame request) {
+    this.downstream = downstream;
+    this.config = config;
+    this.request = request;
+    this.twoWay = request.type() != MessageType.ONEWAY;
+    FilterFactory[] factories = config.filters();
+    this.filters = factories.length == 0 ? NO_FILTERS : new Filter[factories.length];
+    for (int i = 0; i < factories.length; i++) {
+      filters[i] = factories[i].newFilter();
+    }
+  }
+
+  private ListenerStats stats() {
+    return config.stats();
+  }
+
+  public void start() {
+    stats().requests.inc();
+    if (twoWay) {
+      stats().activeRequests.inc();
+    }
+    downstream.requests().add(this);
+    continueRequest();
+  }
+
+  private void continueRequest() {
+    while (filterIndex < filters.length) {
+      FilterStatus status = filters[filterIndex++].onRequest(this);
+      if (done || status == FilterStatus.STOP) {
+        return;
+      }
+    }
+    upstream = downstream.router().forward(config.routes(), this);
+  }
+
+  // ---- RoutedRequest: what the router sees ----
+
+  @Override
+  public boolean twoWay() {
+    return twoWay;
+  }
+
+  @Override
+  public ByteBuf upstreamBytes() throws CodecException {
+    return mutation == null || mutation.isEmpty() ? request.content().retainedDuplicate()
+        : downstream.codec().encode(request, mutation, downstream.channel().alloc());
+  }
+
+  @Override
+  public void onUpstreamResponse(Frame frame) {
+    if (done) {
+      frame.release();
+      return;
+    }
+    upstream = null;
+    response = frame;
+    responsePhase = true;
+    filterIndex = 0;
+    continueResponse();
+  }
+
+  @Override
+  public void localReply(ErrorType error, String message) {
+    fail(error, message);
+  }
+
+  @Override
+  public void forwarded() {
+    complete();
+  }
+
+  @Override
+  public void onewayLost(String message) {
+    stats().onewayDropped.inc();
+    log.debug("listener {}: one-way request lost upstream: {}", config.listener(), message);
+  }
+
+  @Override
+  public String describe() {
+    return downstream.codec().describe(request);
+  }
+
+  private void continueResponse() {
+    while (filterIndex < filters.length) {
+      FilterStatus status = filters[filterIndex++].onResponse(this);
+      if (done || status == FilterStatus.STOP) {
+        return;
+      }
+    }
+    Frame frame = response;
+    response = null;
+    if (!frame.hasRewritableId()) {
+      frame.release();
+      fail(ErrorType.CODEC_FAILURE, "the upstream response does not say where its request id is");
+      return;
+    }
+    stats().response(frame.responseStatus() == null ? "UNKNOWN" : frame.responseStatus());
+    reply(frame.withRequestId(frame.content(), request.requestId()));
+    complete();
+  }
+
+  private void reply(ByteBuf bytes) {
+    Channel channel = downstream.channel();
+    if (!channel.isActive()) {
+      bytes.release();
+      return;
+    }
+    downstream.requests().write(this, bytes);
+    downstream.flush();
+  }
+
+  /** Answers the request with the codec's error reply (or drops a one-way request). */
+  private void fail(ErrorType error, String message) {
+    if (done) {
+      return;
+    }
+    stats().localReply(error);
+    if (!twoWay) {
+      stats().onewayDropped.inc();
+      log.debug("listener {}: one-way request dropped: {}", config.listener(), message);
+      complete();
+      return;
+    }
+    Channel channel = downstream.channel();
+    if (channel.isActive()) {
+      ByteBuf reply = null;
+      try {
+        reply = downstream.codec().errorReply(request, error, "protean: " + message, channel.alloc());
+      } catch (RuntimeException e) {
+        log.warn("listener {}: the codec could not build an error reply ({}); closing the "
+            + "connection", config.listener(), e.toString());
+        channel.close();
+      }
+      if (reply != null) {
+        reply(reply);
+      }
+    }
+    complete();
+  }
+
+  /** The client went away: forget the request without answering. */
+  void abandon() {
+    complete();
+  }
+
+  private void complete() {
+    if (done) {
+      return;
+    }
+    done = true;
+    if (upstream != null) {
+      upstream.cancel();
+      upstream = null;
+    }
+    if (response != null) {
+      response.release();
+      response = null;
+    }
+    if (twoWay) {
+      stats().activeRequests.dec();
+      stats().latency.recordNanos(System.nanoTime() - startNanos);
+    }
+    ActiveRequests requests = downstream.requests();
+    requests.remove(this);
+    if (twoWay && requests.ended(this)) {
+      downstream.flush();
+    }
+    if (requests.size() == 0) {
+      downstream.idle();
+    }
+    for (Filter f : filters) {
+      try {
+        f.onComplete(this);
+      } catch (RuntimeException e) {
+        log.warn("listener {}: filter onComplete failed", config.listener(), e);
+      }
+    }
+    request.release();
+  }
+
+  // ---- FilterContext ----
+
+  @Override
+  public String listener() {
+    return config.listener();
+  }
+
+  @Override
+  public Frame request() {
+    return request;
+  }
+
+  @Override
+  public Frame response() {
+    return response;
+  }
+
+  @Override
+  public void setRequestMetadata(String key, String value) {
+    if (responsePhase) {
+      throw new IllegalStateException("request metadata cannot change once it was forwarded");
+    }
+    if (mutation == null) {
+      mutation = new Mutation();
+    }
+    mutation.set(key, value);
+    if (value == null) {
+      request.metadata().remove(key);
+    } else {
+      request.metadata().put(key, value);
+    }
+  }
+
+  @Override
+  public void sendLocalReply(ErrorType error, String message) {
+    fail(error, message);
+  }
+
+  @Override
+  public void resume() {
+    if (done) {
+      return;
+    }
+    if (responsePhase) {
+      continueResponse();
+    } else {
+      continueRequest();
+    }
+  }
+
+  @Override
+  public EventExecutor executor() {
+    return downstream.channel().eventLoop();
+  }
+}

@@ -1,0 +1,71 @@
+package io.protean.proxy.upstream;
+
+import io.protean.proxy.config.model.HostPort;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * One upstream endpoint of a cluster, shared by every event loop: its address, its counters for
+ * {@code /clusters}, and its health. Health is decided across loops: an endpoint that refused a
+ * connection from one loop is skipped by all of them (backoff from 250 ms doubling to 5 s) until a
+ * connect succeeds. A reload that keeps the address keeps this object, counters and health.
+ */
+public final class Endpoint {
+  private static final long BACKOFF_BASE_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+  private static final long BACKOFF_MAX_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+  private final HostPort address;
+  /** Open connections to this endpoint, over all loops. */
+  public final LongAdder connections = new LongAdder();
+  /** Requests forwarded to this endpoint. */
+  public final LongAdder requests = new LongAdder();
+  /** Requests waiting for this endpoint's answer. */
+  public final LongAdder activeRequests = new LongAdder();
+  /** Failed connects, resets with requests in flight and timeouts. */
+  public final LongAdder errors = new LongAdder();
+  /** 0 when healthy, else the nanoTime until which it backs off. */
+  private volatile long unhealthyUntil;
+  private volatile int failures;
+
+  public Endpoint(HostPort address) {
+    this.address = address;
+  }
+
+  public HostPort address() {
+    return address;
+  }
+
+  /**
+   * Whether new requests may go here. {@code now} is 0 or a clock reading: the clock is read only
+   * when the endpoint backs off (a read costs ~30 ns; a healthy pick reads no clock).
+   */
+  public boolean healthy(long now) {
+    long until = unhealthyUntil;
+    return until == 0 || (now != 0 ? now : System.nanoTime()) - until >= 0;
+  }
+
+  /** Whether the endpoint is in connect backoff now (for {@code /clusters}). */
+  public boolean backingOff() {
+    return !healthy(System.nanoTime());
+  }
+
+  public void connectSucceeded() {
+    if (unhealthyUntil != 0 || failures != 0) {
+      failures = 0;
+      unhealthyUntil = 0;
+    }
+  }
+
+  /** Races between loops only make the backoff a step shorter or longer: no lock. */
+  public void connectFailed() {
+    int f = failures;
+    failures = f + 1;
+    unhealthyUntil = (System.nanoTime() + Math.min(BACKOFF_MAX_NANOS,
+        BACKOFF_BASE_NANOS << Math.min(f, 5))) | 1;
+  }
+
+  @Override
+  public String toString() {
+    return address.toString();
+  }
+}
