@@ -17,12 +17,14 @@ import io.protean.proxy.config.yaml.ConfigLoader;
 import io.protean.proxy.config.model.ProxyConfig.ClusterConfig;
 import io.protean.proxy.observability.Stats;
 import io.protean.proxy.cluster.Cluster;
+import io.protean.proxy.cluster.ClusterManager;
+import io.protean.proxy.cluster.LoopCluster;
+import io.protean.proxy.upstream.UpstreamCallbacks;
 import io.protean.proxy.upstream.UpstreamConnection;
-import io.protean.proxy.upstream.UpstreamPool;
-import io.protean.proxy.upstream.UpstreamRequest;
 import io.protean.proxy.loop.Worker;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -39,7 +41,7 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Picking an upstream connection: {@link UpstreamPool#pick()}, the call the proxy makes once per
+ * Picking an upstream connection: {@link LoopCluster#pick()}, the call the proxy makes once per
  * request, for each load-balancing policy the proxy has ({@code round_robin}, {@code random},
  * {@code least_request}: power of two choices on this loop's in-flight counts).
  *
@@ -70,7 +72,8 @@ public class LbPickBenchmark {
   private EventLoopGroup serverGroup;
   private EventLoopGroup loops;
   private Channel server;
-  private UpstreamPool pool;
+  private ClusterManager manager;
+  private LoopCluster pool;
   private Frame frame;
 
   @Setup
@@ -85,14 +88,16 @@ public class LbPickBenchmark {
 
     ClusterConfig config = cluster(lb, endpoints, port);
     loops = transport.newGroup(1, "lb-bench-worker");
-    Cluster cluster = new Cluster(config, new DubboCodecFactory(), new Stats(), transport.channel());
-    Worker worker = new Worker(loops.next(), List.of(cluster));
-    pool = worker.pool(config.name());
+    Cluster cluster = Cluster.build(config, new DubboCodecFactory(), new Stats(), null, 1);
+    Worker worker = new Worker(loops.next());
+    manager = new ClusterManager(List.of(worker), transport.channel());
+    manager.update(Map.of(config.name(), cluster)).join();
+    pool = worker.loop().submit(() -> manager.view(worker.loop()).get(config.name())).get();
 
     ByteBuf request = Unpooled.wrappedBuffer(BenchFrames.dubboRequest(256));
     frame = new DubboCodecFactory().newCodec().decode(request);
     request.release();
-    UpstreamRequest inFlight = new UpstreamRequest() {
+    UpstreamCallbacks inFlight = new UpstreamCallbacks() {
       @Override
       public Frame frame() {
         return frame;
@@ -172,7 +177,7 @@ public class LbPickBenchmark {
 
   @TearDown
   public void tearDown() throws Exception {
-    loops.next().submit(pool::close).sync();
+    manager.close().join();
     loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
     server.close().sync();
     serverGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();

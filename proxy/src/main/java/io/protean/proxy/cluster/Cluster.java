@@ -6,6 +6,7 @@ import io.protean.proxy.upstream.Endpoint;
 import io.protean.proxy.config.model.ProxyConfig.ClusterConfig;
 import io.protean.proxy.observability.ClusterStats;
 import io.protean.proxy.observability.Stats;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -40,13 +41,15 @@ public final class Cluster {
    */
   public static Cluster build(ClusterConfig config, CodecFactory codec, Stats stats,
       Cluster previous, long generation) {
-    Map<HostPort, Endpoint> kept = new HashMap<>();
+    Map<HostPort, ArrayDeque<Endpoint>> kept = new HashMap<>();
     if (previous != null) {
-      previous.endpoints.forEach(e -> kept.put(e.address(), e));
+      previous.endpoints.forEach(e ->
+          kept.computeIfAbsent(e.address(), a -> new ArrayDeque<>()).add(e));
     }
     List<Endpoint> endpoints = new ArrayList<>();
     for (HostPort a : config.endpoints()) {
-      Endpoint e = kept.remove(a);
+      ArrayDeque<Endpoint> same = kept.get(a);
+      Endpoint e = same == null ? null : same.poll();
       endpoints.add(e != null ? e : new Endpoint(a));
     }
     ClusterStats s = previous != null ? previous.stats : new ClusterStats(stats, config.name());
