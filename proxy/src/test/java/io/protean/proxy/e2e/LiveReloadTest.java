@@ -288,6 +288,20 @@ abstract class LiveReloadTest {
     assertThat(admin.sum("protean_listener_downstream_connections", "listener="))
         .as("open connections").isEqualTo(acceptedBefore);
     assertThat(callers).allSatisfy(c -> assertThat(c.calls).isPositive());
+    // Endpoint changes kept the connections to u1: c1 connected once per loop to u1, and to u4
+    // each time u4 was added (twice), never again to u1.
+    assertThat(admin.counter("protean_cluster_upstream_connects_total{cluster=\"c1\"}"))
+        .as("connects to c1").isBetween(2L, 6L);
+    // Removed endpoints and clusters drained: their idle connections are closed.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+    while ((admin.counter("protean_cluster_upstream_connections{cluster=\"extra\"}") > 0
+        || admin.counter("protean_cluster_upstream_connections{cluster=\"c1\"}") > 2)
+        && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(admin.counter("protean_cluster_upstream_connections{cluster=\"extra\"}")).isZero();
+    assertThat(admin.counter("protean_cluster_upstream_connections{cluster=\"c1\"}")).isLessThanOrEqualTo(2);
+    assertThat(admin.get("/clusters")).doesNotContain("extra").contains("green");
     assertThat(admin.counter("protean_config_reloads_total{result=\"applied\"}")).isEqualTo(20);
     assertThat(admin.counter("protean_config_version")).isEqualTo(21);
   }
