@@ -1,5 +1,6 @@
 package io.protean.proxy.cli;
 
+import io.protean.proxy.server.Addresses;
 import io.protean.proxy.server.Proxy;
 import io.protean.proxy.config.model.ConfigException;
 import io.protean.proxy.config.model.ProxyConfig;
@@ -93,11 +94,18 @@ public final class Main implements Runnable {
     @Option(names = {"-c", "--config"}, required = true, description = "YAML configuration file")
     Path config;
 
+    @Option(names = "--no-bind-check", description = "Check the file only: do not resolve the "
+        + "listener and admin hosts nor try their ports (for a file meant for another machine).")
+    boolean noBindCheck;
+
     @Override
     public Integer call() {
       try {
         ProxyConfig cfg = Proxy.configLoader().load(config);
         Proxy.validate(cfg);
+        if (!noBindCheck) {
+          Addresses.checkBindable(cfg, a -> false);
+        }
         System.out.println(config + ": valid (" + cfg.listeners().size() + " listeners, "
             + cfg.clusters().size() + " clusters)");
         return 0;

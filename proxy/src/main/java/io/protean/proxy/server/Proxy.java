@@ -3,6 +3,7 @@ package io.protean.proxy.server;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
+import io.protean.abi.Reloadable;
 import io.protean.abi.codec.CodecFactory;
 import io.protean.abi.filter.FilterFactory;
 import io.protean.proxy.admin.AdminServer;
@@ -152,7 +153,13 @@ public final class Proxy implements AutoCloseable {
     if (config.admin() != null) {
       adminGroup = transport.newGroup(1, "protean-admin");
       admin = AdminEndpoints.register(new AdminServer(), this);
-      admin.bind(adminGroup, transport.serverChannel(), config.admin().address().toAddress());
+      try {
+        admin.bind(adminGroup, transport.serverChannel(), config.admin().address().toAddress());
+      } catch (InterruptedException e) {
+        throw e;
+      } catch (Exception e) {
+        throw Addresses.bindFailed("admin.address", config.admin().address(), e);
+      }
       log.info("admin on http://{}:{}/", admin.localAddress().getHostString(),
           admin.localAddress().getPort());
     }
@@ -229,15 +236,15 @@ public final class Proxy implements AutoCloseable {
     if (fixed != null) {
       return record(ReloadResult.refused(version(), fixed.path(), fixed.problem()));
     }
-    if (next.equals(current.config())) {
-      return record(ReloadResult.unchanged(version()));
-    }
     long version = current.version() + 1;
     SnapshotBuilder.Built built;
     try {
       built = builder.build(next, current, version);
     } catch (ConfigException e) {
       return record(ReloadResult.refused(version(), e.path(), e.problem()));
+    }
+    if (next.equals(current.config()) && built.staged.isEmpty()) {
+      return record(ReloadResult.unchanged(version()));
     }
     Snapshot s = built.snapshot;
     // New listeners, and listeners whose address changed, are bound before anything else
@@ -262,6 +269,7 @@ public final class Proxy implements AutoCloseable {
       return record(ReloadResult.refused(version(), c.path(), c.problem()));
     }
 
+    built.staged.forEach(Reloadable.Staged::commit);
     // Clusters: first the new set plus the removed ones (old requests may still route there),
     // then listeners move, then the removed clusters drain.
     Map<String, Cluster> union = new LinkedHashMap<>(s.clusters());

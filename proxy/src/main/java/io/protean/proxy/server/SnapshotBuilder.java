@@ -1,9 +1,11 @@
 package io.protean.proxy.server;
 
+import io.protean.abi.Reloadable;
 import io.protean.abi.codec.CodecFactory;
 import io.protean.abi.filter.FilterFactory;
 import io.protean.proxy.cluster.Cluster;
 import io.protean.proxy.codec.CodecRegistry;
+import io.protean.proxy.config.model.ConfigException;
 import io.protean.proxy.config.model.ProxyConfig;
 import io.protean.proxy.config.model.ProxyConfig.ClusterConfig;
 import io.protean.proxy.config.model.ProxyConfig.CodecConfig;
@@ -46,6 +48,8 @@ final class SnapshotBuilder {
     final Snapshot snapshot;
     /** Factories this build created (not reused from the running snapshot). */
     final List<Object> created = new ArrayList<>();
+    /** Module changes of reused factories, validated, to commit with the swap. */
+    final List<Reloadable.Staged> staged = new ArrayList<>();
 
     private Built(Snapshot snapshot) {
       this.snapshot = snapshot;
@@ -63,6 +67,7 @@ final class SnapshotBuilder {
    */
   Built build(ProxyConfig config, Snapshot previous, long version) {
     List<Object> created = new ArrayList<>();
+    List<Reloadable.Staged> staged = new ArrayList<>();
     try {
       Map<CodecConfig, CodecFactory> codecFactories = new LinkedHashMap<>();
       Map<String, List<FilterFactory>> filterFactories = new LinkedHashMap<>();
@@ -70,8 +75,9 @@ final class SnapshotBuilder {
       for (int i = 0; i < config.listeners().size(); i++) {
         ListenerConfig l = config.listeners().get(i);
         String path = "listeners[" + i + "]";
-        CodecFactory codec = codec(l.codec(), path + ".codec", previous, codecFactories, created);
-        List<FilterFactory> chain = filters(l, path, previous, created);
+        CodecFactory codec = codec(l.codec(), path + ".codec", previous, codecFactories, created,
+            staged);
+        List<FilterFactory> chain = filters(l, path, previous, created, staged);
         filterFactories.put(l.name(), chain);
         ListenerSnapshot old = previous == null ? null : previous.listeners().get(l.name());
         if (old != null && old.config().equals(l) && old.codec() == codec
@@ -89,7 +95,7 @@ final class SnapshotBuilder {
       for (int i = 0; i < config.clusters().size(); i++) {
         ClusterConfig c = config.clusters().get(i);
         CodecFactory codec = codec(c.codec(), "clusters[" + i + "].codec", previous,
-            codecFactories, created);
+            codecFactories, created, staged);
         Cluster old = previous == null ? null : previous.clusters().get(c.name());
         clusters.put(c.name(), old != null && old.config().equals(c) && old.codec() == codec ? old
             : Cluster.build(c, codec, stats, old, version));
@@ -98,6 +104,7 @@ final class SnapshotBuilder {
           Collections.unmodifiableMap(filterFactories), Collections.unmodifiableMap(listeners),
           Collections.unmodifiableMap(clusters)));
       built.created.addAll(created);
+      built.staged.addAll(staged);
       return built;
     } catch (RuntimeException e) {
       closeAll(created);
@@ -106,10 +113,16 @@ final class SnapshotBuilder {
   }
 
   private CodecFactory codec(CodecConfig config, String path, Snapshot previous,
-      Map<CodecConfig, CodecFactory> built, List<Object> created) {
+      Map<CodecConfig, CodecFactory> built, List<Object> created, List<Reloadable.Staged> staged) {
     CodecFactory f = built.get(config);
-    if (f == null && previous != null) {
+    if (f != null) {
+      return f;
+    }
+    if (previous != null) {
       f = previous.codecs().get(config);
+      if (f != null) {
+        stage(f, path + "." + config.name(), staged);
+      }
     }
     if (f == null) {
       f = codecs.create(config, path);
@@ -121,7 +134,7 @@ final class SnapshotBuilder {
 
   /** The listener's chain: a filter whose config equals one of the running chain keeps its factory. */
   private List<FilterFactory> filters(ListenerConfig l, String path, Snapshot previous,
-      List<Object> created) {
+      List<Object> created, List<Reloadable.Staged> staged) {
     List<FilterConfig> oldConfigs = new ArrayList<>();
     List<FilterFactory> oldFactories = new ArrayList<>();
     ListenerSnapshot old = previous == null ? null : previous.listeners().get(l.name());
@@ -134,8 +147,10 @@ final class SnapshotBuilder {
       FilterConfig fc = l.filters().get(f);
       int reuse = oldConfigs.indexOf(fc);
       if (reuse >= 0) {
-        chain.add(oldFactories.remove(reuse));
+        FilterFactory kept = oldFactories.remove(reuse);
         oldConfigs.remove(reuse);
+        stage(kept, path + ".filters[" + f + "]." + fc.name(), staged);
+        chain.add(kept);
       } else {
         FilterFactory made = filters.create(fc, path + ".filters[" + f + "]");
         created.add(made);
@@ -143,6 +158,21 @@ final class SnapshotBuilder {
       }
     }
     return List.copyOf(chain);
+  }
+
+  /** A reused factory whose module file changed: the new module, validated, to commit later. */
+  private static void stage(Object factory, String path, List<Reloadable.Staged> staged) {
+    if (factory instanceof Reloadable r) {
+      Reloadable.Staged s;
+      try {
+        s = r.stage();
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(path, e.getMessage());
+      }
+      if (s != null) {
+        staged.add(s);
+      }
+    }
   }
 
   private static boolean sameFactories(List<FilterFactory> a, List<FilterFactory> b) {

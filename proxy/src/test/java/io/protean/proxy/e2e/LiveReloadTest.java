@@ -319,7 +319,7 @@ abstract class LiveReloadTest {
       String newListener = "  - {name: more, address: \"127.0.0.1:%d\", codec: " + codec()
           + ", routes: [{cluster: c1}]}\nclusters:\n";
       List<Invalid> cases = List.of(
-          new Invalid("not YAML", y -> y.replace("listeners:", "listeners: [ {"), "(yaml)"),
+          new Invalid("not YAML", y -> y.replace("listeners:", "listeners: [ {"), "line "),
           new Invalid("unknown field", y -> y + "  - {name: c9, endpoints: [" + ep("u1")
               + "], bogus: 1}\n", "clusters[" + clusters + "].bogus"),
           new Invalid("route to a missing cluster", y -> y.replace("cluster: c2}", "cluster: nope}"),

@@ -4,7 +4,6 @@ import io.protean.proxy.config.model.ConfigException;
 import io.protean.proxy.config.model.HostPort;
 import io.protean.proxy.config.model.ProxyConfig;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -63,19 +62,33 @@ public final class ConfigLoader {
     try {
       text = Files.readString(file);
     } catch (IOException e) {
-      throw new ConfigException("(file)", "cannot read: " + e);
+      throw new ConfigException("(file)", "cannot read " + file + ": " + readProblem(e));
     }
     return parse(text);
   }
 
-  public ProxyConfig parse(String yaml) {
-    JsonNode root;
-    try {
-      root = YAML.readTree(yaml);
-    } catch (JsonProcessingException e) {
-      throw new ConfigException("(yaml)", e.getOriginalMessage()
-          + (e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr()));
+  private static String readProblem(IOException e) {
+    if (e instanceof java.nio.file.NoSuchFileException) {
+      return "no such file";
     }
+    if (e instanceof java.nio.file.AccessDeniedException) {
+      return "permission denied";
+    }
+    if (e instanceof java.nio.charset.CharacterCodingException) {
+      return "not UTF-8 text";
+    }
+    return e.getMessage() == null ? e.toString() : e.getMessage();
+  }
+
+  public ProxyConfig parse(String yaml) {
+    ProxyConfig config = parseFields(yaml);
+    checkDistinctAddresses(config);
+    return config;
+  }
+
+  /** Each field on its own; {@link #parse} then checks what involves several. */
+  private ProxyConfig parseFields(String yaml) {
+    JsonNode root = Node.read(yaml);
     if (root == null || root.isMissingNode()) {
       throw new ConfigException("(root)", "the configuration is empty");
     }
@@ -149,6 +162,46 @@ public final class ConfigLoader {
     }
     return new ClusterConfig(c.name(), codec, c.endpoints(), c.lb(), c.connectionsPerEndpoint(),
         c.connectTimeout(), c.maxPendingRequests());
+  }
+
+  /**
+   * Refuses two listeners, or the admin and a listener, that the OS would not let listen on one
+   * port together (see {@link HostPort#sharesPortWith}), naming the later one. Pure: names are
+   * compared as written, never resolved; binding them (Addresses.checkBindable) finds the rest.
+   */
+  private static void checkDistinctAddresses(ProxyConfig config) {
+    List<ListenerConfig> listeners = config.listeners();
+    for (int i = 0; i < listeners.size(); i++) {
+      for (int j = 0; j < i; j++) {
+        refuseShared("listeners[" + i + "].address", listeners.get(i).address(), listeners.get(j));
+      }
+    }
+    if (config.admin() != null) {
+      for (ListenerConfig l : listeners) {
+        refuseShared("admin.address", config.admin().address(), l);
+      }
+    }
+  }
+
+  private static void refuseShared(String field, HostPort address, ListenerConfig earlier) {
+    if (!address.sharesPortWith(earlier.address())) {
+      return;
+    }
+    String why = address.equals(earlier.address()) ? ""
+        : address.isWildcard() || earlier.address().isWildcard()
+            ? " (on " + earlier.address() + "; 0.0.0.0 and :: take the port on every address)"
+            : " (on " + earlier.address() + ")";
+    throw new ConfigException(field, address + " is already used by listener '" + earlier.name()
+        + "'" + why + (field.equals("admin.address") ? adminHint(address) : ""));
+  }
+
+  /**
+   * What to append to a problem with the admin's address: when it is the default, a reminder
+   * (easy to forget when a second proxy runs on one machine); else nothing.
+   */
+  public static String adminHint(HostPort admin) {
+    return admin.toString().equals(DEFAULT_ADMIN) ? " (the admin's default address; set "
+        + "admin.address, or admin.enabled: false)" : "";
   }
 
   private static AdminConfig admin(Node n) {
@@ -287,7 +340,7 @@ public final class ConfigLoader {
     String name = name(n.required("name"));
     List<HostPort> endpoints = new ArrayList<>();
     for (Node e : n.required("endpoints").list()) {
-      endpoints.add((e.json().isObject() ? e.allowOnly("address").required("address") : e).hostPort());
+      endpoints.add((e.json().isObject() ? e.allowOnly("address").required("address") : e).endpointAddress());
     }
     if (endpoints.isEmpty()) {
       throw n.field("endpoints").error("at least one endpoint is required");
