@@ -1,4 +1,4 @@
-package io.protean.proxy.demo;
+package io.protean.demo.peers;
 
 import org.apache.dubbo.config.ApplicationConfig;
 import org.apache.dubbo.config.MethodConfig;

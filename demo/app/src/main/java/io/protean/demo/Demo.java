@@ -1,7 +1,10 @@
-package io.protean.proxy.demo;
+package io.protean.demo;
 
-import io.protean.proxy.server.Proxy;
+import io.protean.demo.peers.DubboConsumer;
+import io.protean.demo.peers.DubboProvider;
+import io.protean.proxy.cli.Main;
 import io.protean.proxy.config.model.ProxyConfig;
+import io.protean.proxy.server.Proxy;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -15,6 +18,25 @@ import java.nio.charset.StandardCharsets;
  */
 public final class Demo {
   private Demo() {}
+
+  /** {@code protean demo} (the launcher runs this jar for it). */
+  public static void main(String[] args) throws Exception {
+    Main.productionDefaults();
+    // Keep the demo's output about routing: Dubbo's own start-up chatter goes to warnings only,
+    // and its complaint about the IPv4-mapped loopback host it needs here is silenced.
+    System.setProperty("org.slf4j.simpleLogger.log.org.apache.dubbo", "off");
+    System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+    System.setProperty("dubbo.application.logger", "slf4j");
+    defaultProperty("dubbo.application.qos-enable", "false");
+    defaultProperty("dubbo.service.shutdown.wait", "0");
+    System.exit(run(System.out));
+  }
+
+  private static void defaultProperty(String key, String value) {
+    if (System.getProperty(key) == null) {
+      System.setProperty(key, value);
+    }
+  }
 
   public static int run(PrintStream out) throws Exception {
     int v1Port = freePort();
