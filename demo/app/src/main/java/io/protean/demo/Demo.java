@@ -1,5 +1,6 @@
 package io.protean.demo;
 
+import io.protean.demo.peers.DemoService;
 import io.protean.demo.peers.DubboConsumer;
 import io.protean.demo.peers.DubboProvider;
 import io.protean.proxy.cli.Main;
@@ -11,13 +12,38 @@ import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Function;
 
 /**
  * {@code protean demo}: two real Dubbo providers (versions 1.0.0 and 2.0.0) behind two clusters,
  * the proxy routing by service version, and a real Dubbo consumer calling through it.
+ *
+ * <p>The demo runs in phases, one method each ({@link #nativeCodec()}, ...), against one running
+ * proxy; a phase makes its calls through {@link #call}.
  */
 public final class Demo {
-  private Demo() {}
+  private final PrintStream out;
+  private final DubboProvider v1;
+  private final DubboProvider v2;
+  /** Consumers by "port/version": a Dubbo consumer takes a while to start, so each is made once. */
+  private final Map<String, DubboConsumer> consumers = new LinkedHashMap<>();
+  private final int listenerPort;
+  private final int adminPort;
+  private Proxy proxy;
+
+  /**
+   * A demo in front of {@code v1} and {@code v2} (the providers of versions 1.0.0 and 2.0.0),
+   * printing to {@code out}. It starts no provider itself: tests hand it one that cannot be reached.
+   */
+  Demo(PrintStream out, DubboProvider v1, DubboProvider v2) throws IOException {
+    this.out = out;
+    this.v1 = v1;
+    this.v2 = v2;
+    this.listenerPort = freePort();
+    this.adminPort = freePort();
+  }
 
   /** {@code protean demo} (the launcher runs this jar for it). */
   public static void main(String[] args) throws Exception {
@@ -32,56 +58,60 @@ public final class Demo {
     System.exit(run(System.out));
   }
 
-  private static void defaultProperty(String key, String value) {
-    if (System.getProperty(key) == null) {
-      System.setProperty(key, value);
-    }
-  }
-
+  /** Starts the two providers, runs the demo in front of them and returns the exit code. */
   public static int run(PrintStream out) throws Exception {
     int v1Port = freePort();
     int v2Port = freePort();
-    int listenerPort = freePort();
-    int adminPort = freePort();
-    String yaml = template()
-        .replace("${ADMIN_PORT}", Integer.toString(adminPort))
-        .replace("${LISTENER_PORT}", Integer.toString(listenerPort))
-        .replace("${PROVIDER_V1_PORT}", Integer.toString(v1Port))
-        .replace("${PROVIDER_V2_PORT}", Integer.toString(v2Port));
+    try (DubboProvider v1 = new DubboProvider("provider-v1@127.0.0.1:" + v1Port, v1Port, "1.0.0", null);
+        DubboProvider v2 = new DubboProvider("provider-v2@127.0.0.1:" + v2Port, v2Port, "2.0.0", null)) {
+      return new Demo(out, v1, v2).run();
+    }
+  }
+
+  /** Starts the proxy, runs every phase, stops the proxy and the consumers; the exit code. */
+  int run() throws Exception {
+    String yaml = configuration();
     out.println("== Protean demo: configuration ==");
     out.println(yaml);
     ProxyConfig config = Proxy.configLoader().parse(yaml);
-    try (DubboProvider v1 = new DubboProvider("provider-v1@127.0.0.1:" + v1Port, v1Port, "1.0.0", null);
-        DubboProvider v2 = new DubboProvider("provider-v2@127.0.0.1:" + v2Port, v2Port, "2.0.0", null);
-        Proxy proxy = Proxy.start(config);
-        DubboConsumer c1 = new DubboConsumer(listenerPort, "1.0.0", null, 5000);
-        DubboConsumer c2 = new DubboConsumer(listenerPort, "2.0.0", null, 5000);
-        DubboConsumer c3 = new DubboConsumer(listenerPort, "3.0.0", null, 5000)) {
-      out.println("== Calls through Protean at 127.0.0.1:" + listenerPort + " ==");
-      for (int i = 1; i <= 3; i++) {
-        String alice = "alice-" + i;
-        String bob = "bob-" + i;
-        call(out, "greet(\"" + alice + "\") version 1.0.0", () -> c1.service().greet(alice));
-        call(out, "greet(\"" + bob + "\")   version 2.0.0", () -> c2.service().greet(bob));
-      }
-      call(out, "greet(\"carol\")   version 3.0.0", () -> c3.service().greet("carol"));
-      out.println("== Admin: http://127.0.0.1:" + adminPort + "/stats (excerpt) ==");
-      proxy.stats().prometheus().lines()
-          .filter(l -> l.startsWith("protean_listener_responses_total")
-              || l.startsWith("protean_listener_local_replies_total{listener=\"dubbo_demo\",reason=\"route_not_found\"}")
-              || l.startsWith("protean_cluster_requests_total"))
-          .forEach(out::println);
+    try (Proxy started = Proxy.start(config)) {
+      proxy = started;
+      nativeCodec();
+      stats();
+    } finally {
+      consumers.values().forEach(DubboConsumer::close);
+      consumers.clear();
     }
     return 0;
   }
 
-  private interface Call {
-    String invoke();
+  /** Phase: the version routes through the native Dubbo codec. */
+  private void nativeCodec() {
+    out.println("== Calls through Protean at 127.0.0.1:" + listenerPort + " ==");
+    for (int i = 1; i <= 3; i++) {
+      String alice = "alice-" + i;
+      String bob = "bob-" + i;
+      call("greet(\"" + alice + "\") version 1.0.0", listenerPort, "1.0.0", s -> s.greet(alice));
+      call("greet(\"" + bob + "\")   version 2.0.0", listenerPort, "2.0.0", s -> s.greet(bob));
+    }
+    call("greet(\"carol\")   version 3.0.0", listenerPort, "3.0.0", s -> s.greet("carol"));
   }
 
-  private static void call(PrintStream out, String what, Call call) {
+  private void stats() {
+    out.println("== Admin: http://127.0.0.1:" + adminPort + "/stats (excerpt) ==");
+    proxy.stats().prometheus().lines()
+        .filter(l -> l.startsWith("protean_listener_responses_total")
+            || l.startsWith("protean_listener_local_replies_total{listener=\"dubbo_demo\",reason=\"route_not_found\"}")
+            || l.startsWith("protean_cluster_requests_total"))
+        .forEach(out::println);
+  }
+
+  /** One call by a consumer of {@code version} through the listener on {@code port}. */
+  private void call(String what, int port, String version, Function<DemoService, String> call) {
+    DemoService service = consumers.computeIfAbsent(port + "/" + version,
+        k -> new DubboConsumer(port, version, null, 5000)).service();
     try {
-      out.println(what + "  ->  " + call.invoke());
+      out.println(what + "  ->  " + call.apply(service));
     } catch (RuntimeException e) {
       // Dubbo wraps the proxy's message in a long invocation report; show the proxy's part.
       String message = firstLine(e.getMessage());
@@ -89,6 +119,14 @@ public final class Demo {
       out.println(what + "  ->  Dubbo " + e.getClass().getSimpleName() + ": "
           + (proxyPart < 0 ? message : message.substring(proxyPart)));
     }
+  }
+
+  private String configuration() throws IOException {
+    return template()
+        .replace("${ADMIN_PORT}", Integer.toString(adminPort))
+        .replace("${LISTENER_PORT}", Integer.toString(listenerPort))
+        .replace("${PROVIDER_V1_PORT}", Integer.toString(v1.port()))
+        .replace("${PROVIDER_V2_PORT}", Integer.toString(v2.port()));
   }
 
   private static String firstLine(String s) {
@@ -109,6 +147,12 @@ public final class Demo {
     try (ServerSocket s = new ServerSocket()) {
       s.bind(new InetSocketAddress("127.0.0.1", 0));
       return s.getLocalPort();
+    }
+  }
+
+  private static void defaultProperty(String key, String value) {
+    if (System.getProperty(key) == null) {
+      System.setProperty(key, value);
     }
   }
 }
