@@ -12,7 +12,9 @@ import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 
@@ -21,7 +23,9 @@ import java.util.function.Function;
  * the proxy routing by service version, and a real Dubbo consumer calling through it.
  *
  * <p>The demo runs in phases, one method each ({@link #nativeCodec()}, ...), against one running
- * proxy; a phase makes its calls through {@link #call}.
+ * proxy; a phase makes its calls through {@link #call}, each with what it should do
+ * ({@link Expected}). The exit code is 0 only when every call did: a newcomer (or a script) can
+ * trust a demo that ends with 0.
  */
 public final class Demo {
   private final PrintStream out;
@@ -31,6 +35,9 @@ public final class Demo {
   private final Map<String, DubboConsumer> consumers = new LinkedHashMap<>();
   private final int listenerPort;
   private final int adminPort;
+  private int calls;
+  /** One line per call that did not go as expected. */
+  private final List<String> unexpected = new ArrayList<>();
   private Proxy proxy;
 
   /**
@@ -55,10 +62,21 @@ public final class Demo {
     System.setProperty("dubbo.application.logger", "slf4j");
     defaultProperty("dubbo.application.qos-enable", "false");
     defaultProperty("dubbo.service.shutdown.wait", "0");
-    System.exit(run(System.out));
+    int code;
+    try {
+      code = run(System.out);
+    } catch (Exception e) {
+      e.printStackTrace();
+      code = 2;
+    }
+    // Explicitly: Dubbo leaves non-daemon threads behind.
+    System.exit(code);
   }
 
-  /** Starts the two providers, runs the demo in front of them and returns the exit code. */
+  /**
+   * Starts the two providers, runs the demo in front of them and returns the exit code: 0 when
+   * every call went as expected, 1 when one did not.
+   */
   public static int run(PrintStream out) throws Exception {
     int v1Port = freePort();
     int v2Port = freePort();
@@ -82,7 +100,7 @@ public final class Demo {
       consumers.values().forEach(DubboConsumer::close);
       consumers.clear();
     }
-    return 0;
+    return verdict();
   }
 
   /** Phase: the version routes through the native Dubbo codec. */
@@ -91,10 +109,13 @@ public final class Demo {
     for (int i = 1; i <= 3; i++) {
       String alice = "alice-" + i;
       String bob = "bob-" + i;
-      call("greet(\"" + alice + "\") version 1.0.0", listenerPort, "1.0.0", s -> s.greet(alice));
-      call("greet(\"" + bob + "\")   version 2.0.0", listenerPort, "2.0.0", s -> s.greet(bob));
+      call("greet(\"" + alice + "\") version 1.0.0", listenerPort, "1.0.0", s -> s.greet(alice),
+          Expected.answeredBy(v1.name()));
+      call("greet(\"" + bob + "\")   version 2.0.0", listenerPort, "2.0.0", s -> s.greet(bob),
+          Expected.answeredBy(v2.name()));
     }
-    call("greet(\"carol\")   version 3.0.0", listenerPort, "3.0.0", s -> s.greet("carol"));
+    call("greet(\"carol\")   version 3.0.0", listenerPort, "3.0.0", s -> s.greet("carol"),
+        Expected.refusedWith("protean: no route matches"));
   }
 
   private void stats() {
@@ -106,19 +127,49 @@ public final class Demo {
         .forEach(out::println);
   }
 
-  /** One call by a consumer of {@code version} through the listener on {@code port}. */
-  private void call(String what, int port, String version, Function<DemoService, String> call) {
+  /**
+   * One call by a consumer of {@code version} through the listener on {@code port}, printed with
+   * its outcome and checked against {@code expected}.
+   */
+  private void call(String what, int port, String version, Function<DemoService, String> call,
+      Expected expected) {
     DemoService service = consumers.computeIfAbsent(port + "/" + version,
         k -> new DubboConsumer(port, version, null, 5000)).service();
+    String answer = null;
+    RuntimeException failure = null;
     try {
-      out.println(what + "  ->  " + call.apply(service));
+      answer = call.apply(service);
     } catch (RuntimeException e) {
-      // Dubbo wraps the proxy's message in a long invocation report; show the proxy's part.
-      String message = firstLine(e.getMessage());
-      int proxyPart = message.indexOf("protean: ");
-      out.println(what + "  ->  Dubbo " + e.getClass().getSimpleName() + ": "
-          + (proxyPart < 0 ? message : message.substring(proxyPart)));
+      failure = e;
     }
+    calls++;
+    String mismatch = expected.mismatch(answer, failure);
+    String line = what + "  ->  " + (failure == null ? answer : describe(failure));
+    if (mismatch != null) {
+      unexpected.add(what + ": " + mismatch);
+      out.println(line + "  [NOT AS EXPECTED: " + mismatch + "]");
+    } else {
+      out.println(failure == null ? line : line + "  [refused, as expected]");
+    }
+  }
+
+  /** Prints the outcome of all calls and returns the exit code. */
+  private int verdict() {
+    if (unexpected.isEmpty()) {
+      out.println("== " + calls + " calls, all as expected ==");
+      return 0;
+    }
+    out.println("== " + unexpected.size() + " of " + calls + " calls did not go as expected ==");
+    unexpected.forEach(out::println);
+    return 1;
+  }
+
+  /** Dubbo wraps the proxy's message in a long invocation report; shows the proxy's part. */
+  private static String describe(RuntimeException e) {
+    String message = firstLine(e.getMessage());
+    int proxyPart = message.indexOf("protean: ");
+    return "Dubbo " + e.getClass().getSimpleName() + ": "
+        + (proxyPart < 0 ? message : message.substring(proxyPart));
   }
 
   private String configuration() throws IOException {

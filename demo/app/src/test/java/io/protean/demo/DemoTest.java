@@ -1,0 +1,63 @@
+package io.protean.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.protean.demo.peers.DubboProvider;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** {@code protean demo} in-process: its exit code says whether its calls went as shown. */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class DemoTest {
+  private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+  private final PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+
+  private String output() {
+    return bytes.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void exitsZeroWhenEveryCallGoesAsExpected() throws Exception {
+    assertThat(Demo.run(out)).as(output()).isZero();
+    assertThat(output())
+        .contains("greet(\"alice-1\") version 1.0.0  ->  hello alice-1 from provider-v1@")
+        .contains("greet(\"bob-1\")   version 2.0.0  ->  hello bob-1 from provider-v2@")
+        .contains("protean: no route matches")
+        .contains("[refused, as expected]")
+        .contains("calls, all as expected ==")
+        .doesNotContain("NOT AS EXPECTED");
+  }
+
+  @Test
+  void exitsNonZeroWhenAProviderCannotBeReached() throws Exception {
+    int v1Port = freePort();
+    int v2Port = freePort();
+    // A provider that is gone: closed before the demo starts, so nothing listens on its port.
+    DubboProvider gone = new DubboProvider("provider-v2@127.0.0.1:" + v2Port, v2Port, "2.0.0", null);
+    gone.close();
+    try (DubboProvider v1 = new DubboProvider("provider-v1@127.0.0.1:" + v1Port, v1Port, "1.0.0", null)) {
+      assertThat(new Demo(out, v1, gone).run()).as(output()).isEqualTo(1);
+    }
+    assertThat(output())
+        .contains("hello alice-1 from provider-v1@")
+        .doesNotContain("hello bob-1")
+        .contains("greet(\"bob-1\")   version 2.0.0: expected an answer from provider-v2@")
+        // The version-3.0.0 call is still refused the expected way: it is not among the failures.
+        .doesNotContain("greet(\"carol\")   version 3.0.0: expected")
+        .containsPattern("== 3 of \\d+ calls did not go as expected ==");
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket()) {
+      s.bind(new InetSocketAddress("127.0.0.1", 0));
+      return s.getLocalPort();
+    }
+  }
+}
