@@ -12,6 +12,9 @@ import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,7 +23,9 @@ import java.util.function.Function;
 
 /**
  * {@code protean demo}: two real Dubbo providers (versions 1.0.0 and 2.0.0) behind two clusters,
- * the proxy routing by service version, and a real Dubbo consumer calling through it.
+ * the proxy routing by service version, and real Dubbo consumers calling through it: once through
+ * a listener with the native Dubbo codec, once through one with the Rust Dubbo codec compiled to
+ * Wasm and a proxy-wasm filter (built with the official Rust SDK) in its chain.
  *
  * <p>The demo runs in phases, one method each ({@link #nativeCodec()}, ...), against one running
  * proxy; a phase makes its calls through {@link #call}, each with what it should do
@@ -28,16 +33,22 @@ import java.util.function.Function;
  * trust a demo that ends with 0.
  */
 public final class Demo {
+  /** The Wasm modules the demo's jar carries (see demo/app/pom.xml). */
+  private static final String[] WASM_MODULES = {"dubbo.wasm", "deny_method_filter.wasm"};
+
   private final PrintStream out;
   private final DubboProvider v1;
   private final DubboProvider v2;
   /** Consumers by "port/version": a Dubbo consumer takes a while to start, so each is made once. */
   private final Map<String, DubboConsumer> consumers = new LinkedHashMap<>();
-  private final int listenerPort;
+  private final int nativePort;
+  private final int wasmPort;
   private final int adminPort;
   private int calls;
   /** One line per call that did not go as expected. */
   private final List<String> unexpected = new ArrayList<>();
+  /** Where the Wasm modules were extracted to, while {@link #run()} runs. */
+  private Path wasmDir;
   private Proxy proxy;
 
   /**
@@ -48,7 +59,8 @@ public final class Demo {
     this.out = out;
     this.v1 = v1;
     this.v2 = v2;
-    this.listenerPort = freePort();
+    this.nativePort = freePort();
+    this.wasmPort = freePort();
     this.adminPort = freePort();
   }
 
@@ -88,33 +100,56 @@ public final class Demo {
 
   /** Starts the proxy, runs every phase, stops the proxy and the consumers; the exit code. */
   int run() throws Exception {
-    String yaml = configuration();
-    out.println("== Protean demo: configuration ==");
-    out.println(yaml);
-    ProxyConfig config = Proxy.configLoader().parse(yaml);
-    try (Proxy started = Proxy.start(config)) {
-      proxy = started;
-      nativeCodec();
-      stats();
+    wasmDir = extractWasmModules();
+    try {
+      String yaml = configuration();
+      out.println("== Protean demo: configuration ==");
+      out.println(yaml);
+      ProxyConfig config = Proxy.configLoader().parse(yaml);
+      try (Proxy started = Proxy.start(config)) {
+        proxy = started;
+        nativeCodec();
+        wasmCodecAndFilter();
+        stats();
+      } finally {
+        consumers.values().forEach(DubboConsumer::close);
+        consumers.clear();
+      }
     } finally {
-      consumers.values().forEach(DubboConsumer::close);
-      consumers.clear();
+      deleteWasmModules(wasmDir);
     }
     return verdict();
   }
 
-  /** Phase: the version routes through the native Dubbo codec. */
+  /** Phase: routing by service version, through the native Dubbo codec. */
   private void nativeCodec() {
-    out.println("== Calls through Protean at 127.0.0.1:" + listenerPort + " ==");
+    out.println("== Native Dubbo codec: listener dubbo_native at 127.0.0.1:" + nativePort + " ==");
+    versionCalls(nativePort);
+  }
+
+  /**
+   * Phase: the same calls through the Rust Dubbo codec in Wasm; its routes need the attachment the
+   * proxy-wasm filter adds, so each answer shows the filter ran; a call the filter denies.
+   */
+  private void wasmCodecAndFilter() {
+    out.println("== Rust Dubbo codec (Wasm) + proxy-wasm filter: listener dubbo_wasm at 127.0.0.1:"
+        + wasmPort + " ==");
+    versionCalls(wasmPort);
+    call("slow(10)         version 1.0.0", wasmPort, "1.0.0", s -> s.slow(10),
+        Expected.refusedWith("method slow is denied"));
+  }
+
+  /** Versions 1.0.0 and 2.0.0 go to their providers; 3.0.0 has no route. */
+  private void versionCalls(int port) {
     for (int i = 1; i <= 3; i++) {
       String alice = "alice-" + i;
       String bob = "bob-" + i;
-      call("greet(\"" + alice + "\") version 1.0.0", listenerPort, "1.0.0", s -> s.greet(alice),
+      call("greet(\"" + alice + "\") version 1.0.0", port, "1.0.0", s -> s.greet(alice),
           Expected.answeredBy(v1.name()));
-      call("greet(\"" + bob + "\")   version 2.0.0", listenerPort, "2.0.0", s -> s.greet(bob),
+      call("greet(\"" + bob + "\")   version 2.0.0", port, "2.0.0", s -> s.greet(bob),
           Expected.answeredBy(v2.name()));
     }
-    call("greet(\"carol\")   version 3.0.0", listenerPort, "3.0.0", s -> s.greet("carol"),
+    call("greet(\"carol\")   version 3.0.0", port, "3.0.0", s -> s.greet("carol"),
         Expected.refusedWith("protean: no route matches"));
   }
 
@@ -122,8 +157,9 @@ public final class Demo {
     out.println("== Admin: http://127.0.0.1:" + adminPort + "/stats (excerpt) ==");
     proxy.stats().prometheus().lines()
         .filter(l -> l.startsWith("protean_listener_responses_total")
-            || l.startsWith("protean_listener_local_replies_total{listener=\"dubbo_demo\",reason=\"route_not_found\"}")
+            || l.startsWith("protean_listener_local_replies_total")
             || l.startsWith("protean_cluster_requests_total"))
+        .filter(l -> !l.endsWith(" 0"))
         .forEach(out::println);
   }
 
@@ -172,12 +208,42 @@ public final class Demo {
         + (proxyPart < 0 ? message : message.substring(proxyPart));
   }
 
+  /** demo.yaml with this run's ports and module directory. */
   private String configuration() throws IOException {
     return template()
+        .replace("${WASM_DIR}", wasmDir.toString())
         .replace("${ADMIN_PORT}", Integer.toString(adminPort))
-        .replace("${LISTENER_PORT}", Integer.toString(listenerPort))
+        .replace("${NATIVE_PORT}", Integer.toString(nativePort))
+        .replace("${WASM_PORT}", Integer.toString(wasmPort))
         .replace("${PROVIDER_V1_PORT}", Integer.toString(v1.port()))
         .replace("${PROVIDER_V2_PORT}", Integer.toString(v2.port()));
+  }
+
+  /**
+   * Copies the Wasm modules out of the jar into a new temporary directory: the demo finds them
+   * wherever it runs from, and the proxy reads modules from files.
+   */
+  private static Path extractWasmModules() throws IOException {
+    Path dir = Files.createTempDirectory("protean-demo-wasm");
+    // Also removed when the demo is interrupted (deleteOnExit runs in reverse order: files first).
+    dir.toFile().deleteOnExit();
+    for (String module : WASM_MODULES) {
+      dir.resolve(module).toFile().deleteOnExit();
+      try (InputStream in = Demo.class.getResourceAsStream("/wasm/" + module)) {
+        if (in == null) {
+          throw new IOException("the demo's jar lacks wasm/" + module);
+        }
+        Files.copy(in, dir.resolve(module), StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
+    return dir;
+  }
+
+  private static void deleteWasmModules(Path dir) throws IOException {
+    for (String module : WASM_MODULES) {
+      Files.deleteIfExists(dir.resolve(module));
+    }
+    Files.deleteIfExists(dir);
   }
 
   private static String firstLine(String s) {

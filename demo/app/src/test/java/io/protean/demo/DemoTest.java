@@ -26,11 +26,15 @@ class DemoTest {
   @Test
   void exitsZeroWhenEveryCallGoesAsExpected() throws Exception {
     assertThat(Demo.run(out)).as(output()).isZero();
+    // The same calls answered through both listeners: the native codec's and the Wasm one's.
+    assertThat(output().split("hello alice-1 from provider-v1@", -1)).hasSize(3);
     assertThat(output())
         .contains("greet(\"alice-1\") version 1.0.0  ->  hello alice-1 from provider-v1@")
         .contains("greet(\"bob-1\")   version 2.0.0  ->  hello bob-1 from provider-v2@")
         .contains("protean: no route matches")
         .contains("[refused, as expected]")
+        .contains("listener dubbo_wasm")
+        .contains("slow(10)         version 1.0.0  ->  Dubbo RpcException: protean: method slow is denied")
         .contains("calls, all as expected ==")
         .doesNotContain("NOT AS EXPECTED");
   }
@@ -51,7 +55,8 @@ class DemoTest {
         .contains("greet(\"bob-1\")   version 2.0.0: expected an answer from provider-v2@")
         // The version-3.0.0 call is still refused the expected way: it is not among the failures.
         .doesNotContain("greet(\"carol\")   version 3.0.0: expected")
-        .containsPattern("== 3 of \\d+ calls did not go as expected ==");
+        // Three version-2.0.0 calls on each listener.
+        .contains("== 6 of 15 calls did not go as expected ==");
   }
 
   private static int freePort() throws IOException {
