@@ -16,6 +16,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "protean", mixinStandardHelpOptions = true, version = "protean 0.1.0",
     description = "A layer-7 proxy for RPC protocols.",
+    footer = {"", "The ./protean launcher also runs `demo` and `conformance` (jars of their own).%n"},
     subcommands = {Main.Run.class, Main.Validate.class})
 public final class Main implements Runnable {
 
