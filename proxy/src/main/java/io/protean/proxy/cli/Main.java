@@ -5,7 +5,6 @@ import io.protean.proxy.server.Proxy;
 import io.protean.proxy.config.model.ConfigException;
 import io.protean.proxy.config.model.ProxyConfig;
 import io.protean.proxy.config.yaml.Node;
-import io.protean.proxy.demo.Demo;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -14,10 +13,14 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** The {@code protean} command line: run, validate, demo. */
+/**
+ * The {@code protean} command line: run, validate. ({@code protean demo} is the demo module's jar,
+ * which the launcher script runs; it keeps Apache Dubbo out of this one.)
+ */
 @Command(name = "protean", mixinStandardHelpOptions = true, version = "protean 0.1.0",
     description = "A layer-7 proxy for RPC protocols.",
-    subcommands = {Main.Run.class, Main.Validate.class, Main.DemoCommand.class})
+    footer = {"", "The ./protean launcher also runs `demo` and `conformance` (jars of their own).%n"},
+    subcommands = {Main.Run.class, Main.Validate.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {
@@ -36,7 +39,7 @@ public final class Main implements Runnable {
    * types made the JIT deoptimise the data path again and again (docs/performance.md). The test
    * suite runs with PARANOID detection instead (root pom).
    */
-  static void productionDefaults() {
+  public static void productionDefaults() {
     if (System.getProperty("io.netty.leakDetection.level") == null) {
       System.setProperty("io.netty.leakDetection.level", "disabled");
     }
@@ -113,20 +116,6 @@ public final class Main implements Runnable {
         System.err.println("invalid configuration " + config + ": " + e.getMessage());
         return 2;
       }
-    }
-  }
-
-  @Command(name = "demo", description = "Start the proxy with two real Dubbo providers and a "
-      + "consumer, and show which provider answers each call.")
-  static final class DemoCommand implements Callable<Integer> {
-    @Override
-    public Integer call() throws Exception {
-      // Keep the demo's output about routing: Dubbo's own start-up chatter goes to warnings only,
-      // and its complaint about the IPv4-mapped loopback host it needs here is silenced.
-      System.setProperty("org.slf4j.simpleLogger.log.org.apache.dubbo", "off");
-      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
-      System.setProperty("dubbo.application.logger", "slf4j");
-      return Demo.run(System.out);
     }
   }
 }

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.protean.proxy.server.Proxy;
-import io.protean.proxy.demo.DubboConsumer;
-import io.protean.proxy.demo.DubboProvider;
+import io.protean.demo.peers.DubboConsumer;
+import io.protean.demo.peers.DubboProvider;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.HttpURLConnection;
@@ -36,7 +36,7 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class DubboEndToEndTest {
-  private static final String SERVICE = "io.protean.proxy.demo.DemoService";
+  private static final String SERVICE = "io.protean.demo.peers.DemoService";
   private final List<AutoCloseable> closeables = new ArrayList<>();
   private final Map<String, DubboConsumer> consumers = new HashMap<>();
   private DubboProvider blue1;

@@ -3,8 +3,8 @@ package io.protean.proxy.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.protean.proxy.server.Proxy;
-import io.protean.proxy.demo.DubboConsumer;
-import io.protean.proxy.demo.DubboProvider;
+import io.protean.demo.peers.DubboConsumer;
+import io.protean.demo.peers.DubboProvider;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;

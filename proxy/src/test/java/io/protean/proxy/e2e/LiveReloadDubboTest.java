@@ -2,8 +2,8 @@ package io.protean.proxy.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.protean.proxy.demo.DubboConsumer;
-import io.protean.proxy.demo.DubboProvider;
+import io.protean.demo.peers.DubboConsumer;
+import io.protean.demo.peers.DubboProvider;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

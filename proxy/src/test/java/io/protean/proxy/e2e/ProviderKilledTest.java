@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.protean.proxy.server.Proxy;
-import io.protean.proxy.demo.DubboConsumer;
+import io.protean.demo.peers.DubboConsumer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.dubbo.rpc.RpcException;

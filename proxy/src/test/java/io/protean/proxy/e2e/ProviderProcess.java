@@ -1,6 +1,6 @@
 package io.protean.proxy.e2e;
 
-import io.protean.proxy.demo.DubboProvider;
+import io.protean.demo.peers.DubboProvider;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.protean.proxy.server.Proxy;
 import io.protean.proxy.codec.dubbo.DubboCapture;
-import io.protean.proxy.demo.DubboConsumer;
-import io.protean.proxy.demo.DubboProvider;
+import io.protean.demo.peers.DubboConsumer;
+import io.protean.demo.peers.DubboProvider;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;

@@ -14,9 +14,9 @@ import io.protean.abi.codec.Frame;
 import io.protean.abi.codec.MessageType;
 import io.protean.abi.codec.Mutation;
 import io.protean.proxy.codec.FrameDecoder;
-import io.protean.proxy.demo.DubboConsumer;
-import io.protean.proxy.demo.DubboProvider;
-import io.protean.proxy.demo.Order;
+import io.protean.demo.peers.DubboConsumer;
+import io.protean.demo.peers.DubboProvider;
+import io.protean.demo.peers.Order;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -38,7 +38,7 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class DubboCodecTest {
-  private static final String SERVICE = "io.protean.proxy.demo.DemoService";
+  private static final String SERVICE = "io.protean.demo.peers.DemoService";
   private static final DubboCodec codec = new DubboCodec(DubboLimits.DEFAULT);
   private static byte[] greet;
   private static byte[] large;

@@ -1,4 +1,4 @@
-package io.protean.proxy.demo;
+package io.protean.demo.peers;
 
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -18,6 +18,7 @@ import org.apache.dubbo.rpc.model.FrameworkModel;
 public final class DubboProvider implements AutoCloseable {
   private final String name;
   private final int port;
+  private final FrameworkModel framework = new FrameworkModel();
   private final DubboBootstrap bootstrap;
   private final List<String> notes = new CopyOnWriteArrayList<>();
   private final List<java.util.Map<String, Object>> attachments = new CopyOnWriteArrayList<>();
@@ -43,7 +44,7 @@ public final class DubboProvider implements AutoCloseable {
     if (group != null) {
       service.setGroup(group);
     }
-    bootstrap = DubboBootstrap.newInstance(new FrameworkModel())
+    bootstrap = DubboBootstrap.newInstance(framework)
         .application(app)
         .registry(new RegistryConfig(RegistryConfig.NO_AVAILABLE))
         .protocol(protocol)
@@ -72,6 +73,9 @@ public final class DubboProvider implements AutoCloseable {
   @Override
   public void close() {
     bootstrap.destroy();
+    // The bootstrap alone leaves the model's protocol servers and clients open (a closed provider
+    // kept accepting connections on its port); destroying the model closes them.
+    framework.destroy();
   }
 
   private final class Impl implements DemoService {

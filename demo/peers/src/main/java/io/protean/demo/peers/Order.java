@@ -1,4 +1,4 @@
-package io.protean.proxy.demo;
+package io.protean.demo.peers;
 
 import java.io.Serializable;
 import java.util.Date;

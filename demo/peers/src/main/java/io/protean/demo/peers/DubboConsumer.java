@@ -1,4 +1,4 @@
-package io.protean.proxy.demo;
+package io.protean.demo.peers;
 
 import org.apache.dubbo.config.ApplicationConfig;
 import org.apache.dubbo.config.MethodConfig;
@@ -12,6 +12,7 @@ import org.apache.dubbo.rpc.model.FrameworkModel;
  * proxy's listener), isolated in its own {@link FrameworkModel}.
  */
 public final class DubboConsumer implements AutoCloseable {
+  private final FrameworkModel framework = new FrameworkModel();
   private final DubboBootstrap bootstrap;
   private final DemoService service;
 
@@ -38,7 +39,7 @@ public final class DubboConsumer implements AutoCloseable {
     note.setName("note");
     note.setReturn(false);
     ref.setMethods(java.util.List.of(note));
-    bootstrap = DubboBootstrap.newInstance(new FrameworkModel())
+    bootstrap = DubboBootstrap.newInstance(framework)
         .application(app)
         .registry(new RegistryConfig(RegistryConfig.NO_AVAILABLE))
         .reference(ref)
@@ -53,5 +54,8 @@ public final class DubboConsumer implements AutoCloseable {
   @Override
   public void close() {
     bootstrap.destroy();
+    // The bootstrap alone leaves the model's protocol servers and clients open (a closed provider
+    // kept accepting connections on its port); destroying the model closes them.
+    framework.destroy();
   }
 }

@@ -1,4 +1,4 @@
-package io.protean.proxy.demo;
+package io.protean.demo.peers;
 
 /** The service the demo's real Dubbo providers export. */
 public interface DemoService {
