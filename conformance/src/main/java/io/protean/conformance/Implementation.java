@@ -7,7 +7,7 @@ import io.protean.wasm.WasmLimits;
 import io.protean.wasm.WasmMetrics;
 import io.protean.wasm.codec.WasmCodecFactory;
 import io.protean.wasm.engine.Engine;
-import io.protean.wasm.engine.GuestTrap;
+import io.protean.wasm.guest.GuestTrap;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -1,6 +1,6 @@
 package io.protean.wasm;
 
-import io.protean.wasm.engine.GuestTrap;
+import io.protean.wasm.guest.GuestTrap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.LongAdder;

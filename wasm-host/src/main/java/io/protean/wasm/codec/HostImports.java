@@ -2,9 +2,9 @@ package io.protean.wasm.codec;
 
 import io.protean.wasm.GuestLog;
 import io.protean.wasm.WasmLimits;
-import io.protean.wasm.engine.GuestMemory;
-import io.protean.wasm.engine.HostFunctionDef;
-import io.protean.wasm.engine.HostFunctionDef.ValueKind;
+import io.protean.wasm.guest.GuestMemory;
+import io.protean.wasm.guest.HostFunctionDef;
+import io.protean.wasm.guest.HostFunctionDef.ValueKind;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.slf4j.Logger;

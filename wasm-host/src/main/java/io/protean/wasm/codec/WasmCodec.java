@@ -7,7 +7,7 @@ import io.protean.abi.codec.CodecException;
 import io.protean.abi.codec.ErrorType;
 import io.protean.abi.codec.Frame;
 import io.protean.abi.codec.Mutation;
-import io.protean.wasm.engine.GuestTrap;
+import io.protean.wasm.guest.GuestTrap;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 

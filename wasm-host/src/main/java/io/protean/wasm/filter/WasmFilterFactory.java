@@ -7,8 +7,8 @@ import io.protean.abi.filter.FilterContext;
 import io.protean.abi.filter.FilterFactory;
 import io.protean.abi.filter.FilterStatus;
 import io.protean.wasm.WasmMetrics;
-import io.protean.wasm.engine.GuestModule;
-import io.protean.wasm.engine.GuestTrap;
+import io.protean.wasm.guest.GuestModule;
+import io.protean.wasm.guest.GuestTrap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -12,7 +12,7 @@ import io.protean.abi.codec.CodecException;
 import io.protean.abi.codec.Frame;
 import io.protean.wasm.WasmLimits;
 import io.protean.wasm.engine.Engine;
-import io.protean.wasm.engine.GuestTrap.Reason;
+import io.protean.wasm.guest.GuestTrap.Reason;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;

@@ -16,7 +16,7 @@ import io.protean.abi.filter.FilterStatus;
 import io.protean.wasm.WasmLimits;
 import io.protean.wasm.WasmMetrics;
 import io.protean.wasm.engine.Engine;
-import io.protean.wasm.engine.GuestTrap.Reason;
+import io.protean.wasm.guest.GuestTrap.Reason;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -7,7 +7,6 @@ import io.netty.buffer.Unpooled;
 import io.protean.abi.codec.Frame;
 import io.protean.wasm.WasmLimits;
 import io.protean.wasm.codec.WasmCodecFactory;
-import io.protean.wasm.engine.Engine;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -31,7 +30,7 @@ class CompileCacheTest {
 
   /** Loads the module through the cache and decodes one frame with it. */
   static long decodeOnce(Path cacheDir) throws IOException {
-    var module = new EndiveModule("lenprefix.wasm", lenprefix(), Engine.COMPILER, WasmLimits.DEFAULT,
+    var module = new EndiveModule("lenprefix.wasm", lenprefix(), true, WasmLimits.DEFAULT,
         new CompileCache(cacheDir));
     var codec = new WasmCodecFactory("test", module, WasmLimits.DEFAULT, "{}".getBytes()).newCodec();
     ByteBuf in = Unpooled.buffer().writeInt(8).writeInt(42).writeBytes("body".getBytes());
