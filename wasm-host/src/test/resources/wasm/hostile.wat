@@ -6,6 +6,8 @@
 ;;   0xE5 block lengths past its end   0xE6 100000 metadata pairs
 ;;   0xE7 proxy_log with an out-of-bounds pointer: must get status 6, then NEED_MORE_DATA
 ;;   0xE8 unbounded recursion (stack overflow)
+;;   0xE9 proxy_log of a 100-byte message: must be refused with status 2 (BadArgument, run it under
+;;        max_string_bytes < 100), then NEED_MORE_DATA; traps if the host accepts the message
 ;; protean_codec_input also calls proxy_log (a host call from inside the allocator).
 ;; Frame: u32 big-endian payload length, then the payload; the payload's first 4 bytes are the
 ;; request id (big-endian). Every frame is a REQUEST with metadata {"k": "v"}.
@@ -73,6 +75,11 @@
           (then unreachable))
         (return (call $block3 (i32.const 12) (i32.const 1) (i32.const 0)))))
     (if (i32.eq (local.get $mode) (i32.const 0xE8)) (then (return (call $recurse (i32.const 0)))))
+    (if (i32.eq (local.get $mode) (i32.const 0xE9))
+      (then
+        (if (i32.ne (call $log (i32.const 2) (i32.const 16) (i32.const 100)) (i32.const 2))
+          (then unreachable))
+        (return (call $block3 (i32.const 12) (i32.const 1) (i32.const 0)))))
     (i32.const 0))
 
   (func (export "protean_codec_decode") (param $conn i32) (param $off i32) (param $len i32) (result i32)

@@ -8,6 +8,7 @@ import io.protean.wasm.WasmMetrics;
 import io.protean.wasm.codec.WasmCodecFactory;
 import io.protean.wasm.engine.Engine;
 import io.protean.wasm.guest.GuestTrap;
+import io.protean.wasm.module.ModuleSource;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -42,8 +43,8 @@ public record Implementation(String name, CodecFactory factory, LongSupplier gue
       throw new UncheckedIOException("cannot read " + module, e);
     }
     String file = module.getFileName().toString();
-    WasmCodecFactory factory = new WasmCodecFactory(file, engine.load(file, bytes, WasmLimits.DEFAULT),
-        WasmLimits.DEFAULT, "{}".getBytes());
+    WasmCodecFactory factory = new WasmCodecFactory(file, ModuleSource.of(file, bytes, engine,
+        WasmLimits.DEFAULT), "{}".getBytes());
     return new Implementation(name + " [" + engine.name().toLowerCase(Locale.ROOT) + "]", factory,
         () -> Arrays.stream(GuestTrap.Reason.values()).mapToLong(r -> WasmMetrics.failures(file, r)).sum(),
         factory::guestMemoryBytes);

@@ -14,6 +14,7 @@ import io.protean.proxy.codec.thrift.ThriftCodecFactory;
 import io.protean.wasm.WasmLimits;
 import io.protean.wasm.codec.WasmCodecFactory;
 import io.protean.wasm.engine.Engine;
+import io.protean.wasm.module.ModuleSource;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -118,7 +119,7 @@ public class CodecBenchmark {
     String path = protocol.equals("dubbo") ? "example-codecs-rust/wasm/dubbo.wasm"
         : "example-codecs-tinygo/wasm/thrift.wasm";
     byte[] bytes = BenchFrames.module(protocol, path);
-    return new WasmCodecFactory(protocol, engine.load(protocol + ".wasm", bytes, LIMITS), LIMITS,
+    return new WasmCodecFactory(protocol, ModuleSource.of(protocol + ".wasm", bytes, engine, LIMITS),
         "{}".getBytes(StandardCharsets.UTF_8));
   }
 

@@ -63,11 +63,11 @@ final class CodecGuest implements AutoCloseable {
   Metadata metadata;
   String errorMessage;
 
-  CodecGuest(GuestModule module, WasmLimits limits, byte[] config, int generation) {
+  CodecGuest(GuestModule module, byte[] config, int generation) {
     this.generation = generation;
     this.name = module.name();
-    this.limits = limits;
-    this.instance = module.instantiate(HostImports.forCodec(module.name()));
+    this.limits = module.limits();
+    this.instance = module.instantiate(HostImports.forCodec(module));
     try {
       this.memory = instance.memory();
       this.input = instance.function("protean_codec_input");

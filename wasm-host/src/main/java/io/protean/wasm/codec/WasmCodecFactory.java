@@ -6,7 +6,7 @@ import io.netty.util.concurrent.FastThreadLocal;
 import io.protean.abi.codec.Codec;
 import io.protean.abi.codec.CodecException;
 import io.protean.abi.codec.CodecFactory;
-import io.protean.wasm.WasmLimits;
+import io.protean.wasm.module.ModuleSource;
 import io.protean.wasm.guest.GuestModule;
 import io.protean.wasm.guest.GuestTrap;
 import java.util.ArrayList;
@@ -24,7 +24,6 @@ public final class WasmCodecFactory implements CodecFactory {
   private static final Logger log = LoggerFactory.getLogger(WasmCodecFactory.class);
 
   private final String protocol;
-  private final WasmLimits limits;
   private final byte[] config;
   private final ModuleSource source;
   /** The module new instances are made from; replaced by {@link #reload()}. */
@@ -39,29 +38,18 @@ public final class WasmCodecFactory implements CodecFactory {
   };
 
   /**
-   * Checks the module's ABI (exports, imports) and proves it initialises with {@code config} on a
-   * throw-away instance.
+   * Loads the module from {@code source}, checks its ABI (exports, imports) and proves it
+   * initialises with {@code config} on a throw-away instance.
    *
    * @throws IllegalArgumentException naming what is wrong
    */
-  public WasmCodecFactory(String protocol, GuestModule module, WasmLimits limits, byte[] config) {
-    this(protocol, module, limits, config, null);
-  }
-
-  /** Where a module comes from, so it can be loaded again ({@link #reload()}). */
-  @FunctionalInterface
-  public interface ModuleSource {
-    GuestModule load();
-  }
-
-  public WasmCodecFactory(String protocol, GuestModule module, WasmLimits limits, byte[] config,
-      ModuleSource source) {
+  public WasmCodecFactory(String protocol, ModuleSource source, byte[] config) {
     this.protocol = protocol;
-    this.limits = limits;
     this.config = config.clone();
     this.source = source;
-    validate(module);
-    this.module = module;
+    GuestModule first = source.load();
+    validate(first);
+    this.module = first;
   }
 
   /**
@@ -72,9 +60,6 @@ public final class WasmCodecFactory implements CodecFactory {
    * @throws IllegalArgumentException (with the reason) if the new module is refused
    */
   public void reload() {
-    if (source == null) {
-      throw new IllegalStateException(protocol + " was not loaded from a file");
-    }
     GuestModule next = source.load();
     validate(next);
     module = next;
@@ -89,7 +74,7 @@ public final class WasmCodecFactory implements CodecFactory {
       throw new IllegalArgumentException(module.name() + " is not a Protean codec module (ABI v1): "
           + "missing export(s) " + missing);
     }
-    try (CodecGuest probe = new CodecGuest(module, limits, config, generation)) {
+    try (CodecGuest probe = new CodecGuest(module, config, generation)) {
       log.debug("codec module {} initialised", module.name());
     } catch (GuestTrap e) {
       throw new IllegalArgumentException(module.name() + " failed to initialise: " + e.getMessage(), e);
@@ -112,7 +97,7 @@ public final class WasmCodecFactory implements CodecFactory {
 
   /** Whether this codec can be reloaded from its file. */
   public boolean reloadable() {
-    return source != null;
+    return true;
   }
 
   @Override
@@ -135,7 +120,7 @@ public final class WasmCodecFactory implements CodecFactory {
       }
       GuestModule current = module;
       try {
-        g = new CodecGuest(current, limits, config, generation);
+        g = new CodecGuest(current, config, generation);
       } catch (GuestTrap | IllegalArgumentException e) {
         throw new CodecException("wasm codec " + module.name() + ": cannot create an instance: "
             + e.getMessage(), e);

@@ -2,13 +2,13 @@ package io.protean.wasm.filter;
 
 import io.protean.abi.codec.Metadata;
 import io.protean.abi.filter.FilterContext;
-import io.protean.wasm.GuestLog;
 import io.protean.wasm.WasmLimits;
 import io.protean.wasm.guest.GuestFunction;
 import io.protean.wasm.guest.GuestInstance;
 import io.protean.wasm.guest.GuestMemory;
 import io.protean.wasm.guest.GuestModule;
 import io.protean.wasm.guest.HostFunctionDef;
+import io.protean.wasm.module.HostCalls;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -28,12 +28,9 @@ import org.slf4j.LoggerFactory;
  */
 final class FilterGuest implements AutoCloseable {
   static final int ROOT_CONTEXT = 1;
-  // proxy-wasm statuses
-  private static final int OK = 0;
-  private static final int NOT_FOUND = 1;
-  private static final int BAD_ARGUMENT = 2;
-  private static final int INVALID_MEMORY_ACCESS = 6;
-  private static final int UNIMPLEMENTED = 12;
+  private static final int OK = HostCalls.OK;
+  private static final int NOT_FOUND = HostCalls.NOT_FOUND;
+  private static final int BAD_ARGUMENT = HostCalls.BAD_ARGUMENT;
   // proxy-wasm map and buffer types
   private static final int REQUEST_HEADERS = 0;
   private static final int RESPONSE_HEADERS = 2;
@@ -42,6 +39,7 @@ final class FilterGuest implements AutoCloseable {
 
   private final WasmFilterFactory factory;
   private final Logger log;
+  private final WasmLimits limits;
   private final GuestInstance instance;
   private final GuestMemory memory;
   private final GuestFunction allocate;
@@ -65,6 +63,7 @@ final class FilterGuest implements AutoCloseable {
   FilterGuest(WasmFilterFactory factory, GuestModule module) {
     this.factory = factory;
     this.log = LoggerFactory.getLogger("wasm." + module.name());
+    this.limits = module.limits();
     this.instance = module.instantiate(hostFunctions(module));
     try {
       this.memory = instance.memory();
@@ -142,30 +141,35 @@ final class FilterGuest implements AutoCloseable {
   }
 
   // ---- host functions ----
+  // Each runs guarded (HostCalls.guarded): a pointer outside guest memory is answered with
+  // InvalidMemoryAccess, a string over max_string_bytes with BadArgument, never an exception.
 
   private List<HostFunctionDef> hostFunctions(GuestModule module) {
     Map<String, HostFunctionDef.Body> bodies = new HashMap<>();
-    bodies.put("proxy_log", (m, a) -> status(log((int) a[0], (int) a[1], (int) a[2])));
+    bodies.put("proxy_log", (m, a) -> status(HostCalls.log(log, memory, limits, (int) a[0], (int) a[1], (int) a[2])));
     bodies.put("proxy_get_log_level", (m, a) -> status(writeInt((int) a[0], 2)));
     bodies.put("proxy_get_current_time_nanoseconds", (m, a) ->
         status(writeLong((int) a[0], System.currentTimeMillis() * 1_000_000L)));
     bodies.put("proxy_get_buffer_bytes", (m, a) -> status(getBuffer((int) a[0], (int) a[1],
         (int) a[2], (int) a[3], (int) a[4])));
     bodies.put("proxy_get_header_map_pairs", (m, a) -> status(getPairs((int) a[0], (int) a[1], (int) a[2])));
-    bodies.put("proxy_get_header_map_value", (m, a) -> status(getValue((int) a[0], (int) a[1],
-        (int) a[2], (int) a[3], (int) a[4])));
+    bodies.put("proxy_get_header_map_value", (m, a) -> status(getValue((int) a[0],
+        string((int) a[1], (int) a[2]), (int) a[3], (int) a[4])));
     // Metadata keys are unique, so adding a header replaces it.
-    bodies.put("proxy_add_header_map_value", (m, a) -> status(setValue((int) a[0], (int) a[1],
-        (int) a[2], (int) a[3], (int) a[4])));
-    bodies.put("proxy_replace_header_map_value", (m, a) -> status(setValue((int) a[0], (int) a[1],
-        (int) a[2], (int) a[3], (int) a[4])));
-    bodies.put("proxy_remove_header_map_value", (m, a) -> status(removeValue((int) a[0], (int) a[1], (int) a[2])));
-    bodies.put("proxy_send_local_response", (m, a) -> status(localResponse((int) a[0], (int) a[3], (int) a[4])));
+    HostFunctionDef.Body set = (m, a) -> status(change((int) a[0], string((int) a[1], (int) a[2]),
+        string((int) a[3], (int) a[4])));
+    bodies.put("proxy_add_header_map_value", set);
+    bodies.put("proxy_replace_header_map_value", set);
+    bodies.put("proxy_remove_header_map_value", (m, a) -> status(change((int) a[0],
+        string((int) a[1], (int) a[2]), null)));
+    bodies.put("proxy_send_local_response", (m, a) -> status(localResponse((int) a[0],
+        string((int) a[3], (int) a[4]))));
     bodies.put("proxy_continue_stream", (m, a) -> status(resume()));
     bodies.put("proxy_continue_request", (m, a) -> status(resume()));
     bodies.put("proxy_continue_response", (m, a) -> status(resume()));
     bodies.put("proxy_set_effective_context", (m, a) -> status(effectiveContext((int) a[0])));
-    bodies.put("proxy_get_property", (m, a) -> status(getProperty((int) a[0], (int) a[1], (int) a[2], (int) a[3])));
+    bodies.put("proxy_get_property", (m, a) -> status(getProperty(
+        string((int) a[0], (int) a[1]).replace('\0', '.'), (int) a[2], (int) a[3])));
     bodies.put("proxy_set_property", (m, a) -> status(OK));
     bodies.put("proxy_done", (m, a) -> status(OK));
     List<HostFunctionDef> defs = new ArrayList<>();
@@ -177,9 +181,10 @@ final class FilterGuest implements AutoCloseable {
       if (body == null) {
         // Shared data and queues, HTTP/gRPC calls, foreign functions, ticks: not offered yet.
         // The module links; the call reports Unimplemented, which the SDKs surface to the filter.
-        body = (m, a) -> imp.results().isEmpty() ? new long[0] : status(UNIMPLEMENTED);
+        body = (m, a) -> imp.results().isEmpty() ? new long[0] : status(HostCalls.UNIMPLEMENTED);
       }
-      defs.add(new HostFunctionDef(imp.module(), imp.name(), imp.params(), imp.results(), body));
+      defs.add(new HostFunctionDef(imp.module(), imp.name(), imp.params(), imp.results(),
+          HostCalls.guarded(body)));
     }
     return defs;
   }
@@ -188,22 +193,8 @@ final class FilterGuest implements AutoCloseable {
     return new long[] {s};
   }
 
-  private int log(int level, int ptr, int len) {
-    String message;
-    try {
-      message = string(ptr, len);
-    } catch (GuestMemory.OutOfBounds e) {
-      return INVALID_MEMORY_ACCESS;
-    }
-    GuestLog.log(log, level, message);
-    return OK;
-  }
-
   private String string(int ptr, int len) {
-    if (len < 0 || len > WasmLimits.DEFAULT.maxStringBytes()) {
-      throw new GuestMemory.OutOfBounds(ptr, len, memory.size());
-    }
-    return new String(memory.read(ptr, len), StandardCharsets.UTF_8);
+    return HostCalls.string(memory, limits, ptr, len);
   }
 
   private Metadata map(int type) {
@@ -255,35 +246,10 @@ final class FilterGuest implements AutoCloseable {
     return returnBytes(out, ptrPtr, sizePtr);
   }
 
-  private int getValue(int type, int keyPtr, int keyLen, int ptrPtr, int sizePtr) {
+  private int getValue(int type, String key, int ptrPtr, int sizePtr) {
     Metadata m = map(type);
-    String value;
-    try {
-      value = m == null ? null : m.get(string(keyPtr, keyLen));
-    } catch (GuestMemory.OutOfBounds e) {
-      return INVALID_MEMORY_ACCESS;
-    }
+    String value = m == null ? null : m.get(key);
     return value == null ? NOT_FOUND : returnBytes(value.getBytes(StandardCharsets.UTF_8), ptrPtr, sizePtr);
-  }
-
-  private int setValue(int type, int keyPtr, int keyLen, int valuePtr, int valueLen) {
-    String key;
-    String value;
-    try {
-      key = string(keyPtr, keyLen);
-      value = string(valuePtr, valueLen);
-    } catch (GuestMemory.OutOfBounds e) {
-      return INVALID_MEMORY_ACCESS;
-    }
-    return change(type, key, value);
-  }
-
-  private int removeValue(int type, int keyPtr, int keyLen) {
-    try {
-      return change(type, string(keyPtr, keyLen), null);
-    } catch (GuestMemory.OutOfBounds e) {
-      return INVALID_MEMORY_ACCESS;
-    }
   }
 
   /** Request changes go through the filter context (re-encoded upstream); response changes only change the view. */
@@ -304,15 +270,9 @@ final class FilterGuest implements AutoCloseable {
     return OK;
   }
 
-  private int localResponse(int statusCode, int bodyPtr, int bodyLen) {
+  private int localResponse(int statusCode, String body) {
     if (current == null) {
       return BAD_ARGUMENT;
-    }
-    String body;
-    try {
-      body = string(bodyPtr, bodyLen);
-    } catch (GuestMemory.OutOfBounds e) {
-      return INVALID_MEMORY_ACCESS;
     }
     pendingLocalReply = body.isEmpty() ? "denied by wasm filter (status " + statusCode + ")" : body;
     return OK;
@@ -341,13 +301,7 @@ final class FilterGuest implements AutoCloseable {
     return OK;
   }
 
-  private int getProperty(int pathPtr, int pathLen, int ptrPtr, int sizePtr) {
-    String path;
-    try {
-      path = string(pathPtr, pathLen).replace('\0', '.');
-    } catch (GuestMemory.OutOfBounds e) {
-      return INVALID_MEMORY_ACCESS;
-    }
+  private int getProperty(String path, int ptrPtr, int sizePtr) {
     String value = switch (path) {
       case "plugin_name" -> factory.moduleName();
       case "listener_name" -> current == null ? null : current.listener();
@@ -358,39 +312,26 @@ final class FilterGuest implements AutoCloseable {
 
   /** Copies {@code data} into memory the guest allocates, and writes its address and size. */
   private int returnBytes(byte[] data, int ptrPtr, int sizePtr) {
-    try {
-      GuestMemory.check(Integer.toUnsignedLong(ptrPtr), 4, memory.size());
-      GuestMemory.check(Integer.toUnsignedLong(sizePtr), 4, memory.size());
-      int ptr = 0;
-      if (data.length > 0) {
-        ptr = (int) allocate.call(data.length)[0];
-        memory.write(ptr, data, 0, data.length);
-      }
-      writeInt(ptrPtr, ptr);
-      writeInt(sizePtr, data.length);
-      return OK;
-    } catch (GuestMemory.OutOfBounds e) {
-      return INVALID_MEMORY_ACCESS;
+    // Both slots are checked before the guest allocates anything.
+    GuestMemory.check(Integer.toUnsignedLong(ptrPtr), 4, memory.size());
+    GuestMemory.check(Integer.toUnsignedLong(sizePtr), 4, memory.size());
+    int ptr = 0;
+    if (data.length > 0) {
+      ptr = (int) allocate.call(data.length)[0];
+      memory.write(ptr, data, 0, data.length);
     }
+    writeInt(ptrPtr, ptr);
+    writeInt(sizePtr, data.length);
+    return OK;
   }
 
   private int writeInt(int at, int value) {
-    byte[] b = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(value).array();
-    try {
-      memory.write(at, b, 0, 4);
-      return OK;
-    } catch (GuestMemory.OutOfBounds e) {
-      return INVALID_MEMORY_ACCESS;
-    }
+    memory.write(at, ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(value).array(), 0, 4);
+    return OK;
   }
 
   private int writeLong(int at, long value) {
-    byte[] b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(value).array();
-    try {
-      memory.write(at, b, 0, 8);
-      return OK;
-    } catch (GuestMemory.OutOfBounds e) {
-      return INVALID_MEMORY_ACCESS;
-    }
+    memory.write(at, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(value).array(), 0, 8);
+    return OK;
   }
 }

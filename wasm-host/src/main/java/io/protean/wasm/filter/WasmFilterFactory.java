@@ -9,6 +9,7 @@ import io.protean.abi.filter.FilterStatus;
 import io.protean.wasm.WasmMetrics;
 import io.protean.wasm.guest.GuestModule;
 import io.protean.wasm.guest.GuestTrap;
+import io.protean.wasm.module.ModuleSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,11 +32,13 @@ public final class WasmFilterFactory implements FilterFactory {
   };
 
   /**
-   * Validates the module on a throw-away instance (start, vm start, configure).
+   * Loads the module from {@code source} and validates it on a throw-away instance (start, vm
+   * start, configure).
    *
    * @throws IllegalArgumentException naming what is wrong
    */
-  public WasmFilterFactory(GuestModule module, byte[] pluginConfig, boolean failOpen) {
+  public WasmFilterFactory(ModuleSource source, byte[] pluginConfig, boolean failOpen) {
+    GuestModule module = source.load();
     this.module = module;
     this.pluginConfig = pluginConfig.clone();
     this.failOpen = failOpen;

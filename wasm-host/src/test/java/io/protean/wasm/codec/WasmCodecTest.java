@@ -14,6 +14,7 @@ import io.protean.abi.codec.MessageType;
 import io.protean.abi.codec.Mutation;
 import io.protean.wasm.WasmLimits;
 import io.protean.wasm.engine.Engine;
+import io.protean.wasm.module.ModuleSource;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -33,8 +34,8 @@ class WasmCodecTest {
   }
 
   static WasmCodecFactory factory(Engine engine, String module) {
-    return new WasmCodecFactory("test", engine.load(module, wasm(module), WasmLimits.DEFAULT),
-        WasmLimits.DEFAULT, "{}".getBytes());
+    return new WasmCodecFactory("test", ModuleSource.of(module, wasm(module), engine, WasmLimits.DEFAULT),
+        "{}".getBytes());
   }
 
   /** A lenprefix frame: u32 BE payload length, payload = u32 BE id + body. */
@@ -129,8 +130,8 @@ class WasmCodecTest {
   @EnumSource(Engine.class)
   void refusesModulesWithoutTheAbi(Engine engine) {
     byte[] empty = {0, 'a', 's', 'm', 1, 0, 0, 0};
-    assertThatThrownBy(() -> new WasmCodecFactory("x", engine.load("empty.wasm", empty, WasmLimits.DEFAULT),
-        WasmLimits.DEFAULT, new byte[0]))
+    assertThatThrownBy(() -> new WasmCodecFactory("x", ModuleSource.of("empty.wasm", empty, engine,
+        WasmLimits.DEFAULT), new byte[0]))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("empty.wasm is not a Protean codec module (ABI v1): missing export(s) [protean_codec_abi_v1");
     assertThatThrownBy(() -> engine.load("junk.wasm", new byte[] {1, 2, 3}, WasmLimits.DEFAULT))
@@ -152,20 +153,18 @@ class WasmCodecTest {
   @EnumSource(Engine.class)
   void reloadValidatesBeforeItReplaces(Engine engine) {
     byte[][] next = {wasm("lenprefix.wasm")};
-    WasmCodecFactory f = new WasmCodecFactory("test", engine.load("lenprefix.wasm", next[0], WasmLimits.DEFAULT),
-        WasmLimits.DEFAULT, "{}".getBytes(), () -> engine.load("reloaded.wasm", next[0], WasmLimits.DEFAULT));
+    WasmCodecFactory f = new WasmCodecFactory("test",
+        new ModuleSource("lenprefix.wasm", () -> next[0], engine, WasmLimits.DEFAULT), "{}".getBytes());
     Codec codec = f.newCodec();
     assertThat(decodeAll(codec, frame(1, "a"), 100)).hasSize(1);
 
     next[0] = new byte[] {0, 'a', 's', 'm', 1, 0, 0, 0}; // valid Wasm, not a codec
     assertThatThrownBy(f::reload).isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("missing export(s)");
-    assertThat(f.moduleName()).isEqualTo("lenprefix.wasm");
     assertThat(decodeAll(codec, frame(2, "b"), 100)).hasSize(1);
 
     next[0] = wasm("lenprefix.wasm");
     f.reload();
-    assertThat(f.moduleName()).isEqualTo("reloaded.wasm");
     // The same connection goes on, now on an instance of the new module.
     assertThat(decodeAll(codec, frame(3, "c"), 2)).containsExactly("REQUEST 3 9 {k=v}");
   }

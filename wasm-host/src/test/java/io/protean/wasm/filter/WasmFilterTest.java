@@ -16,9 +16,12 @@ import io.protean.abi.filter.FilterStatus;
 import io.protean.wasm.WasmLimits;
 import io.protean.wasm.WasmMetrics;
 import io.protean.wasm.engine.Engine;
+import io.protean.wasm.module.ModuleSource;
 import io.protean.wasm.guest.GuestTrap.Reason;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -30,6 +33,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class WasmFilterTest {
   static final Path DENY = Path.of("../example-codecs-rust/wasm/deny_method_filter.wasm");
+  static final Path HOSTILE = Path.of("src/test/resources/wasm/filters/hostile_filter.wasm");
 
   /** What a filter did to one request. */
   static final class Request implements FilterContext {
@@ -87,9 +91,8 @@ class WasmFilterTest {
     }
   }
 
-  static WasmFilterFactory deny(Engine engine) throws Exception {
-    return new WasmFilterFactory(engine.load("deny_method_filter.wasm", Files.readAllBytes(DENY),
-        WasmLimits.DEFAULT), "{\"deny\": [\"slow\"], \"header\": \"x-filtered-by\", \"value\": \"protean\"}"
+  static WasmFilterFactory deny(Engine engine) {
+    return new WasmFilterFactory(ModuleSource.file(DENY, engine, WasmLimits.DEFAULT), "{\"deny\": [\"slow\"], \"header\": \"x-filtered-by\", \"value\": \"protean\"}"
         .getBytes(), false);
   }
 
@@ -124,16 +127,15 @@ class WasmFilterTest {
   @EnumSource(Engine.class)
   void refusesModulesThatAreNotProxyWasm(Engine engine) throws Exception {
     byte[] codec = Files.readAllBytes(Path.of("src/test/resources/wasm/lenprefix.wasm"));
-    assertThatThrownBy(() -> new WasmFilterFactory(engine.load("lenprefix.wasm", codec, WasmLimits.DEFAULT),
-        new byte[0], false)).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> new WasmFilterFactory(ModuleSource.of("lenprefix.wasm", codec, engine,
+        WasmLimits.DEFAULT), new byte[0], false)).isInstanceOf(IllegalArgumentException.class)
         .hasMessage("lenprefix.wasm is not a proxy-wasm module: it exports neither "
             + "proxy_abi_version_0_2_1 nor proxy_abi_version_0_2_0");
   }
 
-  static WasmFilterFactory hostile(Engine engine, boolean failOpen) throws Exception {
-    return new WasmFilterFactory(engine.load("hostile_filter.wasm",
-        Files.readAllBytes(Path.of("src/test/resources/wasm/filters/hostile_filter.wasm")),
-        WasmLimits.DEFAULT), new byte[0], failOpen);
+  static WasmFilterFactory hostile(Engine engine, boolean failOpen) {
+    return new WasmFilterFactory(ModuleSource.file(HOSTILE, engine, WasmLimits.DEFAULT), new byte[0],
+        failOpen);
   }
 
   @ParameterizedTest
@@ -171,5 +173,43 @@ class WasmFilterTest {
     Request r = new Request("a", "1", "b", "2", "c", "3"); // three headers: bad pointers
     assertThat(hostile(engine, false).newFilter().onRequest(r)).isEqualTo(FilterStatus.CONTINUE);
     assertThat(r.replied).isNull();
+  }
+
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void filtersRunUnderTheLimitsTheirOptionsSet(Engine engine) {
+    String name = engine.name().toLowerCase(Locale.ROOT);
+    Filter timed = new WasmFilterProvider().create(Map.of("module", HOSTILE.toString(), "engine", name,
+        "max_call_time", "50ms")).newFilter();
+    Request endless = new Request("a", "1", "b", "2"); // two headers: the guest loops
+    assertThat(timed.onRequest(endless)).isEqualTo(FilterStatus.STOP);
+    assertThat(endless.message).contains("exceeded its time limit of 50 ms");
+
+    // Four headers: the guest grows its memory by 2 pages and pauses if that worked.
+    Filter small = new WasmFilterProvider().create(Map.of("module", HOSTILE.toString(), "engine", name,
+        "max_memory_pages", 3)).newFilter();
+    assertThat(small.onRequest(new Request("a", "1", "b", "2", "c", "3", "d", "4")))
+        .as("refused past 3 pages").isEqualTo(FilterStatus.CONTINUE);
+    Filter large = new WasmFilterProvider().create(Map.of("module", HOSTILE.toString(), "engine", name))
+        .newFilter();
+    assertThat(large.onRequest(new Request("a", "1", "b", "2", "c", "3", "d", "4")))
+        .as("allowed by the default limit").isEqualTo(FilterStatus.STOP);
+  }
+
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void hostFunctionsCheckStringsAgainstTheConfiguredLimit(Engine engine) {
+    // Five headers: the guest logs a 100-byte message and pauses unless it is refused.
+    WasmLimits d = WasmLimits.DEFAULT;
+    WasmLimits small = new WasmLimits(d.maxMemoryPages(), d.maxCallTime(), d.maxBlockBytes(), d.maxPairs(), 64);
+    Request five = new Request("a", "1", "b", "2", "c", "3", "d", "4", "e", "5");
+    Filter limited = new WasmFilterFactory(ModuleSource.file(HOSTILE, engine, small), new byte[0], false)
+        .newFilter();
+    assertThat(limited.onRequest(five)).isEqualTo(FilterStatus.CONTINUE);
+    assertThat(hostile(engine, false).newFilter().onRequest(five)).as("accepted under the default")
+        .isEqualTo(FilterStatus.STOP);
+    Filter configured = new WasmFilterProvider().create(Map.of("module", HOSTILE.toString(), "engine",
+        engine.name().toLowerCase(Locale.ROOT), "max_string_bytes", 64)).newFilter();
+    assertThat(configured.onRequest(five)).isEqualTo(FilterStatus.CONTINUE);
   }
 }

@@ -108,6 +108,11 @@ public final class EndiveModule implements GuestModule {
   }
 
   @Override
+  public WasmLimits limits() {
+    return limits;
+  }
+
+  @Override
   public Set<String> exportedFunctions() {
     return exports;
   }
