@@ -3,17 +3,15 @@ package io.protean.conformance;
 import io.protean.abi.codec.CodecFactory;
 import io.protean.proxy.codec.CodecRegistry;
 import io.protean.proxy.config.ProxyConfig.CodecConfig;
+import io.protean.proxy.stats.Stats;
 import io.protean.wasm.WasmLimits;
-import io.protean.wasm.WasmMetrics;
 import io.protean.wasm.codec.WasmCodecFactory;
 import io.protean.wasm.engine.Engine;
-import io.protean.wasm.guest.GuestTrap;
 import io.protean.wasm.module.ModuleSource;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.LongSupplier;
@@ -44,9 +42,9 @@ public record Implementation(String name, CodecFactory factory, LongSupplier gue
     }
     String file = module.getFileName().toString();
     WasmCodecFactory factory = new WasmCodecFactory(file, ModuleSource.of(file, bytes, engine,
-        WasmLimits.DEFAULT), "{}".getBytes());
+        WasmLimits.DEFAULT), "{}".getBytes(), new Stats());
     return new Implementation(name + " [" + engine.name().toLowerCase(Locale.ROOT) + "]", factory,
-        () -> Arrays.stream(GuestTrap.Reason.values()).mapToLong(r -> WasmMetrics.failures(file, r)).sum(),
+        factory::instanceFailures,
         factory::guestMemoryBytes);
   }
 }

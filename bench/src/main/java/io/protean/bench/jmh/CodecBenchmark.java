@@ -11,6 +11,7 @@ import io.protean.abi.codec.Frame;
 import io.protean.abi.codec.Mutation;
 import io.protean.proxy.codec.dubbo.DubboCodecFactory;
 import io.protean.proxy.codec.thrift.ThriftCodecFactory;
+import io.protean.proxy.stats.Stats;
 import io.protean.wasm.WasmLimits;
 import io.protean.wasm.codec.WasmCodecFactory;
 import io.protean.wasm.engine.Engine;
@@ -120,7 +121,7 @@ public class CodecBenchmark {
         : "example-codecs-tinygo/wasm/thrift.wasm";
     byte[] bytes = BenchFrames.module(protocol, path);
     return new WasmCodecFactory(protocol, ModuleSource.of(protocol + ".wasm", bytes, engine, LIMITS),
-        "{}".getBytes(StandardCharsets.UTF_8));
+        "{}".getBytes(StandardCharsets.UTF_8), new Stats());
   }
 
   private static ByteBuf direct(byte[] bytes) {

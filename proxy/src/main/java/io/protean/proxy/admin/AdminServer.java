@@ -26,7 +26,6 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.protean.proxy.Proxy;
-import io.protean.wasm.WasmMetrics;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -98,7 +97,7 @@ public final class AdminServer {
           case "/ready" -> proxy.ready()
               ? text(HttpResponseStatus.OK, "ready\n", "text/plain")
               : text(HttpResponseStatus.SERVICE_UNAVAILABLE, "not ready\n", "text/plain");
-          case "/stats" -> text(HttpResponseStatus.OK, proxy.stats().prometheus() + WasmMetrics.prometheus(),
+          case "/stats" -> text(HttpResponseStatus.OK, proxy.stats().prometheus(),
               "text/plain; version=0.0.4; charset=utf-8");
           case "/config_dump" -> text(HttpResponseStatus.OK, configJson(), "application/json");
           case "/" -> text(HttpResponseStatus.OK,

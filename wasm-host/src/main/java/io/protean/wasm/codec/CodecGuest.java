@@ -8,6 +8,7 @@ import io.protean.wasm.guest.GuestInstance;
 import io.protean.wasm.guest.GuestMemory;
 import io.protean.wasm.guest.GuestModule;
 import io.protean.wasm.guest.GuestTrap;
+import io.protean.wasm.module.ModuleMetrics;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -49,6 +50,9 @@ final class CodecGuest implements AutoCloseable {
   /** The connection whose bytes are in the input buffer, or null. */
   Object inputOwner;
   boolean dead;
+  private boolean closed;
+  /** Where this instance is counted; null for a throw-away instance that validates a module. */
+  private final ModuleMetrics metrics;
   /** The factory generation (module version) this instance was made from. */
   final int generation;
 
@@ -63,8 +67,13 @@ final class CodecGuest implements AutoCloseable {
   Metadata metadata;
   String errorMessage;
 
-  CodecGuest(GuestModule module, byte[] config, int generation) {
+  /**
+   * @param metrics where a serving instance is counted from creation to close; null for a
+   *                throw-away one
+   */
+  CodecGuest(GuestModule module, byte[] config, int generation, ModuleMetrics metrics) {
     this.generation = generation;
+    this.metrics = metrics;
     this.name = module.name();
     this.limits = module.limits();
     this.instance = module.instantiate(HostImports.forCodec(module));
@@ -85,6 +94,9 @@ final class CodecGuest implements AutoCloseable {
     } catch (RuntimeException e) {
       instance.close();
       throw e;
+    }
+    if (metrics != null) {
+      metrics.instanceCreated();
     }
   }
 
@@ -271,8 +283,16 @@ final class CodecGuest implements AutoCloseable {
     return new GuestTrap(GuestTrap.Reason.INVALID_RESULT, name + ": invalid result: " + problem, null);
   }
 
+  /** Ends the instance; idempotent. */
   @Override
   public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
     instance.close();
+    if (metrics != null) {
+      metrics.instanceClosed();
+    }
   }
 }

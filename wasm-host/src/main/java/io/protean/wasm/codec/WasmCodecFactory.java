@@ -1,11 +1,11 @@
 package io.protean.wasm.codec;
 
-import io.protean.wasm.WasmMetrics;
-
 import io.netty.util.concurrent.FastThreadLocal;
+import io.protean.abi.Metrics;
 import io.protean.abi.codec.Codec;
 import io.protean.abi.codec.CodecException;
 import io.protean.abi.codec.CodecFactory;
+import io.protean.wasm.module.ModuleMetrics;
 import io.protean.wasm.module.ModuleSource;
 import io.protean.wasm.guest.GuestModule;
 import io.protean.wasm.guest.GuestTrap;
@@ -26,6 +26,7 @@ public final class WasmCodecFactory implements CodecFactory {
   private final String protocol;
   private final byte[] config;
   private final ModuleSource source;
+  private final ModuleMetrics metrics;
   /** The module new instances are made from; replaced by {@link #reload()}. */
   private volatile GuestModule module;
   private volatile int generation;
@@ -41,12 +42,15 @@ public final class WasmCodecFactory implements CodecFactory {
    * Loads the module from {@code source}, checks its ABI (exports, imports) and proves it
    * initialises with {@code config} on a throw-away instance.
    *
+   * @param metrics the proxy's registry, where this module's instances are counted
+   *                ({@link ModuleMetrics})
    * @throws IllegalArgumentException naming what is wrong
    */
-  public WasmCodecFactory(String protocol, ModuleSource source, byte[] config) {
+  public WasmCodecFactory(String protocol, ModuleSource source, byte[] config, Metrics metrics) {
     this.protocol = protocol;
     this.config = config.clone();
     this.source = source;
+    this.metrics = new ModuleMetrics(metrics, source.name());
     GuestModule first = source.load();
     validate(first);
     this.module = first;
@@ -74,7 +78,7 @@ public final class WasmCodecFactory implements CodecFactory {
       throw new IllegalArgumentException(module.name() + " is not a Protean codec module (ABI v1): "
           + "missing export(s) " + missing);
     }
-    try (CodecGuest probe = new CodecGuest(module, config, generation)) {
+    try (CodecGuest probe = new CodecGuest(module, config, generation, null)) {
       log.debug("codec module {} initialised", module.name());
     } catch (GuestTrap e) {
       throw new IllegalArgumentException(module.name() + " failed to initialise: " + e.getMessage(), e);
@@ -88,6 +92,11 @@ public final class WasmCodecFactory implements CodecFactory {
 
   public String moduleName() {
     return module.name();
+  }
+
+  /** Instance failures of this module so far (all reasons). */
+  public long instanceFailures() {
+    return metrics.failures();
   }
 
   /** The memory size of this thread's instance (for checks that guest memory stays bounded). */
@@ -120,12 +129,11 @@ public final class WasmCodecFactory implements CodecFactory {
       }
       GuestModule current = module;
       try {
-        g = new CodecGuest(current, config, generation);
+        g = new CodecGuest(current, config, generation, metrics);
       } catch (GuestTrap | IllegalArgumentException e) {
         throw new CodecException("wasm codec " + module.name() + ": cannot create an instance: "
             + e.getMessage(), e);
       }
-      WasmMetrics.instanceCreated(module.name());
       guests.set(g);
     }
     return g;
@@ -135,7 +143,7 @@ public final class WasmCodecFactory implements CodecFactory {
   CodecException failed(CodecGuest g, GuestTrap trap) {
     g.dead = true;
     g.close();
-    WasmMetrics.failure(module.name(), trap.reason());
+    metrics.failed(trap.reason());
     log.warn("wasm codec {}: instance failed ({}), replacing it: {}", module.name(),
         trap.reason().name().toLowerCase(java.util.Locale.ROOT), trap.getMessage());
     return new CodecException("wasm codec " + module.name() + ": " + trap.getMessage(), trap);

@@ -1,5 +1,6 @@
 package io.protean.wasm.codec;
 
+import io.protean.abi.ExtensionContext;
 import io.protean.abi.codec.CodecFactory;
 import io.protean.abi.codec.CodecProvider;
 import io.protean.wasm.module.ModuleOptions;
@@ -22,13 +23,13 @@ public final class WasmCodecProvider implements CodecProvider {
   }
 
   @Override
-  public CodecFactory create(Map<String, Object> options) {
+  public CodecFactory create(Map<String, Object> options, ExtensionContext context) {
     ModuleSource source = ModuleOptions.parse(options, OPTIONS);
     byte[] config = ModuleOptions.json("config", options.getOrDefault("config", Map.of()));
     String protocol = String.valueOf(options.getOrDefault("protocol",
         source.name().replaceFirst("\\.wasm$", "")));
     try {
-      return new WasmCodecFactory(protocol, source, config);
+      return new WasmCodecFactory(protocol, source, config, context.metrics());
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("module: " + e.getMessage(), e);
     }

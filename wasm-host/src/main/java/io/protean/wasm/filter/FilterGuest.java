@@ -9,6 +9,7 @@ import io.protean.wasm.guest.GuestMemory;
 import io.protean.wasm.guest.GuestModule;
 import io.protean.wasm.guest.HostFunctionDef;
 import io.protean.wasm.module.HostCalls;
+import io.protean.wasm.module.ModuleMetrics;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -59,9 +60,17 @@ final class FilterGuest implements AutoCloseable {
    */
   private String pendingLocalReply;
   boolean dead;
+  private boolean closed;
+  /** Where this instance is counted; null for a throw-away instance that validates a module. */
+  private final ModuleMetrics metrics;
 
-  FilterGuest(WasmFilterFactory factory, GuestModule module) {
+  /**
+   * @param metrics where a serving instance is counted from creation to close; null for a
+   *                throw-away one
+   */
+  FilterGuest(WasmFilterFactory factory, GuestModule module, ModuleMetrics metrics) {
     this.factory = factory;
+    this.metrics = metrics;
     this.log = LoggerFactory.getLogger("wasm." + module.name());
     this.limits = module.limits();
     this.instance = module.instantiate(hostFunctions(module));
@@ -91,6 +100,9 @@ final class FilterGuest implements AutoCloseable {
     } catch (RuntimeException e) {
       instance.close();
       throw e;
+    }
+    if (metrics != null) {
+      metrics.instanceCreated();
     }
   }
 
@@ -135,9 +147,17 @@ final class FilterGuest implements AutoCloseable {
     return nextContext++;
   }
 
+  /** Ends the instance; idempotent. */
   @Override
   public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
     instance.close();
+    if (metrics != null) {
+      metrics.instanceClosed();
+    }
   }
 
   // ---- host functions ----

@@ -1,14 +1,15 @@
 package io.protean.wasm.filter;
 
 import io.netty.util.concurrent.FastThreadLocal;
+import io.protean.abi.Metrics;
 import io.protean.abi.codec.ErrorType;
 import io.protean.abi.filter.Filter;
 import io.protean.abi.filter.FilterContext;
 import io.protean.abi.filter.FilterFactory;
 import io.protean.abi.filter.FilterStatus;
-import io.protean.wasm.WasmMetrics;
 import io.protean.wasm.guest.GuestModule;
 import io.protean.wasm.guest.GuestTrap;
+import io.protean.wasm.module.ModuleMetrics;
 import io.protean.wasm.module.ModuleSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,6 +25,7 @@ public final class WasmFilterFactory implements FilterFactory {
   private final GuestModule module;
   private final byte[] pluginConfig;
   private final boolean failOpen;
+  private final ModuleMetrics metrics;
   private final FastThreadLocal<FilterGuest> guests = new FastThreadLocal<>() {
     @Override
     protected void onRemoval(FilterGuest guest) {
@@ -35,9 +37,12 @@ public final class WasmFilterFactory implements FilterFactory {
    * Loads the module from {@code source} and validates it on a throw-away instance (start, vm
    * start, configure).
    *
+   * @param metrics the proxy's registry, where this module's instances are counted
+   *                ({@link ModuleMetrics})
    * @throws IllegalArgumentException naming what is wrong
    */
-  public WasmFilterFactory(ModuleSource source, byte[] pluginConfig, boolean failOpen) {
+  public WasmFilterFactory(ModuleSource source, byte[] pluginConfig, boolean failOpen, Metrics metrics) {
+    this.metrics = new ModuleMetrics(metrics, source.name());
     GuestModule module = source.load();
     this.module = module;
     this.pluginConfig = pluginConfig.clone();
@@ -47,7 +52,7 @@ public final class WasmFilterFactory implements FilterFactory {
       throw new IllegalArgumentException(module.name() + " is not a proxy-wasm module: it exports "
           + "neither proxy_abi_version_0_2_1 nor proxy_abi_version_0_2_0");
     }
-    try (FilterGuest probe = new FilterGuest(this, module)) {
+    try (FilterGuest probe = new FilterGuest(this, module, null)) {
       log.debug("filter module {} configured", module.name());
     } catch (GuestTrap e) {
       throw new IllegalArgumentException(module.name() + " failed to start: " + e.getMessage(), e);
@@ -62,6 +67,11 @@ public final class WasmFilterFactory implements FilterFactory {
     return module.name();
   }
 
+  /** Instance failures of this module so far (all reasons). */
+  public long instanceFailures() {
+    return metrics.failures();
+  }
+
   /** Creates this event loop's instance now rather than at its first request. */
   @Override
   public void prepareThread() {
@@ -72,8 +82,7 @@ public final class WasmFilterFactory implements FilterFactory {
   FilterGuest guest() {
     FilterGuest g = guests.get();
     if (g == null || g.dead) {
-      g = new FilterGuest(this, module);
-      WasmMetrics.instanceCreated(module.name());
+      g = new FilterGuest(this, module, metrics);
       guests.set(g);
     }
     return g;
@@ -151,7 +160,7 @@ public final class WasmFilterFactory implements FilterFactory {
     if (!g.dead) {
       g.dead = true;
       g.close();
-      WasmMetrics.failure(module.name(), trap.reason());
+      metrics.failed(trap.reason());
       log.warn("wasm filter {}: instance failed ({}), replacing it: {}", module.name(),
           trap.reason().name().toLowerCase(java.util.Locale.ROOT), trap.getMessage());
     }

@@ -1,5 +1,6 @@
 package io.protean.wasm.filter;
 
+import io.protean.abi.ExtensionContext;
 import io.protean.abi.filter.FilterFactory;
 import io.protean.abi.filter.FilterProvider;
 import io.protean.wasm.module.ModuleOptions;
@@ -24,7 +25,7 @@ public final class WasmFilterProvider implements FilterProvider {
   }
 
   @Override
-  public FilterFactory create(Map<String, Object> options) {
+  public FilterFactory create(Map<String, Object> options, ExtensionContext context) {
     ModuleSource source = ModuleOptions.parse(options, OPTIONS);
     String policy = String.valueOf(options.getOrDefault("failure_policy", "fail_closed"));
     if (!policy.equals("fail_closed") && !policy.equals("fail_open")) {
@@ -34,7 +35,7 @@ public final class WasmFilterProvider implements FilterProvider {
     byte[] plugin = config == null ? new byte[0] : config instanceof String s
         ? s.getBytes(StandardCharsets.UTF_8) : ModuleOptions.json("config", config);
     try {
-      return new WasmFilterFactory(source, plugin, policy.equals("fail_open"));
+      return new WasmFilterFactory(source, plugin, policy.equals("fail_open"), context.metrics());
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("module: " + e.getMessage(), e);
     }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
+import io.protean.abi.Metrics;
 import io.protean.abi.codec.Codec;
 import io.protean.abi.codec.CodecException;
 import io.protean.abi.codec.ErrorType;
@@ -15,6 +16,7 @@ import io.protean.abi.codec.Mutation;
 import io.protean.wasm.WasmLimits;
 import io.protean.wasm.engine.Engine;
 import io.protean.wasm.module.ModuleSource;
+import io.protean.testing.RecordingMetrics;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -34,8 +36,12 @@ class WasmCodecTest {
   }
 
   static WasmCodecFactory factory(Engine engine, String module) {
+    return factory(engine, module, new RecordingMetrics());
+  }
+
+  static WasmCodecFactory factory(Engine engine, String module, Metrics metrics) {
     return new WasmCodecFactory("test", ModuleSource.of(module, wasm(module), engine, WasmLimits.DEFAULT),
-        "{}".getBytes());
+        "{}".getBytes(), metrics);
   }
 
   /** A lenprefix frame: u32 BE payload length, payload = u32 BE id + body. */
@@ -131,7 +137,7 @@ class WasmCodecTest {
   void refusesModulesWithoutTheAbi(Engine engine) {
     byte[] empty = {0, 'a', 's', 'm', 1, 0, 0, 0};
     assertThatThrownBy(() -> new WasmCodecFactory("x", ModuleSource.of("empty.wasm", empty, engine,
-        WasmLimits.DEFAULT), new byte[0]))
+        WasmLimits.DEFAULT), new byte[0], new RecordingMetrics()))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("empty.wasm is not a Protean codec module (ABI v1): missing export(s) [protean_codec_abi_v1");
     assertThatThrownBy(() -> engine.load("junk.wasm", new byte[] {1, 2, 3}, WasmLimits.DEFAULT))
@@ -154,7 +160,8 @@ class WasmCodecTest {
   void reloadValidatesBeforeItReplaces(Engine engine) {
     byte[][] next = {wasm("lenprefix.wasm")};
     WasmCodecFactory f = new WasmCodecFactory("test",
-        new ModuleSource("lenprefix.wasm", () -> next[0], engine, WasmLimits.DEFAULT), "{}".getBytes());
+        new ModuleSource("lenprefix.wasm", () -> next[0], engine, WasmLimits.DEFAULT), "{}".getBytes(),
+        new RecordingMetrics());
     Codec codec = f.newCodec();
     assertThat(decodeAll(codec, frame(1, "a"), 100)).hasSize(1);
 

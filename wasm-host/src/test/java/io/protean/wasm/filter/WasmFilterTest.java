@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.netty.buffer.Unpooled;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ImmediateEventExecutor;
+import io.protean.abi.ExtensionContext;
+import io.protean.abi.Metrics;
 import io.protean.abi.codec.ErrorType;
 import io.protean.abi.codec.Frame;
 import io.protean.abi.codec.MessageType;
@@ -14,10 +16,9 @@ import io.protean.abi.filter.Filter;
 import io.protean.abi.filter.FilterContext;
 import io.protean.abi.filter.FilterStatus;
 import io.protean.wasm.WasmLimits;
-import io.protean.wasm.WasmMetrics;
 import io.protean.wasm.engine.Engine;
 import io.protean.wasm.module.ModuleSource;
-import io.protean.wasm.guest.GuestTrap.Reason;
+import io.protean.testing.RecordingMetrics;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -33,6 +34,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class WasmFilterTest {
   static final Path DENY = Path.of("../example-codecs-rust/wasm/deny_method_filter.wasm");
+  static final ExtensionContext CONTEXT = ExtensionContext.of(new RecordingMetrics());
   static final Path HOSTILE = Path.of("src/test/resources/wasm/filters/hostile_filter.wasm");
 
   /** What a filter did to one request. */
@@ -92,8 +94,9 @@ class WasmFilterTest {
   }
 
   static WasmFilterFactory deny(Engine engine) {
-    return new WasmFilterFactory(ModuleSource.file(DENY, engine, WasmLimits.DEFAULT), "{\"deny\": [\"slow\"], \"header\": \"x-filtered-by\", \"value\": \"protean\"}"
-        .getBytes(), false);
+    return new WasmFilterFactory(ModuleSource.file(DENY, engine, WasmLimits.DEFAULT),
+        "{\"deny\": [\"slow\"], \"header\": \"x-filtered-by\", \"value\": \"protean\"}".getBytes(),
+        false, new RecordingMetrics());
   }
 
   @ParameterizedTest
@@ -128,26 +131,32 @@ class WasmFilterTest {
   void refusesModulesThatAreNotProxyWasm(Engine engine) throws Exception {
     byte[] codec = Files.readAllBytes(Path.of("src/test/resources/wasm/lenprefix.wasm"));
     assertThatThrownBy(() -> new WasmFilterFactory(ModuleSource.of("lenprefix.wasm", codec, engine,
-        WasmLimits.DEFAULT), new byte[0], false)).isInstanceOf(IllegalArgumentException.class)
+        WasmLimits.DEFAULT), new byte[0], false, new RecordingMetrics())).isInstanceOf(IllegalArgumentException.class)
         .hasMessage("lenprefix.wasm is not a proxy-wasm module: it exports neither "
             + "proxy_abi_version_0_2_1 nor proxy_abi_version_0_2_0");
   }
 
   static WasmFilterFactory hostile(Engine engine, boolean failOpen) {
+    return hostile(engine, failOpen, new RecordingMetrics());
+  }
+
+  static WasmFilterFactory hostile(Engine engine, boolean failOpen, Metrics metrics) {
     return new WasmFilterFactory(ModuleSource.file(HOSTILE, engine, WasmLimits.DEFAULT), new byte[0],
-        failOpen);
+        failOpen, metrics);
   }
 
   @ParameterizedTest
   @EnumSource(Engine.class)
   void aTrappingFilterFailsClosedOrOpenAndIsReplaced(Engine engine) throws Exception {
-    WasmFilterFactory closed = hostile(engine, false);
-    long traps = WasmMetrics.failures("hostile_filter.wasm", Reason.TRAP);
+    RecordingMetrics metrics = new RecordingMetrics();
+    WasmFilterFactory closed = hostile(engine, false, metrics);
     Request r = new Request("method", "x"); // one header: the guest traps
     assertThat(closed.newFilter().onRequest(r)).isEqualTo(FilterStatus.STOP);
     assertThat(r.replied).isEqualTo(ErrorType.INTERNAL);
     assertThat(r.message).startsWith("wasm filter hostile_filter.wasm failed: ");
-    assertThat(WasmMetrics.failures("hostile_filter.wasm", Reason.TRAP)).isEqualTo(traps + 1);
+    assertThat(metrics.value("protean_wasm_instance_failures_total", "module", "hostile_filter.wasm",
+        "reason", "trap")).isEqualTo(1);
+    assertThat(closed.instanceFailures()).isEqualTo(1);
 
     Request next = new Request(); // no headers: a new instance continues
     assertThat(closed.newFilter().onRequest(next)).isEqualTo(FilterStatus.CONTINUE);
@@ -180,18 +189,18 @@ class WasmFilterTest {
   void filtersRunUnderTheLimitsTheirOptionsSet(Engine engine) {
     String name = engine.name().toLowerCase(Locale.ROOT);
     Filter timed = new WasmFilterProvider().create(Map.of("module", HOSTILE.toString(), "engine", name,
-        "max_call_time", "50ms")).newFilter();
+        "max_call_time", "50ms"), CONTEXT).newFilter();
     Request endless = new Request("a", "1", "b", "2"); // two headers: the guest loops
     assertThat(timed.onRequest(endless)).isEqualTo(FilterStatus.STOP);
     assertThat(endless.message).contains("exceeded its time limit of 50 ms");
 
     // Four headers: the guest grows its memory by 2 pages and pauses if that worked.
     Filter small = new WasmFilterProvider().create(Map.of("module", HOSTILE.toString(), "engine", name,
-        "max_memory_pages", 3)).newFilter();
+        "max_memory_pages", 3), CONTEXT).newFilter();
     assertThat(small.onRequest(new Request("a", "1", "b", "2", "c", "3", "d", "4")))
         .as("refused past 3 pages").isEqualTo(FilterStatus.CONTINUE);
-    Filter large = new WasmFilterProvider().create(Map.of("module", HOSTILE.toString(), "engine", name))
-        .newFilter();
+    Filter large = new WasmFilterProvider().create(Map.of("module", HOSTILE.toString(), "engine", name),
+        CONTEXT).newFilter();
     assertThat(large.onRequest(new Request("a", "1", "b", "2", "c", "3", "d", "4")))
         .as("allowed by the default limit").isEqualTo(FilterStatus.STOP);
   }
@@ -203,13 +212,14 @@ class WasmFilterTest {
     WasmLimits d = WasmLimits.DEFAULT;
     WasmLimits small = new WasmLimits(d.maxMemoryPages(), d.maxCallTime(), d.maxBlockBytes(), d.maxPairs(), 64);
     Request five = new Request("a", "1", "b", "2", "c", "3", "d", "4", "e", "5");
-    Filter limited = new WasmFilterFactory(ModuleSource.file(HOSTILE, engine, small), new byte[0], false)
+    Filter limited = new WasmFilterFactory(ModuleSource.file(HOSTILE, engine, small), new byte[0], false,
+        new RecordingMetrics())
         .newFilter();
     assertThat(limited.onRequest(five)).isEqualTo(FilterStatus.CONTINUE);
     assertThat(hostile(engine, false).newFilter().onRequest(five)).as("accepted under the default")
         .isEqualTo(FilterStatus.STOP);
     Filter configured = new WasmFilterProvider().create(Map.of("module", HOSTILE.toString(), "engine",
-        engine.name().toLowerCase(Locale.ROOT), "max_string_bytes", 64)).newFilter();
+        engine.name().toLowerCase(Locale.ROOT), "max_string_bytes", 64), CONTEXT).newFilter();
     assertThat(configured.onRequest(five)).isEqualTo(FilterStatus.CONTINUE);
   }
 }

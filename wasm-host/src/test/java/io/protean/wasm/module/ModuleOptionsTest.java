@@ -3,6 +3,8 @@ package io.protean.wasm.module;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.protean.abi.ExtensionContext;
+import io.protean.testing.RecordingMetrics;
 import io.protean.wasm.WasmLimits;
 import io.protean.wasm.codec.WasmCodecProvider;
 import io.protean.wasm.engine.Engine;
@@ -20,6 +22,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /** The module options, read once for codecs and filters alike. */
 class ModuleOptionsTest {
+  static final ExtensionContext CONTEXT = ExtensionContext.of(new RecordingMetrics());
   static final String CODEC = "src/test/resources/wasm/lenprefix.wasm";
   static final String FILTER = "src/test/resources/wasm/filters/hostile_filter.wasm";
 
@@ -41,8 +44,8 @@ class ModuleOptionsTest {
   }
 
   static Stream<Arguments> providers() {
-    Function<Map<String, Object>, Object> codec = o -> new WasmCodecProvider().create(o);
-    Function<Map<String, Object>, Object> filter = o -> new WasmFilterProvider().create(o);
+    Function<Map<String, Object>, Object> codec = o -> new WasmCodecProvider().create(o, CONTEXT);
+    Function<Map<String, Object>, Object> filter = o -> new WasmFilterProvider().create(o, CONTEXT);
     return Stream.of(Arguments.of("codec", CODEC, codec), Arguments.of("filter", FILTER, filter));
   }
 
