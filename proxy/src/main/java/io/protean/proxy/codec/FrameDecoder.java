@@ -13,6 +13,10 @@ import java.util.List;
  * owns it (see {@link Frame}). A {@link io.protean.abi.codec.CodecException} surfaces as a
  * {@link io.netty.handler.codec.DecoderException} whose cause is the codec's exception; the handler
  * after this one closes the connection.
+ *
+ * <p>The codec is the connection's: downstream and upstream connections alike put this decoder
+ * first in their pipeline, so its removal, when the channel closes, is where the codec learns
+ * that its connection is gone ({@link Codec#close()}).
  */
 public final class FrameDecoder extends ByteToMessageDecoder {
   private final Codec codec;
@@ -46,5 +50,11 @@ public final class FrameDecoder extends ByteToMessageDecoder {
       in.skipBytes(in.readableBytes());
       throw e;
     }
+  }
+
+  /** The channel closed (Netty removes every handler, once, on the channel's event loop). */
+  @Override
+  protected void handlerRemoved0(ChannelHandlerContext ctx) {
+    codec.close();
   }
 }

@@ -14,7 +14,9 @@ import java.nio.charset.StandardCharsets;
 /**
  * One connection's view of a Wasm codec: its connection id and its input cache. Decoding copies
  * the connection's buffered bytes into the guest once and then decodes frame after frame at
- * advancing offsets, one guest call per frame.
+ * advancing offsets, one guest call per frame. {@link #close()} tells the instance that holds the
+ * connection's state ({@code protean_codec_connection_closed}), so guest memory does not grow
+ * with every connection the proxy has ever had.
  */
 final class WasmCodec implements Codec {
   private final WasmCodecFactory factory;
@@ -26,6 +28,9 @@ final class WasmCodec implements Codec {
   private int copiedEnd;
   /** Bytes the next frame needs (from the guest's NEED_MORE_DATA), 0 if unknown. */
   private int needed;
+  /** The instance this connection last called: the one that may hold its state. */
+  private CodecGuest called;
+  private boolean closed;
 
   WasmCodec(WasmCodecFactory factory, int conn) {
     this.factory = factory;
@@ -51,6 +56,8 @@ final class WasmCodec implements Codec {
     } catch (GuestTrap trap) {
       copiedFrom = null;
       throw factory.failed(g, trap);
+    } finally {
+      called(g);
     }
     switch (g.status) {
       case CodecGuest.NEED_MORE_DATA -> {
@@ -135,8 +142,44 @@ final class WasmCodec implements Codec {
       out = call.apply(g, len);
     } catch (GuestTrap trap) {
       throw factory.failed(g, trap);
+    } finally {
+      called(g);
     }
     return out == null ? null : alloc.buffer(out.length).writeBytes(out);
+  }
+
+  @Override
+  public void close() {
+    if (!closed) {
+      closed = true;
+      copiedFrom = null;
+      forget();
+    }
+  }
+
+  private void called(CodecGuest g) {
+    called = g;
+    if (closed) {
+      forget(); // a call after close() (a late reply) leaves no state behind either
+    }
+  }
+
+  /**
+   * Tells the instance this connection last called that it is gone, if that instance is still
+   * this loop's live one: a failed or replaced instance is closed already, and its successor
+   * never saw the connection.
+   */
+  private void forget() {
+    CodecGuest g = called;
+    called = null;
+    if (g == null || !factory.isCurrent(g)) {
+      return;
+    }
+    try {
+      g.connectionClosed(conn);
+    } catch (GuestTrap trap) {
+      factory.failed(g, trap); // counted and logged; the connection is closing anyway
+    }
   }
 
   /** ABI.md error numbering. */

@@ -139,6 +139,11 @@ public final class WasmCodecFactory implements CodecFactory {
     return g;
   }
 
+  /** Whether {@code g} is this thread's instance and alive (so it may be called). */
+  boolean isCurrent(CodecGuest g) {
+    return !g.dead && guests.getIfExists() == g;
+  }
+
   /** Ends an instance after a failure; the next call on this thread gets a new one. */
   CodecException failed(CodecGuest g, GuestTrap trap) {
     g.dead = true;
