@@ -53,8 +53,8 @@ final class CodecGuest implements AutoCloseable {
   private boolean closed;
   /** Where this instance is counted; null for a throw-away instance that validates a module. */
   private final ModuleMetrics metrics;
-  /** The factory generation (module version) this instance was made from. */
-  final int generation;
+  /** The module this instance was made from (a reload makes a new one). */
+  final GuestModule module;
 
   // The last decode result (one guest call per frame, so one result at a time).
   int status;
@@ -71,8 +71,8 @@ final class CodecGuest implements AutoCloseable {
    * @param metrics where a serving instance is counted from creation to close; null for a
    *                throw-away one
    */
-  CodecGuest(GuestModule module, byte[] config, int generation, ModuleMetrics metrics) {
-    this.generation = generation;
+  CodecGuest(GuestModule module, byte[] config, ModuleMetrics metrics) {
+    this.module = module;
     this.metrics = metrics;
     this.name = module.name();
     this.limits = module.limits();

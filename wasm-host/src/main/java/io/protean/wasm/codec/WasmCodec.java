@@ -21,6 +21,8 @@ import java.nio.charset.StandardCharsets;
 final class WasmCodec implements Codec {
   private final WasmCodecFactory factory;
   private final int conn;
+  /** The event loop whose instance this connection uses; null until its first guest call. */
+  private WasmCodecFactory.Loop loop;
   // What of our input buffer is already in guest memory: in's bytes [copiedStart, copiedEnd).
   private CodecGuest copiedInto;
   private ByteBuf copiedFrom;
@@ -49,7 +51,7 @@ final class WasmCodec implements Codec {
     if (needed > 0 && w - r < needed) {
       return null; // the guest already said how much it needs: no call until it is here
     }
-    CodecGuest g = factory.guest();
+    CodecGuest g = guest();
     try {
       int offset = stage(g, in, r, w);
       g.decode(conn, offset, w - r);
@@ -123,7 +125,7 @@ final class WasmCodec implements Codec {
 
   /** Writes the frame (with the client's request id restored) and {@code extra} into the input. */
   private ByteBuf call(Frame frame, byte[] extra, OutputCall call, ByteBufAllocator alloc) {
-    CodecGuest g = factory.guest();
+    CodecGuest g = guest();
     ByteBuf bytes = frame.content();
     int len = bytes.readableBytes();
     byte[] out;
@@ -148,12 +150,33 @@ final class WasmCodec implements Codec {
     return out == null ? null : alloc.buffer(out.length).writeBytes(out);
   }
 
+  /** The instance to call: the current one of this connection's event loop. */
+  private CodecGuest guest() {
+    if (loop == null) {
+      loop = factory.loop();
+      loop.attach();
+    } else if (closed) {
+      loop.attach(); // a late call holds the loop's instance until it returns (called())
+    }
+    try {
+      return loop.guest();
+    } catch (RuntimeException e) {
+      if (closed) {
+        loop.detach();
+      }
+      throw e;
+    }
+  }
+
   @Override
   public void close() {
     if (!closed) {
       closed = true;
       copiedFrom = null;
       forget();
+      if (loop != null) {
+        loop.detach(); // may close a released loop's instance: after forget(), never before
+      }
     }
   }
 
@@ -161,6 +184,7 @@ final class WasmCodec implements Codec {
     called = g;
     if (closed) {
       forget(); // a call after close() (a late reply) leaves no state behind either
+      loop.detach();
     }
   }
 
@@ -172,7 +196,7 @@ final class WasmCodec implements Codec {
   private void forget() {
     CodecGuest g = called;
     called = null;
-    if (g == null || !factory.isCurrent(g)) {
+    if (g == null || !loop.isCurrent(g)) {
       return;
     }
     try {

@@ -61,6 +61,10 @@ final class FilterGuest implements AutoCloseable {
   private String pendingLocalReply;
   boolean dead;
   private boolean closed;
+  /** No longer its loop's instance (a reload or release): closed when its last request completes. */
+  private boolean retired;
+  /** The module this instance was made from (a reload makes a new one). */
+  final GuestModule module;
   /** Where this instance is counted; null for a throw-away instance that validates a module. */
   private final ModuleMetrics metrics;
 
@@ -71,6 +75,7 @@ final class FilterGuest implements AutoCloseable {
   FilterGuest(WasmFilterFactory factory, GuestModule module, ModuleMetrics metrics) {
     this.factory = factory;
     this.metrics = metrics;
+    this.module = module;
     this.log = LoggerFactory.getLogger("wasm." + module.name());
     this.limits = module.limits();
     this.instance = module.instantiate(hostFunctions(module));
@@ -140,6 +145,20 @@ final class FilterGuest implements AutoCloseable {
     } finally {
       contexts.remove(id);
       current = null;
+    }
+    if (retired && contexts.isEmpty()) {
+      close();
+    }
+  }
+
+  /**
+   * Takes no new requests: closes now if none is in flight, else when the last completes (each
+   * request finishes on the instance that saw it: its context lives here).
+   */
+  void retire() {
+    retired = true;
+    if (contexts.isEmpty()) {
+      close();
     }
   }
 

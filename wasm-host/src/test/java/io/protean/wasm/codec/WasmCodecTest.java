@@ -154,25 +154,4 @@ class WasmCodecTest {
     f.release();
     in.release();
   }
-
-  @ParameterizedTest
-  @EnumSource(Engine.class)
-  void reloadValidatesBeforeItReplaces(Engine engine) {
-    byte[][] next = {wasm("lenprefix.wasm")};
-    WasmCodecFactory f = new WasmCodecFactory("test",
-        new ModuleSource("lenprefix.wasm", () -> next[0], engine, WasmLimits.DEFAULT), "{}".getBytes(),
-        new RecordingMetrics());
-    Codec codec = f.newCodec();
-    assertThat(decodeAll(codec, frame(1, "a"), 100)).hasSize(1);
-
-    next[0] = new byte[] {0, 'a', 's', 'm', 1, 0, 0, 0}; // valid Wasm, not a codec
-    assertThatThrownBy(f::reload).isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("missing export(s)");
-    assertThat(decodeAll(codec, frame(2, "b"), 100)).hasSize(1);
-
-    next[0] = wasm("lenprefix.wasm");
-    f.reload();
-    // The same connection goes on, now on an instance of the new module.
-    assertThat(decodeAll(codec, frame(3, "c"), 2)).containsExactly("REQUEST 3 9 {k=v}");
-  }
 }

@@ -37,9 +37,13 @@ class WasmFilterTest {
   static final ExtensionContext CONTEXT = ExtensionContext.of(new RecordingMetrics());
   static final Path HOSTILE = Path.of("src/test/resources/wasm/filters/hostile_filter.wasm");
 
-  /** What a filter did to one request. */
+  /**
+   * What a filter did to one request. Like the proxy's, it refuses request metadata changes once
+   * the request was forwarded (the response phase).
+   */
   static final class Request implements FilterContext {
     final Frame frame;
+    Frame response;
     ErrorType replied;
     String message;
     int resumed;
@@ -62,13 +66,26 @@ class WasmFilterTest {
       return frame;
     }
 
+    /** The response arrives: the response phase begins. */
+    Request respond(String... kv) {
+      Metadata m = new Metadata();
+      for (int i = 0; i < kv.length; i += 2) {
+        m.put(kv[i], kv[i + 1]);
+      }
+      response = new Frame(Unpooled.EMPTY_BUFFER, MessageType.RESPONSE, 1, m, "OK", 0, 0);
+      return this;
+    }
+
     @Override
     public Frame response() {
-      return null;
+      return response;
     }
 
     @Override
     public void setRequestMetadata(String key, String value) {
+      if (response != null) {
+        throw new IllegalStateException("request metadata cannot change once it was forwarded");
+      }
       if (value == null) {
         frame.metadata().remove(key);
       } else {
