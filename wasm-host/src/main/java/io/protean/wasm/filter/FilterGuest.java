@@ -49,10 +49,10 @@ final class FilterGuest implements AutoCloseable {
   private final GuestFunction responseHeaders;
   private final GuestFunction done;
   private final GuestFunction delete;
-  private final Map<Integer, FilterContext> contexts = new HashMap<>();
+  private final Map<Integer, HttpContext> contexts = new HashMap<>();
   private int nextContext = ROOT_CONTEXT + 1;
   /** The context host calls act on (set around each callback, or by proxy_set_effective_context). */
-  private FilterContext current;
+  private HttpContext current;
   /**
    * A local response the guest asked for during the current callback. Answering it at once would
    * complete the request and call proxy_on_done while the guest is still inside its callback (the
@@ -118,23 +118,38 @@ final class FilterGuest implements AutoCloseable {
     return r;
   }
 
+  /** One request's HTTP context: its filter context, and whether its request is still open. */
+  private static final class HttpContext {
+    final FilterContext filter;
+    /** The request has gone upstream (its response or its end has come): its metadata is final. */
+    boolean forwarded;
+
+    HttpContext(FilterContext filter) {
+      this.filter = filter;
+    }
+  }
+
   /** Starts a request's HTTP context and runs on_request_headers; returns the proxy-wasm action. */
   int onRequest(int id, FilterContext ctx) {
-    contexts.put(id, ctx);
-    current = ctx;
+    HttpContext http = new HttpContext(ctx);
+    contexts.put(id, http);
+    current = http;
     contextCreate.call(id, ROOT_CONTEXT);
     return requestHeaders == null ? 0
         : (int) requestHeaders.call(id, ctx.request().metadata().size(), 1)[0];
   }
 
   int onResponse(int id, FilterContext ctx) {
-    current = ctx;
+    HttpContext http = contexts.get(id);
+    http.forwarded = true;
+    current = http;
     return responseHeaders == null ? 0
         : (int) responseHeaders.call(id, ctx.response().metadata().size(), 1)[0];
   }
 
   void onComplete(int id) {
     current = contexts.get(id);
+    current.forwarded = true;
     try {
       if (done != null) {
         done.call(id);
@@ -240,9 +255,10 @@ final class FilterGuest implements AutoCloseable {
     if (current == null) {
       return null;
     }
+    FilterContext ctx = current.filter;
     return switch (type) {
-      case REQUEST_HEADERS -> current.request().metadata();
-      case RESPONSE_HEADERS -> current.response() == null ? null : current.response().metadata();
+      case REQUEST_HEADERS -> ctx.request().metadata();
+      case RESPONSE_HEADERS -> ctx.response() == null ? null : ctx.response().metadata();
       default -> null;
     };
   }
@@ -291,10 +307,24 @@ final class FilterGuest implements AutoCloseable {
     return value == null ? NOT_FOUND : returnBytes(value.getBytes(StandardCharsets.UTF_8), ptrPtr, sizePtr);
   }
 
-  /** Request changes go through the filter context (re-encoded upstream); response changes only change the view. */
+  /**
+   * Request changes go through the filter context (re-encoded upstream), until the request is
+   * forwarded: after that (in on_response_headers, on_done) the request map is read-only, as in
+   * Envoy, and a change is refused with BadArgument; the filter and its instance go on. Response
+   * changes only change the view.
+   */
   private int change(int type, String key, String value) {
     if (type == REQUEST_HEADERS && current != null) {
-      current.setRequestMetadata(key, value);
+      if (current.forwarded) {
+        log.debug("request header {} not changed: the request was already forwarded", key);
+        return BAD_ARGUMENT;
+      }
+      try {
+        current.filter.setRequestMetadata(key, value);
+      } catch (IllegalStateException refused) { // the proxy's own guard (FilterContext)
+        log.debug("request header {} not changed: {}", key, refused.getMessage());
+        return BAD_ARGUMENT;
+      }
       return OK;
     }
     Metadata m = map(type);
@@ -318,7 +348,7 @@ final class FilterGuest implements AutoCloseable {
   }
 
   private int resume() {
-    FilterContext ctx = current;
+    FilterContext ctx = current == null ? null : current.filter;
     if (ctx == null) {
       return BAD_ARGUMENT;
     }
@@ -332,7 +362,7 @@ final class FilterGuest implements AutoCloseable {
       current = null;
       return OK;
     }
-    FilterContext ctx = contexts.get(id);
+    HttpContext ctx = contexts.get(id);
     if (ctx == null) {
       return BAD_ARGUMENT;
     }
@@ -343,7 +373,7 @@ final class FilterGuest implements AutoCloseable {
   private int getProperty(String path, int ptrPtr, int sizePtr) {
     String value = switch (path) {
       case "plugin_name" -> factory.moduleName();
-      case "listener_name" -> current == null ? null : current.listener();
+      case "listener_name" -> current == null ? null : current.filter.listener();
       default -> null;
     };
     return value == null ? NOT_FOUND : returnBytes(value.getBytes(StandardCharsets.UTF_8), ptrPtr, sizePtr);

@@ -239,4 +239,29 @@ class WasmFilterTest {
         engine.name().toLowerCase(Locale.ROOT), "max_string_bytes", 64), CONTEXT).newFilter();
     assertThat(configured.onRequest(five)).isEqualTo(FilterStatus.CONTINUE);
   }
+
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void requestHeadersChangedAfterForwardingAreRefusedNotFatal(Engine engine) {
+    RecordingMetrics metrics = new RecordingMetrics();
+    WasmFilterFactory factory = new WasmFilterFactory(ModuleSource.file(Path.of(
+        "src/test/resources/wasm/filters/response_mutator.wasm"), engine, WasmLimits.DEFAULT),
+        new byte[0], false, metrics); // fail_closed: a failure here would turn into INTERNAL
+    for (int i = 0; i < 3; i++) {
+      Filter filter = factory.newFilter();
+      Request r = new Request("method", "greet");
+      assertThat(filter.onRequest(r)).isEqualTo(FilterStatus.CONTINUE);
+      assertThat(r.frame.metadata().get("k")).as("changed before forwarding").isEqualTo("v");
+
+      assertThat(filter.onResponse(r.respond("status", "ok"))).isEqualTo(FilterStatus.CONTINUE);
+      assertThat(r.replied).as(r.message).isNull();
+      assertThat(r.response.metadata().toMap()).as("each change got BadArgument (2)")
+          .containsEntry("replace", "2").containsEntry("add", "2").containsEntry("remove", "2");
+      assertThat(r.frame.metadata().get("k")).as("the request is as it was forwarded").isEqualTo("v");
+      filter.onComplete(r);
+    }
+    assertThat(factory.instanceFailures()).isZero();
+    assertThat(metrics.value("protean_wasm_instances_created_total", "module", "response_mutator.wasm"))
+        .as("the instance lives on").isEqualTo(1);
+  }
 }
