@@ -51,5 +51,11 @@ class ExtensionMetricsTest {
         .contains("# TYPE protean_wasm_instances gauge\n");
     // Each family once: the host's metrics and the proxy's are one exposition.
     assertThat(text.split("# TYPE protean_wasm_instances_created_total ", -1)).hasSize(2);
+
+    codec.releaseThread();
+    filter.releaseThread();
+    assertThat(stats.prometheus())
+        .contains("protean_wasm_instances{module=\"tiny\\\"rpc\\\\v2\\n.wasm\"} 0\n")
+        .contains("protean_wasm_instances{module=\"deny \\\"all\\\".wasm\"} 0\n");
   }
 }
