@@ -7,6 +7,7 @@
  * <p>Layers, each importing only those below it: {@code io.protean.wasm} (limits) ←
  * {@code guest} (this seam) ← {@code engine.internal} (the Endive binding, implements the seam) ←
  * {@code engine} ({@link io.protean.wasm.engine.Engine}, the entry point that loads modules) ←
- * {@code codec}, {@code filter} (the ABIs).
+ * {@code module} (what both ABIs share: module options and source, reload, metrics, host-call
+ * plumbing) ← {@code codec}, {@code filter} (the ABIs).
  */
 package io.protean.wasm.guest;
