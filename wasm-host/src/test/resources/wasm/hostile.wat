@@ -6,6 +6,9 @@
 ;;   0xE5 block lengths past its end   0xE6 100000 metadata pairs
 ;;   0xE7 proxy_log with an out-of-bounds pointer: must get status 6, then NEED_MORE_DATA
 ;;   0xE8 unbounded recursion (stack overflow)
+;;   0xE9 proxy_log of a 100-byte message: must be refused with status 2 (BadArgument, run it under
+;;        max_string_bytes < 100), then NEED_MORE_DATA; traps if the host accepts the message
+;;   0xEA ERROR "closed: N", N the number of protean_codec_connection_closed calls so far (0-9)
 ;; protean_codec_input also calls proxy_log (a host call from inside the allocator).
 ;; Frame: u32 big-endian payload length, then the payload; the payload's first 4 bytes are the
 ;; request id (big-endian). Every frame is a REQUEST with metadata {"k": "v"}.
@@ -15,6 +18,8 @@
   (import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))
   (memory (export "memory") 2)
   (data (i32.const 16) "kvdecodeerror: payload shorter than the request id")
+  (data (i32.const 80) "closed: ")
+  (global $closed (mut i32) (i32.const 0))
   ;; input buffer at 65536; decode block at 256; output block at 1024 (frames up to ~60 KiB)
   (global $input i32 (i32.const 65536))
 
@@ -73,6 +78,16 @@
           (then unreachable))
         (return (call $block3 (i32.const 12) (i32.const 1) (i32.const 0)))))
     (if (i32.eq (local.get $mode) (i32.const 0xE8)) (then (return (call $recurse (i32.const 0)))))
+    (if (i32.eq (local.get $mode) (i32.const 0xEA))
+      (then
+        (memory.copy (i32.const 268) (i32.const 80) (i32.const 8))
+        (i32.store8 (i32.const 276) (i32.add (i32.const 48) (global.get $closed)))
+        (return (call $block3 (i32.const 21) (i32.const 2) (i32.const 9)))))
+    (if (i32.eq (local.get $mode) (i32.const 0xE9))
+      (then
+        (if (i32.ne (call $log (i32.const 2) (i32.const 16) (i32.const 100)) (i32.const 2))
+          (then unreachable))
+        (return (call $block3 (i32.const 12) (i32.const 1) (i32.const 0)))))
     (i32.const 0))
 
   (func (export "protean_codec_decode") (param $conn i32) (param $off i32) (param $len i32) (result i32)
@@ -124,6 +139,9 @@
         (i32.store (i32.const 1032) (i32.const 0))
         (return (i32.const 1024))))
     (call $echo (local.get $len)))
+
+  (func (export "protean_codec_connection_closed") (param $conn i32)
+    (global.set $closed (i32.add (global.get $closed) (i32.const 1))))
 
   (func (export "protean_codec_heartbeat_reply") (param $conn i32) (param $len i32) (result i32)
     (call $echo (local.get $len)))

@@ -3,16 +3,15 @@ package io.protean.conformance;
 import io.protean.abi.codec.CodecFactory;
 import io.protean.proxy.codec.CodecRegistry;
 import io.protean.proxy.config.model.ProxyConfig.CodecConfig;
+import io.protean.proxy.observability.Stats;
 import io.protean.wasm.WasmLimits;
-import io.protean.wasm.WasmMetrics;
 import io.protean.wasm.codec.WasmCodecFactory;
 import io.protean.wasm.engine.Engine;
-import io.protean.wasm.engine.GuestTrap;
+import io.protean.wasm.module.ModuleSource;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.LongSupplier;
@@ -42,10 +41,10 @@ public record Implementation(String name, CodecFactory factory, LongSupplier gue
       throw new UncheckedIOException("cannot read " + module, e);
     }
     String file = module.getFileName().toString();
-    WasmCodecFactory factory = new WasmCodecFactory(file, engine.load(file, bytes, WasmLimits.DEFAULT),
-        WasmLimits.DEFAULT, "{}".getBytes());
+    WasmCodecFactory factory = new WasmCodecFactory(file, ModuleSource.of(file, bytes, engine,
+        WasmLimits.DEFAULT), "{}".getBytes(), new Stats());
     return new Implementation(name + " [" + engine.name().toLowerCase(Locale.ROOT) + "]", factory,
-        () -> Arrays.stream(GuestTrap.Reason.values()).mapToLong(r -> WasmMetrics.failures(file, r)).sum(),
+        factory::instanceFailures,
         factory::guestMemoryBytes);
   }
 }

@@ -11,9 +11,11 @@ import io.protean.abi.codec.Frame;
 import io.protean.abi.codec.Mutation;
 import io.protean.proxy.codec.dubbo.DubboCodecFactory;
 import io.protean.proxy.codec.thrift.ThriftCodecFactory;
+import io.protean.proxy.observability.Stats;
 import io.protean.wasm.WasmLimits;
 import io.protean.wasm.codec.WasmCodecFactory;
 import io.protean.wasm.engine.Engine;
+import io.protean.wasm.module.ModuleSource;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -118,8 +120,8 @@ public class CodecBenchmark {
     String path = protocol.equals("dubbo") ? "example-codecs-rust/wasm/dubbo.wasm"
         : "example-codecs-tinygo/wasm/thrift.wasm";
     byte[] bytes = BenchFrames.module(protocol, path);
-    return new WasmCodecFactory(protocol, engine.load(protocol + ".wasm", bytes, LIMITS), LIMITS,
-        "{}".getBytes(StandardCharsets.UTF_8));
+    return new WasmCodecFactory(protocol, ModuleSource.of(protocol + ".wasm", bytes, engine, LIMITS),
+        "{}".getBytes(StandardCharsets.UTF_8), new Stats());
   }
 
   private static ByteBuf direct(byte[] bytes) {

@@ -2,11 +2,11 @@ package io.protean.bench.jmh;
 
 import io.protean.wasm.WasmLimits;
 import io.protean.wasm.engine.Engine;
-import io.protean.wasm.engine.GuestFunction;
-import io.protean.wasm.engine.GuestInstance;
-import io.protean.wasm.engine.GuestModule;
-import io.protean.wasm.engine.HostFunctionDef;
-import io.protean.wasm.engine.HostFunctionDef.ValueKind;
+import io.protean.wasm.guest.GuestFunction;
+import io.protean.wasm.guest.GuestInstance;
+import io.protean.wasm.guest.GuestModule;
+import io.protean.wasm.guest.HostFunctionDef;
+import io.protean.wasm.guest.HostFunctionDef.ValueKind;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

@@ -1,9 +1,11 @@
 package io.protean.proxy.codec;
 
+import io.protean.abi.ExtensionContext;
 import io.protean.abi.codec.CodecFactory;
 import io.protean.abi.codec.CodecProvider;
 import io.protean.proxy.config.model.ConfigException;
 import io.protean.proxy.config.model.ProxyConfig.CodecConfig;
+import io.protean.proxy.observability.Stats;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.TreeMap;
@@ -11,11 +13,19 @@ import java.util.TreeMap;
 /** The codecs this proxy knows, by config name, found with {@link ServiceLoader}. */
 public final class CodecRegistry {
   private final Map<String, CodecProvider> providers = new TreeMap<>();
+  private final ExtensionContext context;
 
-  public CodecRegistry() {
+  /** Codecs built here register their metrics with {@code context}'s registry (the proxy's). */
+  public CodecRegistry(ExtensionContext context) {
+    this.context = context;
     for (CodecProvider p : ServiceLoader.load(CodecProvider.class)) {
       providers.put(p.name(), p);
     }
+  }
+
+  /** Codecs whose metrics go to a registry of their own, never rendered: for validation and tools. */
+  public CodecRegistry() {
+    this(ExtensionContext.of(new Stats()));
   }
 
   public boolean contains(String name) {
@@ -30,7 +40,7 @@ public final class CodecRegistry {
           + providers.keySet() + ")");
     }
     try {
-      return p.create(config.options());
+      return p.create(config.options(), context);
     } catch (IllegalArgumentException e) {
       throw new ConfigException(path + "." + config.name(), e.getMessage());
     }

@@ -13,6 +13,10 @@ import java.util.List;
  * owns it (see {@link Frame}). A {@link io.protean.abi.codec.CodecException} surfaces as a
  * {@link io.netty.handler.codec.DecoderException} whose cause is the codec's exception; the handler
  * after this one closes the connection.
+ *
+ * <p>The codec is the connection's: downstream and upstream connections alike put this decoder
+ * first in their pipeline, so its removal, when the channel closes, is where the codec learns
+ * that its connection is gone ({@link Codec#close()}).
  */
 public final class FrameDecoder extends ByteToMessageDecoder {
   /** Lets a connection move to another codec between two frames (a reload replaced it). */
@@ -53,6 +57,7 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         if (codecSwitch != null) {
           Codec next = codecSwitch.next(codec);
           if (next != codec) {
+            codec.close(); // the connection is done with it: a Wasm guest forgets the connection
             codec = next;
             codec.inputMoved();
           }
@@ -69,5 +74,11 @@ public final class FrameDecoder extends ByteToMessageDecoder {
       in.skipBytes(in.readableBytes());
       throw e;
     }
+  }
+
+  /** The channel closed (Netty removes every handler, once, on the channel's event loop). */
+  @Override
+  protected void handlerRemoved0(ChannelHandlerContext ctx) {
+    codec.close();
   }
 }

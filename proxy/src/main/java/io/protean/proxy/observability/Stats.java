@@ -1,5 +1,6 @@
 package io.protean.proxy.observability;
 
+import io.protean.abi.Metrics;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -12,39 +13,48 @@ import java.util.concurrent.atomic.LongAdder;
  * metric do not contend, and a scrape sums the cells. Hot-path code holds metric objects in fields
  * (see {@link ListenerStats}, {@link ClusterStats}); the registry maps are touched only at set-up,
  * for labels that appear at run time (a new response status), and on scrape.
+ *
+ * <p>It is also the registry extensions get ({@link Metrics}, through their providers'
+ * {@link io.protean.abi.ExtensionContext}), so {@link #prometheus()} renders everything.
  */
-public final class Stats {
+public final class Stats implements Metrics {
   private final Map<String, Family> families = new ConcurrentSkipListMap<>();
 
   /** A monotonically increasing count. */
-  public static final class Counter {
+  public static final class Counter implements Metrics.Counter {
     private final LongAdder value = new LongAdder();
 
+    @Override
     public void inc() {
       value.increment();
     }
 
+    @Override
     public void add(long n) {
       value.add(n);
     }
 
+    @Override
     public long get() {
       return value.sum();
     }
   }
 
   /** A value that goes up and down (active requests, open connections). */
-  public static final class Gauge {
+  public static final class Gauge implements Metrics.Gauge {
     private final LongAdder value = new LongAdder();
 
+    @Override
     public void inc() {
       value.increment();
     }
 
+    @Override
     public void dec() {
       value.decrement();
     }
 
+    @Override
     public long get() {
       return value.sum();
     }
@@ -107,10 +117,12 @@ public final class Stats {
     }
   }
 
+  @Override
   public Counter counter(String name, String help, String... labels) {
     return (Counter) metric(name, Type.COUNTER, help, labels);
   }
 
+  @Override
   public Gauge gauge(String name, String help, String... labels) {
     return (Gauge) metric(name, Type.GAUGE, help, labels);
   }

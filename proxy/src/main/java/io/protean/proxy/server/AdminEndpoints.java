@@ -11,7 +11,6 @@ import io.protean.proxy.admin.AdminServer;
 import io.protean.proxy.cluster.Cluster;
 import io.protean.proxy.observability.ClusterStats;
 import io.protean.proxy.upstream.Endpoint;
-import io.protean.wasm.WasmMetrics;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,7 +33,7 @@ final class AdminEndpoints {
             proxy.ready() ? AdminResponse.ok("ready\n") : AdminResponse.text(503, "not ready\n")))
         .register("GET", "/stats", "metrics, Prometheus text format", AdminHandler.of(r ->
             new AdminResponse(200, "text/plain; version=0.0.4; charset=utf-8",
-                proxy.stats().prometheus() + WasmMetrics.prometheus())))
+                proxy.stats().prometheus())))
         .register("GET", "/config_dump", "the running configuration, its version, the last "
             + "refused reload (JSON)", AdminHandler.of(r -> AdminResponse.json(200, json(configDump(proxy)))))
         .register("GET", "/clusters", "every cluster and endpoint: health, connections, "

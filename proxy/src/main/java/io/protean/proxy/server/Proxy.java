@@ -3,6 +3,7 @@ package io.protean.proxy.server;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
+import io.protean.abi.ExtensionContext;
 import io.protean.abi.Reloadable;
 import io.protean.abi.codec.CodecFactory;
 import io.protean.abi.filter.FilterFactory;
@@ -53,8 +54,9 @@ public final class Proxy implements AutoCloseable {
   private final Path configFile;
   private final Stats stats = new Stats();
   private final Transport transport = Transport.best();
-  private final CodecRegistry codecs = new CodecRegistry();
-  private final FilterRegistry filters = new FilterRegistry();
+  /** Codecs and filters count into the proxy's one registry (Wasm instances, failures...). */
+  private final CodecRegistry codecs = new CodecRegistry(ExtensionContext.of(stats));
+  private final FilterRegistry filters = new FilterRegistry(ExtensionContext.of(stats));
   private final SnapshotBuilder builder = new SnapshotBuilder(codecs, filters, stats);
   private final Map<EventLoop, Worker> workers = new LinkedHashMap<>();
   /** Guarded by {@code this} (reloads are serialised). */
@@ -295,10 +297,32 @@ public final class Proxy implements AutoCloseable {
     }
     clusters.update(s.clusters()).join();
     snapshot = s;
-    SnapshotBuilder.closeAll(SnapshotBuilder.unused(current, s));
+    release(SnapshotBuilder.unused(current, s));
     versionGauge.inc();
     log.info("configuration version {} applied", version);
     return record(ReloadResult.applied(version));
+  }
+
+  /**
+   * Factories no snapshot uses any more: each loop frees its Wasm instance once the connections
+   * and requests that started with it are done (the factory counts them), then filters close.
+   */
+  private void release(List<Object> unused) {
+    if (unused.isEmpty()) {
+      return;
+    }
+    for (Worker w : workers.values()) {
+      w.loop().execute(() -> {
+        for (Object f : unused) {
+          if (f instanceof CodecFactory c) {
+            c.releaseThread();
+          } else if (f instanceof FilterFactory ff) {
+            ff.releaseThread();
+          }
+        }
+      });
+    }
+    SnapshotBuilder.closeAll(unused);
   }
 
   /** Workers and admin are fixed at start. */

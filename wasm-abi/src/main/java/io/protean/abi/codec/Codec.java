@@ -75,4 +75,13 @@ public interface Codec {
     String m = request.metadata().toString();
     return m.length() <= 200 ? m : m.substring(0, 200) + "...}";
   }
+
+  /**
+   * Called once when its connection closes, on the connection's event loop, after the last
+   * {@link #decode}. The codec forgets the connection (a Wasm codec tells its guest, which
+   * otherwise keeps per-connection state for ever). No other method is called after it; a codec
+   * still answers one that is (a late error reply), without keeping state for it. Default:
+   * nothing to forget.
+   */
+  default void close() {}
 }

@@ -2,7 +2,10 @@ package io.protean.abi.codec;
 
 import io.netty.buffer.ByteBuf;
 
-/** Creates per-connection {@link Codec}s for one protocol. Thread-safe; one per listener/cluster. */
+/**
+ * Creates per-connection {@link Codec}s for one protocol. Thread-safe; one per listener/cluster.
+ * A factory backed by a file that may change also implements {@link io.protean.abi.Reloadable}.
+ */
 public interface CodecFactory {
 
   /** The protocol's name as written in config ("dubbo", "thrift", or a Wasm module's name). */
@@ -16,6 +19,15 @@ public interface CodecFactory {
    * exist before the first connection arrives. Default: nothing to prepare.
    */
   default void prepareThread() {}
+
+  /**
+   * Called on each event-loop thread once the proxy stops using this factory on that loop (a
+   * reload removed or replaced it). Connections that started with it may still be running there;
+   * the factory frees that thread's resources (its Wasm instance) once the last of them ends
+   * ({@link Codec#close()}). No new connection on that loop uses the factory afterwards. Default:
+   * nothing to free.
+   */
+  default void releaseThread() {}
 
   /**
    * Whether clients of this protocol need the answers on a connection in the order they sent the

@@ -20,6 +20,9 @@ public interface FilterContext {
    * Sets ({@code value != null}) or removes ({@code value == null}) a request metadata key. The key
    * is visible to later filters and the router at once; the codec re-encodes the frame before it
    * goes upstream.
+   *
+   * @throws IllegalStateException once the request was forwarded (in {@link Filter#onResponse}
+   *     and after): its metadata is final then
    */
   void setRequestMetadata(String key, String value);
 

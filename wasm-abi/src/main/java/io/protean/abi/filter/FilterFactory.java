@@ -1,6 +1,9 @@
 package io.protean.abi.filter;
 
-/** Creates the filter instances of one configured filter. Thread-safe. */
+/**
+ * Creates the filter instances of one configured filter. Thread-safe. A factory backed by a file
+ * that may change also implements {@link io.protean.abi.Reloadable}.
+ */
 public interface FilterFactory {
 
   /** Called for each request, on the request's event loop. */
@@ -8,6 +11,15 @@ public interface FilterFactory {
 
   /** Called once on each event loop thread at start-up (see {@code CodecFactory#prepareThread}). */
   default void prepareThread() {}
+
+  /**
+   * Called on each event-loop thread once the proxy stops using this factory on that loop (a
+   * reload removed or replaced it). Requests that started with it may still be running there;
+   * the factory frees that thread's resources (its Wasm instance) once the last of them ends
+   * ({@link Filter#onComplete}). No new request on that loop uses the factory afterwards.
+   * Default: nothing to free.
+   */
+  default void releaseThread() {}
 
   /** Called when the listener that uses this filter stops. */
   default void close() {}

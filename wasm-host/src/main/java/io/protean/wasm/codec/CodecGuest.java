@@ -3,11 +3,12 @@ package io.protean.wasm.codec;
 import io.protean.abi.codec.MessageType;
 import io.protean.abi.codec.Metadata;
 import io.protean.wasm.WasmLimits;
-import io.protean.wasm.engine.GuestFunction;
-import io.protean.wasm.engine.GuestInstance;
-import io.protean.wasm.engine.GuestMemory;
-import io.protean.wasm.engine.GuestModule;
-import io.protean.wasm.engine.GuestTrap;
+import io.protean.wasm.guest.GuestFunction;
+import io.protean.wasm.guest.GuestInstance;
+import io.protean.wasm.guest.GuestMemory;
+import io.protean.wasm.guest.GuestModule;
+import io.protean.wasm.guest.GuestTrap;
+import io.protean.wasm.module.ModuleMetrics;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -49,8 +50,11 @@ final class CodecGuest implements AutoCloseable {
   /** The connection whose bytes are in the input buffer, or null. */
   Object inputOwner;
   boolean dead;
-  /** The factory generation (module version) this instance was made from. */
-  final int generation;
+  private boolean closed;
+  /** Where this instance is counted; null for a throw-away instance that validates a module. */
+  private final ModuleMetrics metrics;
+  /** The module this instance was made from (a reload makes a new one). */
+  final GuestModule module;
 
   // The last decode result (one guest call per frame, so one result at a time).
   int status;
@@ -63,11 +67,16 @@ final class CodecGuest implements AutoCloseable {
   Metadata metadata;
   String errorMessage;
 
-  CodecGuest(GuestModule module, WasmLimits limits, byte[] config, int generation) {
-    this.generation = generation;
+  /**
+   * @param metrics where a serving instance is counted from creation to close; null for a
+   *                throw-away one
+   */
+  CodecGuest(GuestModule module, byte[] config, ModuleMetrics metrics) {
+    this.module = module;
+    this.metrics = metrics;
     this.name = module.name();
-    this.limits = limits;
-    this.instance = module.instantiate(HostImports.forCodec(module.name()));
+    this.limits = module.limits();
+    this.instance = module.instantiate(HostImports.forCodec(module));
     try {
       this.memory = instance.memory();
       this.input = instance.function("protean_codec_input");
@@ -85,6 +94,9 @@ final class CodecGuest implements AutoCloseable {
     } catch (RuntimeException e) {
       instance.close();
       throw e;
+    }
+    if (metrics != null) {
+      metrics.instanceCreated();
     }
   }
 
@@ -271,8 +283,16 @@ final class CodecGuest implements AutoCloseable {
     return new GuestTrap(GuestTrap.Reason.INVALID_RESULT, name + ": invalid result: " + problem, null);
   }
 
+  /** Ends the instance; idempotent. */
   @Override
   public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
     instance.close();
+    if (metrics != null) {
+      metrics.instanceClosed();
+    }
   }
 }

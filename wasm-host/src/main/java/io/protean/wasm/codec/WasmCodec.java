@@ -7,18 +7,22 @@ import io.protean.abi.codec.CodecException;
 import io.protean.abi.codec.ErrorType;
 import io.protean.abi.codec.Frame;
 import io.protean.abi.codec.Mutation;
-import io.protean.wasm.engine.GuestTrap;
+import io.protean.wasm.guest.GuestTrap;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 
 /**
  * One connection's view of a Wasm codec: its connection id and its input cache. Decoding copies
  * the connection's buffered bytes into the guest once and then decodes frame after frame at
- * advancing offsets, one guest call per frame.
+ * advancing offsets, one guest call per frame. {@link #close()} tells the instance that holds the
+ * connection's state ({@code protean_codec_connection_closed}), so guest memory does not grow
+ * with every connection the proxy has ever had.
  */
 final class WasmCodec implements Codec {
   private final WasmCodecFactory factory;
   private final int conn;
+  /** The event loop whose instance this connection uses; null until its first guest call. */
+  private WasmCodecFactory.Loop loop;
   // What of our input buffer is already in guest memory: in's bytes [copiedStart, copiedEnd).
   private CodecGuest copiedInto;
   private ByteBuf copiedFrom;
@@ -26,6 +30,9 @@ final class WasmCodec implements Codec {
   private int copiedEnd;
   /** Bytes the next frame needs (from the guest's NEED_MORE_DATA), 0 if unknown. */
   private int needed;
+  /** The instance this connection last called: the one that may hold its state. */
+  private CodecGuest called;
+  private boolean closed;
 
   WasmCodec(WasmCodecFactory factory, int conn) {
     this.factory = factory;
@@ -44,13 +51,15 @@ final class WasmCodec implements Codec {
     if (needed > 0 && w - r < needed) {
       return null; // the guest already said how much it needs: no call until it is here
     }
-    CodecGuest g = factory.guest();
+    CodecGuest g = guest();
     try {
       int offset = stage(g, in, r, w);
       g.decode(conn, offset, w - r);
     } catch (GuestTrap trap) {
       copiedFrom = null;
       throw factory.failed(g, trap);
+    } finally {
+      called(g);
     }
     switch (g.status) {
       case CodecGuest.NEED_MORE_DATA -> {
@@ -116,7 +125,7 @@ final class WasmCodec implements Codec {
 
   /** Writes the frame (with the client's request id restored) and {@code extra} into the input. */
   private ByteBuf call(Frame frame, byte[] extra, OutputCall call, ByteBufAllocator alloc) {
-    CodecGuest g = factory.guest();
+    CodecGuest g = guest();
     ByteBuf bytes = frame.content();
     int len = bytes.readableBytes();
     byte[] out;
@@ -135,8 +144,66 @@ final class WasmCodec implements Codec {
       out = call.apply(g, len);
     } catch (GuestTrap trap) {
       throw factory.failed(g, trap);
+    } finally {
+      called(g);
     }
     return out == null ? null : alloc.buffer(out.length).writeBytes(out);
+  }
+
+  /** The instance to call: the current one of this connection's event loop. */
+  private CodecGuest guest() {
+    if (loop == null) {
+      loop = factory.loop();
+      loop.attach();
+    } else if (closed) {
+      loop.attach(); // a late call holds the loop's instance until it returns (called())
+    }
+    try {
+      return loop.guest();
+    } catch (RuntimeException e) {
+      if (closed) {
+        loop.detach();
+      }
+      throw e;
+    }
+  }
+
+  @Override
+  public void close() {
+    if (!closed) {
+      closed = true;
+      copiedFrom = null;
+      forget();
+      if (loop != null) {
+        loop.detach(); // may close a released loop's instance: after forget(), never before
+      }
+    }
+  }
+
+  private void called(CodecGuest g) {
+    called = g;
+    if (closed) {
+      forget(); // a call after close() (a late reply) leaves no state behind either
+      loop.detach();
+    }
+  }
+
+  /**
+   * Tells the instance this connection last called that it is gone, if that instance is still
+   * this loop's live one: a failed or replaced instance is closed already, and its successor
+   * never saw the connection.
+   */
+  private void forget() {
+    CodecGuest g = called;
+    called = null;
+    if (g == null || !loop.isCurrent(g)) {
+      return;
+    }
+    try {
+      g.connectionClosed(conn);
+    } catch (GuestTrap trap) {
+      factory.failed(g, trap); // counted and logged; the connection is closing anyway
+    }
   }
 
   /** ABI.md error numbering. */

@@ -2,13 +2,14 @@ package io.protean.wasm.filter;
 
 import io.protean.abi.codec.Metadata;
 import io.protean.abi.filter.FilterContext;
-import io.protean.wasm.GuestLog;
 import io.protean.wasm.WasmLimits;
-import io.protean.wasm.engine.GuestFunction;
-import io.protean.wasm.engine.GuestInstance;
-import io.protean.wasm.engine.GuestMemory;
-import io.protean.wasm.engine.GuestModule;
-import io.protean.wasm.engine.HostFunctionDef;
+import io.protean.wasm.guest.GuestFunction;
+import io.protean.wasm.guest.GuestInstance;
+import io.protean.wasm.guest.GuestMemory;
+import io.protean.wasm.guest.GuestModule;
+import io.protean.wasm.guest.HostFunctionDef;
+import io.protean.wasm.module.HostCalls;
+import io.protean.wasm.module.ModuleMetrics;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -28,12 +29,9 @@ import org.slf4j.LoggerFactory;
  */
 final class FilterGuest implements AutoCloseable {
   static final int ROOT_CONTEXT = 1;
-  // proxy-wasm statuses
-  private static final int OK = 0;
-  private static final int NOT_FOUND = 1;
-  private static final int BAD_ARGUMENT = 2;
-  private static final int INVALID_MEMORY_ACCESS = 6;
-  private static final int UNIMPLEMENTED = 12;
+  private static final int OK = HostCalls.OK;
+  private static final int NOT_FOUND = HostCalls.NOT_FOUND;
+  private static final int BAD_ARGUMENT = HostCalls.BAD_ARGUMENT;
   // proxy-wasm map and buffer types
   private static final int REQUEST_HEADERS = 0;
   private static final int RESPONSE_HEADERS = 2;
@@ -42,6 +40,7 @@ final class FilterGuest implements AutoCloseable {
 
   private final WasmFilterFactory factory;
   private final Logger log;
+  private final WasmLimits limits;
   private final GuestInstance instance;
   private final GuestMemory memory;
   private final GuestFunction allocate;
@@ -50,10 +49,10 @@ final class FilterGuest implements AutoCloseable {
   private final GuestFunction responseHeaders;
   private final GuestFunction done;
   private final GuestFunction delete;
-  private final Map<Integer, FilterContext> contexts = new HashMap<>();
+  private final Map<Integer, HttpContext> contexts = new HashMap<>();
   private int nextContext = ROOT_CONTEXT + 1;
   /** The context host calls act on (set around each callback, or by proxy_set_effective_context). */
-  private FilterContext current;
+  private HttpContext current;
   /**
    * A local response the guest asked for during the current callback. Answering it at once would
    * complete the request and call proxy_on_done while the guest is still inside its callback (the
@@ -61,10 +60,24 @@ final class FilterGuest implements AutoCloseable {
    */
   private String pendingLocalReply;
   boolean dead;
+  private boolean closed;
+  /** No longer its loop's instance (a reload or release): closed when its last request completes. */
+  private boolean retired;
+  /** The module this instance was made from (a reload makes a new one). */
+  final GuestModule module;
+  /** Where this instance is counted; null for a throw-away instance that validates a module. */
+  private final ModuleMetrics metrics;
 
-  FilterGuest(WasmFilterFactory factory, GuestModule module) {
+  /**
+   * @param metrics where a serving instance is counted from creation to close; null for a
+   *                throw-away one
+   */
+  FilterGuest(WasmFilterFactory factory, GuestModule module, ModuleMetrics metrics) {
     this.factory = factory;
+    this.metrics = metrics;
+    this.module = module;
     this.log = LoggerFactory.getLogger("wasm." + module.name());
+    this.limits = module.limits();
     this.instance = module.instantiate(hostFunctions(module));
     try {
       this.memory = instance.memory();
@@ -93,6 +106,9 @@ final class FilterGuest implements AutoCloseable {
       instance.close();
       throw e;
     }
+    if (metrics != null) {
+      metrics.instanceCreated();
+    }
   }
 
   /** The local response asked for during the last callback, or null; clears it. */
@@ -102,23 +118,38 @@ final class FilterGuest implements AutoCloseable {
     return r;
   }
 
+  /** One request's HTTP context: its filter context, and whether its request is still open. */
+  private static final class HttpContext {
+    final FilterContext filter;
+    /** The request has gone upstream (its response or its end has come): its metadata is final. */
+    boolean forwarded;
+
+    HttpContext(FilterContext filter) {
+      this.filter = filter;
+    }
+  }
+
   /** Starts a request's HTTP context and runs on_request_headers; returns the proxy-wasm action. */
   int onRequest(int id, FilterContext ctx) {
-    contexts.put(id, ctx);
-    current = ctx;
+    HttpContext http = new HttpContext(ctx);
+    contexts.put(id, http);
+    current = http;
     contextCreate.call(id, ROOT_CONTEXT);
     return requestHeaders == null ? 0
         : (int) requestHeaders.call(id, ctx.request().metadata().size(), 1)[0];
   }
 
   int onResponse(int id, FilterContext ctx) {
-    current = ctx;
+    HttpContext http = contexts.get(id);
+    http.forwarded = true;
+    current = http;
     return responseHeaders == null ? 0
         : (int) responseHeaders.call(id, ctx.response().metadata().size(), 1)[0];
   }
 
   void onComplete(int id) {
     current = contexts.get(id);
+    current.forwarded = true;
     try {
       if (done != null) {
         done.call(id);
@@ -130,42 +161,69 @@ final class FilterGuest implements AutoCloseable {
       contexts.remove(id);
       current = null;
     }
+    if (retired && contexts.isEmpty()) {
+      close();
+    }
+  }
+
+  /**
+   * Takes no new requests: closes now if none is in flight, else when the last completes (each
+   * request finishes on the instance that saw it: its context lives here).
+   */
+  void retire() {
+    retired = true;
+    if (contexts.isEmpty()) {
+      close();
+    }
   }
 
   int newContextId() {
     return nextContext++;
   }
 
+  /** Ends the instance; idempotent. */
   @Override
   public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
     instance.close();
+    if (metrics != null) {
+      metrics.instanceClosed();
+    }
   }
 
   // ---- host functions ----
+  // Each runs guarded (HostCalls.guarded): a pointer outside guest memory is answered with
+  // InvalidMemoryAccess, a string over max_string_bytes with BadArgument, never an exception.
 
   private List<HostFunctionDef> hostFunctions(GuestModule module) {
     Map<String, HostFunctionDef.Body> bodies = new HashMap<>();
-    bodies.put("proxy_log", (m, a) -> status(log((int) a[0], (int) a[1], (int) a[2])));
+    bodies.put("proxy_log", (m, a) -> status(HostCalls.log(log, memory, limits, (int) a[0], (int) a[1], (int) a[2])));
     bodies.put("proxy_get_log_level", (m, a) -> status(writeInt((int) a[0], 2)));
     bodies.put("proxy_get_current_time_nanoseconds", (m, a) ->
         status(writeLong((int) a[0], System.currentTimeMillis() * 1_000_000L)));
     bodies.put("proxy_get_buffer_bytes", (m, a) -> status(getBuffer((int) a[0], (int) a[1],
         (int) a[2], (int) a[3], (int) a[4])));
     bodies.put("proxy_get_header_map_pairs", (m, a) -> status(getPairs((int) a[0], (int) a[1], (int) a[2])));
-    bodies.put("proxy_get_header_map_value", (m, a) -> status(getValue((int) a[0], (int) a[1],
-        (int) a[2], (int) a[3], (int) a[4])));
+    bodies.put("proxy_get_header_map_value", (m, a) -> status(getValue((int) a[0],
+        string((int) a[1], (int) a[2]), (int) a[3], (int) a[4])));
     // Metadata keys are unique, so adding a header replaces it.
-    bodies.put("proxy_add_header_map_value", (m, a) -> status(setValue((int) a[0], (int) a[1],
-        (int) a[2], (int) a[3], (int) a[4])));
-    bodies.put("proxy_replace_header_map_value", (m, a) -> status(setValue((int) a[0], (int) a[1],
-        (int) a[2], (int) a[3], (int) a[4])));
-    bodies.put("proxy_remove_header_map_value", (m, a) -> status(removeValue((int) a[0], (int) a[1], (int) a[2])));
-    bodies.put("proxy_send_local_response", (m, a) -> status(localResponse((int) a[0], (int) a[3], (int) a[4])));
+    HostFunctionDef.Body set = (m, a) -> status(change((int) a[0], string((int) a[1], (int) a[2]),
+        string((int) a[3], (int) a[4])));
+    bodies.put("proxy_add_header_map_value", set);
+    bodies.put("proxy_replace_header_map_value", set);
+    bodies.put("proxy_remove_header_map_value", (m, a) -> status(change((int) a[0],
+        string((int) a[1], (int) a[2]), null)));
+    bodies.put("proxy_send_local_response", (m, a) -> status(localResponse((int) a[0],
+        string((int) a[3], (int) a[4]))));
     bodies.put("proxy_continue_stream", (m, a) -> status(resume()));
     bodies.put("proxy_continue_request", (m, a) -> status(resume()));
     bodies.put("proxy_continue_response", (m, a) -> status(resume()));
     bodies.put("proxy_set_effective_context", (m, a) -> status(effectiveContext((int) a[0])));
-    bodies.put("proxy_get_property", (m, a) -> status(getProperty((int) a[0], (int) a[1], (int) a[2], (int) a[3])));
+    bodies.put("proxy_get_property", (m, a) -> status(getProperty(
+        string((int) a[0], (int) a[1]).replace('\0', '.'), (int) a[2], (int) a[3])));
     bodies.put("proxy_set_property", (m, a) -> status(OK));
     bodies.put("proxy_done", (m, a) -> status(OK));
     List<HostFunctionDef> defs = new ArrayList<>();
@@ -177,9 +235,10 @@ final class FilterGuest implements AutoCloseable {
       if (body == null) {
         // Shared data and queues, HTTP/gRPC calls, foreign functions, ticks: not offered yet.
         // The module links; the call reports Unimplemented, which the SDKs surface to the filter.
-        body = (m, a) -> imp.results().isEmpty() ? new long[0] : status(UNIMPLEMENTED);
+        body = (m, a) -> imp.results().isEmpty() ? new long[0] : status(HostCalls.UNIMPLEMENTED);
       }
-      defs.add(new HostFunctionDef(imp.module(), imp.name(), imp.params(), imp.results(), body));
+      defs.add(new HostFunctionDef(imp.module(), imp.name(), imp.params(), imp.results(),
+          HostCalls.guarded(body)));
     }
     return defs;
   }
@@ -188,31 +247,18 @@ final class FilterGuest implements AutoCloseable {
     return new long[] {s};
   }
 
-  private int log(int level, int ptr, int len) {
-    String message;
-    try {
-      message = string(ptr, len);
-    } catch (GuestMemory.OutOfBounds e) {
-      return INVALID_MEMORY_ACCESS;
-    }
-    GuestLog.log(log, level, message);
-    return OK;
-  }
-
   private String string(int ptr, int len) {
-    if (len < 0 || len > WasmLimits.DEFAULT.maxStringBytes()) {
-      throw new GuestMemory.OutOfBounds(ptr, len, memory.size());
-    }
-    return new String(memory.read(ptr, len), StandardCharsets.UTF_8);
+    return HostCalls.string(memory, limits, ptr, len);
   }
 
   private Metadata map(int type) {
     if (current == null) {
       return null;
     }
+    FilterContext ctx = current.filter;
     return switch (type) {
-      case REQUEST_HEADERS -> current.request().metadata();
-      case RESPONSE_HEADERS -> current.response() == null ? null : current.response().metadata();
+      case REQUEST_HEADERS -> ctx.request().metadata();
+      case RESPONSE_HEADERS -> ctx.response() == null ? null : ctx.response().metadata();
       default -> null;
     };
   }
@@ -255,41 +301,30 @@ final class FilterGuest implements AutoCloseable {
     return returnBytes(out, ptrPtr, sizePtr);
   }
 
-  private int getValue(int type, int keyPtr, int keyLen, int ptrPtr, int sizePtr) {
+  private int getValue(int type, String key, int ptrPtr, int sizePtr) {
     Metadata m = map(type);
-    String value;
-    try {
-      value = m == null ? null : m.get(string(keyPtr, keyLen));
-    } catch (GuestMemory.OutOfBounds e) {
-      return INVALID_MEMORY_ACCESS;
-    }
+    String value = m == null ? null : m.get(key);
     return value == null ? NOT_FOUND : returnBytes(value.getBytes(StandardCharsets.UTF_8), ptrPtr, sizePtr);
   }
 
-  private int setValue(int type, int keyPtr, int keyLen, int valuePtr, int valueLen) {
-    String key;
-    String value;
-    try {
-      key = string(keyPtr, keyLen);
-      value = string(valuePtr, valueLen);
-    } catch (GuestMemory.OutOfBounds e) {
-      return INVALID_MEMORY_ACCESS;
-    }
-    return change(type, key, value);
-  }
-
-  private int removeValue(int type, int keyPtr, int keyLen) {
-    try {
-      return change(type, string(keyPtr, keyLen), null);
-    } catch (GuestMemory.OutOfBounds e) {
-      return INVALID_MEMORY_ACCESS;
-    }
-  }
-
-  /** Request changes go through the filter context (re-encoded upstream); response changes only change the view. */
+  /**
+   * Request changes go through the filter context (re-encoded upstream), until the request is
+   * forwarded: after that (in on_response_headers, on_done) the request map is read-only, as in
+   * Envoy, and a change is refused with BadArgument; the filter and its instance go on. Response
+   * changes only change the view.
+   */
   private int change(int type, String key, String value) {
     if (type == REQUEST_HEADERS && current != null) {
-      current.setRequestMetadata(key, value);
+      if (current.forwarded) {
+        log.debug("request header {} not changed: the request was already forwarded", key);
+        return BAD_ARGUMENT;
+      }
+      try {
+        current.filter.setRequestMetadata(key, value);
+      } catch (IllegalStateException refused) { // the proxy's own guard (FilterContext)
+        log.debug("request header {} not changed: {}", key, refused.getMessage());
+        return BAD_ARGUMENT;
+      }
       return OK;
     }
     Metadata m = map(type);
@@ -304,22 +339,16 @@ final class FilterGuest implements AutoCloseable {
     return OK;
   }
 
-  private int localResponse(int statusCode, int bodyPtr, int bodyLen) {
+  private int localResponse(int statusCode, String body) {
     if (current == null) {
       return BAD_ARGUMENT;
-    }
-    String body;
-    try {
-      body = string(bodyPtr, bodyLen);
-    } catch (GuestMemory.OutOfBounds e) {
-      return INVALID_MEMORY_ACCESS;
     }
     pendingLocalReply = body.isEmpty() ? "denied by wasm filter (status " + statusCode + ")" : body;
     return OK;
   }
 
   private int resume() {
-    FilterContext ctx = current;
+    FilterContext ctx = current == null ? null : current.filter;
     if (ctx == null) {
       return BAD_ARGUMENT;
     }
@@ -333,7 +362,7 @@ final class FilterGuest implements AutoCloseable {
       current = null;
       return OK;
     }
-    FilterContext ctx = contexts.get(id);
+    HttpContext ctx = contexts.get(id);
     if (ctx == null) {
       return BAD_ARGUMENT;
     }
@@ -341,16 +370,10 @@ final class FilterGuest implements AutoCloseable {
     return OK;
   }
 
-  private int getProperty(int pathPtr, int pathLen, int ptrPtr, int sizePtr) {
-    String path;
-    try {
-      path = string(pathPtr, pathLen).replace('\0', '.');
-    } catch (GuestMemory.OutOfBounds e) {
-      return INVALID_MEMORY_ACCESS;
-    }
+  private int getProperty(String path, int ptrPtr, int sizePtr) {
     String value = switch (path) {
       case "plugin_name" -> factory.moduleName();
-      case "listener_name" -> current == null ? null : current.listener();
+      case "listener_name" -> current == null ? null : current.filter.listener();
       default -> null;
     };
     return value == null ? NOT_FOUND : returnBytes(value.getBytes(StandardCharsets.UTF_8), ptrPtr, sizePtr);
@@ -358,39 +381,26 @@ final class FilterGuest implements AutoCloseable {
 
   /** Copies {@code data} into memory the guest allocates, and writes its address and size. */
   private int returnBytes(byte[] data, int ptrPtr, int sizePtr) {
-    try {
-      GuestMemory.check(Integer.toUnsignedLong(ptrPtr), 4, memory.size());
-      GuestMemory.check(Integer.toUnsignedLong(sizePtr), 4, memory.size());
-      int ptr = 0;
-      if (data.length > 0) {
-        ptr = (int) allocate.call(data.length)[0];
-        memory.write(ptr, data, 0, data.length);
-      }
-      writeInt(ptrPtr, ptr);
-      writeInt(sizePtr, data.length);
-      return OK;
-    } catch (GuestMemory.OutOfBounds e) {
-      return INVALID_MEMORY_ACCESS;
+    // Both slots are checked before the guest allocates anything.
+    GuestMemory.check(Integer.toUnsignedLong(ptrPtr), 4, memory.size());
+    GuestMemory.check(Integer.toUnsignedLong(sizePtr), 4, memory.size());
+    int ptr = 0;
+    if (data.length > 0) {
+      ptr = (int) allocate.call(data.length)[0];
+      memory.write(ptr, data, 0, data.length);
     }
+    writeInt(ptrPtr, ptr);
+    writeInt(sizePtr, data.length);
+    return OK;
   }
 
   private int writeInt(int at, int value) {
-    byte[] b = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(value).array();
-    try {
-      memory.write(at, b, 0, 4);
-      return OK;
-    } catch (GuestMemory.OutOfBounds e) {
-      return INVALID_MEMORY_ACCESS;
-    }
+    memory.write(at, ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(value).array(), 0, 4);
+    return OK;
   }
 
   private int writeLong(int at, long value) {
-    byte[] b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(value).array();
-    try {
-      memory.write(at, b, 0, 8);
-      return OK;
-    } catch (GuestMemory.OutOfBounds e) {
-      return INVALID_MEMORY_ACCESS;
-    }
+    memory.write(at, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(value).array(), 0, 8);
+    return OK;
   }
 }

@@ -1,14 +1,18 @@
 package io.protean.wasm.filter;
 
 import io.netty.util.concurrent.FastThreadLocal;
+import io.protean.abi.Metrics;
+import io.protean.abi.Reloadable;
 import io.protean.abi.codec.ErrorType;
 import io.protean.abi.filter.Filter;
 import io.protean.abi.filter.FilterContext;
 import io.protean.abi.filter.FilterFactory;
 import io.protean.abi.filter.FilterStatus;
-import io.protean.wasm.WasmMetrics;
-import io.protean.wasm.engine.GuestModule;
-import io.protean.wasm.engine.GuestTrap;
+import io.protean.wasm.guest.GuestModule;
+import io.protean.wasm.guest.GuestTrap;
+import io.protean.wasm.module.ModuleMetrics;
+import io.protean.wasm.module.ModuleSource;
+import io.protean.wasm.module.ReloadableModule;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,39 +20,69 @@ import org.slf4j.LoggerFactory;
  * A proxy-wasm 0.2.1 filter module: compiled once, one instance per event loop (with its root
  * context), one HTTP context per request. A failing instance is replaced; the request that was in
  * it gets the failure policy's answer.
+ *
+ * <p>Every request stays on the instance that saw it: its response callbacks and {@code
+ * proxy_on_done} go there. So when a committed reload ({@link #stage()}) or {@link #releaseThread()}
+ * takes a loop's instance out of service, new requests get a new instance (after a reload) and the
+ * old one is closed when its last request in flight completes.
  */
-public final class WasmFilterFactory implements FilterFactory {
+public final class WasmFilterFactory implements FilterFactory, Reloadable {
   private static final Logger log = LoggerFactory.getLogger(WasmFilterFactory.class);
 
-  private final GuestModule module;
+  private final String name;
   private final byte[] pluginConfig;
   private final boolean failOpen;
-  private final FastThreadLocal<FilterGuest> guests = new FastThreadLocal<>() {
+  private final ModuleMetrics metrics;
+  private final ReloadableModule module;
+  private final FastThreadLocal<Loop> loops = new FastThreadLocal<>() {
     @Override
-    protected void onRemoval(FilterGuest guest) {
-      guest.close();
+    protected Loop initialValue() {
+      return new Loop();
+    }
+
+    @Override
+    protected void onRemoval(Loop loop) {
+      loop.release();
     }
   };
 
   /**
-   * Validates the module on a throw-away instance (start, vm start, configure).
+   * Loads the module from {@code source} and validates it on a throw-away instance (start, vm
+   * start, configure).
    *
+   * @param metrics the proxy's registry, where this module's instances are counted
+   *                ({@link ModuleMetrics})
    * @throws IllegalArgumentException naming what is wrong
    */
-  public WasmFilterFactory(GuestModule module, byte[] pluginConfig, boolean failOpen) {
-    this.module = module;
+  public WasmFilterFactory(ModuleSource source, byte[] pluginConfig, boolean failOpen, Metrics metrics) {
+    this.name = source.name();
     this.pluginConfig = pluginConfig.clone();
     this.failOpen = failOpen;
-    if (!module.exportedFunctions().contains("proxy_abi_version_0_2_1")
-        && !module.exportedFunctions().contains("proxy_abi_version_0_2_0")) {
-      throw new IllegalArgumentException(module.name() + " is not a proxy-wasm module: it exports "
+    this.metrics = new ModuleMetrics(metrics, source.name());
+    this.module = new ReloadableModule(source, this::validate);
+  }
+
+  /** The ABI marker, then start, vm start and configure on a throw-away instance. */
+  private void validate(GuestModule m) {
+    if (!m.exportedFunctions().contains("proxy_abi_version_0_2_1")
+        && !m.exportedFunctions().contains("proxy_abi_version_0_2_0")) {
+      throw new IllegalArgumentException(m.name() + " is not a proxy-wasm module: it exports "
           + "neither proxy_abi_version_0_2_1 nor proxy_abi_version_0_2_0");
     }
-    try (FilterGuest probe = new FilterGuest(this, module)) {
-      log.debug("filter module {} configured", module.name());
+    try (FilterGuest probe = new FilterGuest(this, m, null)) {
+      log.debug("filter module {} configured", m.name());
     } catch (GuestTrap e) {
-      throw new IllegalArgumentException(module.name() + " failed to start: " + e.getMessage(), e);
+      throw new IllegalArgumentException(m.name() + " failed to start: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Reads the module file again; when it changed, compiles it and validates it with this filter's
+   * configuration. Once committed, each loop's next request runs on a new instance of it.
+   */
+  @Override
+  public Staged stage() {
+    return module.stage();
   }
 
   byte[] pluginConfig() {
@@ -56,24 +90,54 @@ public final class WasmFilterFactory implements FilterFactory {
   }
 
   String moduleName() {
-    return module.name();
+    return name;
+  }
+
+  /** Instance failures of this module so far (all reasons). */
+  public long instanceFailures() {
+    return metrics.failures();
   }
 
   /** Creates this event loop's instance now rather than at its first request. */
   @Override
   public void prepareThread() {
-    guest();
+    loops.get().guest();
   }
 
-  /** This thread's instance, created (or re-created after a failure) on demand. */
-  FilterGuest guest() {
-    FilterGuest g = guests.get();
-    if (g == null || g.dead) {
-      g = new FilterGuest(this, module);
-      WasmMetrics.instanceCreated(module.name());
-      guests.set(g);
+  /**
+   * This loop is done with the factory: its instance is closed now if no request is in flight on
+   * it, else when the last one completes.
+   */
+  @Override
+  public void releaseThread() {
+    loops.remove(); // -> onRemoval -> Loop.release()
+  }
+
+  /** One event loop's instance. Confined to that loop's thread. */
+  private final class Loop {
+    private FilterGuest guest;
+
+    /** The instance new requests go to: of the current module, created (or replaced) on demand. */
+    FilterGuest guest() {
+      GuestModule current = module.current().module(); // one read
+      FilterGuest g = guest;
+      if (g == null || g.dead || g.module != current) {
+        if (g != null) {
+          g.retire(); // a failed one is closed already
+          guest = null;
+        }
+        g = new FilterGuest(WasmFilterFactory.this, current, metrics);
+        guest = g;
+      }
+      return g;
     }
-    return g;
+
+    void release() {
+      if (guest != null) {
+        guest.retire();
+        guest = null;
+      }
+    }
   }
 
   @Override
@@ -89,7 +153,7 @@ public final class WasmFilterFactory implements FilterFactory {
     @Override
     public FilterStatus onRequest(FilterContext ctx) {
       try {
-        guest = guest();
+        guest = loops.get().guest();
         id = guest.newContextId();
         return status(guest.onRequest(id, ctx), ctx);
       } catch (GuestTrap | IllegalArgumentException e) {
@@ -134,12 +198,12 @@ public final class WasmFilterFactory implements FilterFactory {
       if (guest != null && e instanceof GuestTrap trap) {
         kill(guest, trap);
       } else {
-        log.warn("wasm filter {}: cannot create an instance: {}", module.name(), e.getMessage());
+        log.warn("wasm filter {}: cannot create an instance: {}", name, e.getMessage());
       }
       if (failOpen) {
         return FilterStatus.CONTINUE;
       }
-      ctx.sendLocalReply(ErrorType.INTERNAL, "wasm filter " + module.name() + " failed: " + e.getMessage());
+      ctx.sendLocalReply(ErrorType.INTERNAL, "wasm filter " + name + " failed: " + e.getMessage());
       return FilterStatus.STOP;
     }
   }
@@ -148,8 +212,8 @@ public final class WasmFilterFactory implements FilterFactory {
     if (!g.dead) {
       g.dead = true;
       g.close();
-      WasmMetrics.failure(module.name(), trap.reason());
-      log.warn("wasm filter {}: instance failed ({}), replacing it: {}", module.name(),
+      metrics.failed(trap.reason());
+      log.warn("wasm filter {}: instance failed ({}), replacing it: {}", name,
           trap.reason().name().toLowerCase(java.util.Locale.ROOT), trap.getMessage());
     }
   }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
+import io.protean.abi.Metrics;
 import io.protean.abi.codec.Codec;
 import io.protean.abi.codec.CodecException;
 import io.protean.abi.codec.ErrorType;
@@ -14,6 +15,8 @@ import io.protean.abi.codec.MessageType;
 import io.protean.abi.codec.Mutation;
 import io.protean.wasm.WasmLimits;
 import io.protean.wasm.engine.Engine;
+import io.protean.wasm.module.ModuleSource;
+import io.protean.testing.RecordingMetrics;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -33,8 +36,12 @@ class WasmCodecTest {
   }
 
   static WasmCodecFactory factory(Engine engine, String module) {
-    return new WasmCodecFactory("test", engine.load(module, wasm(module), WasmLimits.DEFAULT),
-        WasmLimits.DEFAULT, "{}".getBytes());
+    return factory(engine, module, new RecordingMetrics());
+  }
+
+  static WasmCodecFactory factory(Engine engine, String module, Metrics metrics) {
+    return new WasmCodecFactory("test", ModuleSource.of(module, wasm(module), engine, WasmLimits.DEFAULT),
+        "{}".getBytes(), metrics);
   }
 
   /** A lenprefix frame: u32 BE payload length, payload = u32 BE id + body. */
@@ -129,8 +136,8 @@ class WasmCodecTest {
   @EnumSource(Engine.class)
   void refusesModulesWithoutTheAbi(Engine engine) {
     byte[] empty = {0, 'a', 's', 'm', 1, 0, 0, 0};
-    assertThatThrownBy(() -> new WasmCodecFactory("x", engine.load("empty.wasm", empty, WasmLimits.DEFAULT),
-        WasmLimits.DEFAULT, new byte[0]))
+    assertThatThrownBy(() -> new WasmCodecFactory("x", ModuleSource.of("empty.wasm", empty, engine,
+        WasmLimits.DEFAULT), new byte[0], new RecordingMetrics()))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("empty.wasm is not a Protean codec module (ABI v1): missing export(s) [protean_codec_abi_v1");
     assertThatThrownBy(() -> engine.load("junk.wasm", new byte[] {1, 2, 3}, WasmLimits.DEFAULT))
@@ -146,27 +153,5 @@ class WasmCodecTest {
     assertThat(f.type()).isEqualTo(MessageType.REQUEST);
     f.release();
     in.release();
-  }
-
-  @ParameterizedTest
-  @EnumSource(Engine.class)
-  void reloadValidatesBeforeItReplaces(Engine engine) {
-    byte[][] next = {wasm("lenprefix.wasm")};
-    WasmCodecFactory f = new WasmCodecFactory("test", engine.load("lenprefix.wasm", next[0], WasmLimits.DEFAULT),
-        WasmLimits.DEFAULT, "{}".getBytes(), () -> engine.load("reloaded.wasm", next[0], WasmLimits.DEFAULT));
-    Codec codec = f.newCodec();
-    assertThat(decodeAll(codec, frame(1, "a"), 100)).hasSize(1);
-
-    next[0] = new byte[] {0, 'a', 's', 'm', 1, 0, 0, 0}; // valid Wasm, not a codec
-    assertThatThrownBy(f::reload).isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("missing export(s)");
-    assertThat(f.moduleName()).isEqualTo("lenprefix.wasm");
-    assertThat(decodeAll(codec, frame(2, "b"), 100)).hasSize(1);
-
-    next[0] = wasm("lenprefix.wasm");
-    f.reload();
-    assertThat(f.moduleName()).isEqualTo("reloaded.wasm");
-    // The same connection goes on, now on an instance of the new module.
-    assertThat(decodeAll(codec, frame(3, "c"), 2)).containsExactly("REQUEST 3 9 {k=v}");
   }
 }

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.netty.buffer.Unpooled;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ImmediateEventExecutor;
+import io.protean.abi.ExtensionContext;
+import io.protean.abi.Metrics;
 import io.protean.abi.codec.ErrorType;
 import io.protean.abi.codec.Frame;
 import io.protean.abi.codec.MessageType;
@@ -14,11 +16,13 @@ import io.protean.abi.filter.Filter;
 import io.protean.abi.filter.FilterContext;
 import io.protean.abi.filter.FilterStatus;
 import io.protean.wasm.WasmLimits;
-import io.protean.wasm.WasmMetrics;
 import io.protean.wasm.engine.Engine;
-import io.protean.wasm.engine.GuestTrap.Reason;
+import io.protean.wasm.module.ModuleSource;
+import io.protean.testing.RecordingMetrics;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -30,10 +34,16 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class WasmFilterTest {
   static final Path DENY = Path.of("../example-codecs-rust/wasm/deny_method_filter.wasm");
+  static final ExtensionContext CONTEXT = ExtensionContext.of(new RecordingMetrics());
+  static final Path HOSTILE = Path.of("src/test/resources/wasm/filters/hostile_filter.wasm");
 
-  /** What a filter did to one request. */
+  /**
+   * What a filter did to one request. Like the proxy's, it refuses request metadata changes once
+   * the request was forwarded (the response phase).
+   */
   static final class Request implements FilterContext {
     final Frame frame;
+    Frame response;
     ErrorType replied;
     String message;
     int resumed;
@@ -56,13 +66,26 @@ class WasmFilterTest {
       return frame;
     }
 
+    /** The response arrives: the response phase begins. */
+    Request respond(String... kv) {
+      Metadata m = new Metadata();
+      for (int i = 0; i < kv.length; i += 2) {
+        m.put(kv[i], kv[i + 1]);
+      }
+      response = new Frame(Unpooled.EMPTY_BUFFER, MessageType.RESPONSE, 1, m, "OK", 0, 0);
+      return this;
+    }
+
     @Override
     public Frame response() {
-      return null;
+      return response;
     }
 
     @Override
     public void setRequestMetadata(String key, String value) {
+      if (response != null) {
+        throw new IllegalStateException("request metadata cannot change once it was forwarded");
+      }
       if (value == null) {
         frame.metadata().remove(key);
       } else {
@@ -87,10 +110,10 @@ class WasmFilterTest {
     }
   }
 
-  static WasmFilterFactory deny(Engine engine) throws Exception {
-    return new WasmFilterFactory(engine.load("deny_method_filter.wasm", Files.readAllBytes(DENY),
-        WasmLimits.DEFAULT), "{\"deny\": [\"slow\"], \"header\": \"x-filtered-by\", \"value\": \"protean\"}"
-        .getBytes(), false);
+  static WasmFilterFactory deny(Engine engine) {
+    return new WasmFilterFactory(ModuleSource.file(DENY, engine, WasmLimits.DEFAULT),
+        "{\"deny\": [\"slow\"], \"header\": \"x-filtered-by\", \"value\": \"protean\"}".getBytes(),
+        false, new RecordingMetrics());
   }
 
   @ParameterizedTest
@@ -124,28 +147,33 @@ class WasmFilterTest {
   @EnumSource(Engine.class)
   void refusesModulesThatAreNotProxyWasm(Engine engine) throws Exception {
     byte[] codec = Files.readAllBytes(Path.of("src/test/resources/wasm/lenprefix.wasm"));
-    assertThatThrownBy(() -> new WasmFilterFactory(engine.load("lenprefix.wasm", codec, WasmLimits.DEFAULT),
-        new byte[0], false)).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> new WasmFilterFactory(ModuleSource.of("lenprefix.wasm", codec, engine,
+        WasmLimits.DEFAULT), new byte[0], false, new RecordingMetrics())).isInstanceOf(IllegalArgumentException.class)
         .hasMessage("lenprefix.wasm is not a proxy-wasm module: it exports neither "
             + "proxy_abi_version_0_2_1 nor proxy_abi_version_0_2_0");
   }
 
-  static WasmFilterFactory hostile(Engine engine, boolean failOpen) throws Exception {
-    return new WasmFilterFactory(engine.load("hostile_filter.wasm",
-        Files.readAllBytes(Path.of("src/test/resources/wasm/filters/hostile_filter.wasm")),
-        WasmLimits.DEFAULT), new byte[0], failOpen);
+  static WasmFilterFactory hostile(Engine engine, boolean failOpen) {
+    return hostile(engine, failOpen, new RecordingMetrics());
+  }
+
+  static WasmFilterFactory hostile(Engine engine, boolean failOpen, Metrics metrics) {
+    return new WasmFilterFactory(ModuleSource.file(HOSTILE, engine, WasmLimits.DEFAULT), new byte[0],
+        failOpen, metrics);
   }
 
   @ParameterizedTest
   @EnumSource(Engine.class)
   void aTrappingFilterFailsClosedOrOpenAndIsReplaced(Engine engine) throws Exception {
-    WasmFilterFactory closed = hostile(engine, false);
-    long traps = WasmMetrics.failures("hostile_filter.wasm", Reason.TRAP);
+    RecordingMetrics metrics = new RecordingMetrics();
+    WasmFilterFactory closed = hostile(engine, false, metrics);
     Request r = new Request("method", "x"); // one header: the guest traps
     assertThat(closed.newFilter().onRequest(r)).isEqualTo(FilterStatus.STOP);
     assertThat(r.replied).isEqualTo(ErrorType.INTERNAL);
     assertThat(r.message).startsWith("wasm filter hostile_filter.wasm failed: ");
-    assertThat(WasmMetrics.failures("hostile_filter.wasm", Reason.TRAP)).isEqualTo(traps + 1);
+    assertThat(metrics.value("protean_wasm_instance_failures_total", "module", "hostile_filter.wasm",
+        "reason", "trap")).isEqualTo(1);
+    assertThat(closed.instanceFailures()).isEqualTo(1);
 
     Request next = new Request(); // no headers: a new instance continues
     assertThat(closed.newFilter().onRequest(next)).isEqualTo(FilterStatus.CONTINUE);
@@ -171,5 +199,69 @@ class WasmFilterTest {
     Request r = new Request("a", "1", "b", "2", "c", "3"); // three headers: bad pointers
     assertThat(hostile(engine, false).newFilter().onRequest(r)).isEqualTo(FilterStatus.CONTINUE);
     assertThat(r.replied).isNull();
+  }
+
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void filtersRunUnderTheLimitsTheirOptionsSet(Engine engine) {
+    String name = engine.name().toLowerCase(Locale.ROOT);
+    Filter timed = new WasmFilterProvider().create(Map.of("module", HOSTILE.toString(), "engine", name,
+        "max_call_time", "50ms"), CONTEXT).newFilter();
+    Request endless = new Request("a", "1", "b", "2"); // two headers: the guest loops
+    assertThat(timed.onRequest(endless)).isEqualTo(FilterStatus.STOP);
+    assertThat(endless.message).contains("exceeded its time limit of 50 ms");
+
+    // Four headers: the guest grows its memory by 2 pages and pauses if that worked.
+    Filter small = new WasmFilterProvider().create(Map.of("module", HOSTILE.toString(), "engine", name,
+        "max_memory_pages", 3), CONTEXT).newFilter();
+    assertThat(small.onRequest(new Request("a", "1", "b", "2", "c", "3", "d", "4")))
+        .as("refused past 3 pages").isEqualTo(FilterStatus.CONTINUE);
+    Filter large = new WasmFilterProvider().create(Map.of("module", HOSTILE.toString(), "engine", name),
+        CONTEXT).newFilter();
+    assertThat(large.onRequest(new Request("a", "1", "b", "2", "c", "3", "d", "4")))
+        .as("allowed by the default limit").isEqualTo(FilterStatus.STOP);
+  }
+
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void hostFunctionsCheckStringsAgainstTheConfiguredLimit(Engine engine) {
+    // Five headers: the guest logs a 100-byte message and pauses unless it is refused.
+    WasmLimits d = WasmLimits.DEFAULT;
+    WasmLimits small = new WasmLimits(d.maxMemoryPages(), d.maxCallTime(), d.maxBlockBytes(), d.maxPairs(), 64);
+    Request five = new Request("a", "1", "b", "2", "c", "3", "d", "4", "e", "5");
+    Filter limited = new WasmFilterFactory(ModuleSource.file(HOSTILE, engine, small), new byte[0], false,
+        new RecordingMetrics())
+        .newFilter();
+    assertThat(limited.onRequest(five)).isEqualTo(FilterStatus.CONTINUE);
+    assertThat(hostile(engine, false).newFilter().onRequest(five)).as("accepted under the default")
+        .isEqualTo(FilterStatus.STOP);
+    Filter configured = new WasmFilterProvider().create(Map.of("module", HOSTILE.toString(), "engine",
+        engine.name().toLowerCase(Locale.ROOT), "max_string_bytes", 64), CONTEXT).newFilter();
+    assertThat(configured.onRequest(five)).isEqualTo(FilterStatus.CONTINUE);
+  }
+
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void requestHeadersChangedAfterForwardingAreRefusedNotFatal(Engine engine) {
+    RecordingMetrics metrics = new RecordingMetrics();
+    WasmFilterFactory factory = new WasmFilterFactory(ModuleSource.file(Path.of(
+        "src/test/resources/wasm/filters/response_mutator.wasm"), engine, WasmLimits.DEFAULT),
+        new byte[0], false, metrics); // fail_closed: a failure here would turn into INTERNAL
+    for (int i = 0; i < 3; i++) {
+      Filter filter = factory.newFilter();
+      Request r = new Request("method", "greet");
+      assertThat(filter.onRequest(r)).isEqualTo(FilterStatus.CONTINUE);
+      assertThat(r.frame.metadata().get("k")).as("changed before forwarding").isEqualTo("v");
+
+      assertThat(filter.onResponse(r.respond("status", "ok"))).isEqualTo(FilterStatus.CONTINUE);
+      assertThat(r.replied).as(r.message).isNull();
+      assertThat(r.response.metadata().toMap()).as("each change got BadArgument (2)")
+          .containsEntry("replace", "2").containsEntry("add", "2").containsEntry("remove", "2");
+      assertThat(r.frame.metadata().get("k")).as("the request is as it was forwarded").isEqualTo("v");
+      filter.onComplete(r);
+    }
+    assertThat(factory.instanceFailures()).isZero();
+    assertThat(metrics.value("protean_wasm_instances_created_total", "module", "response_mutator.wasm"))
+        .as("the instance lives on").isEqualTo(1);
   }
 }

@@ -1,10 +1,10 @@
 package io.protean.wasm.engine.internal;
 
 import io.protean.wasm.WasmLimits;
-import io.protean.wasm.engine.GuestFunction;
-import io.protean.wasm.engine.GuestInstance;
-import io.protean.wasm.engine.GuestMemory;
-import io.protean.wasm.engine.GuestTrap;
+import io.protean.wasm.guest.GuestFunction;
+import io.protean.wasm.guest.GuestInstance;
+import io.protean.wasm.guest.GuestMemory;
+import io.protean.wasm.guest.GuestTrap;
 import java.util.function.Supplier;
 import run.endive.runtime.ExportFunction;
 import run.endive.runtime.Instance;

@@ -1,11 +1,10 @@
 package io.protean.wasm.engine.internal;
 
 import io.protean.wasm.WasmLimits;
-import io.protean.wasm.engine.Engine;
-import io.protean.wasm.engine.GuestInstance;
-import io.protean.wasm.engine.GuestModule;
-import io.protean.wasm.engine.GuestTrap;
-import io.protean.wasm.engine.HostFunctionDef;
+import io.protean.wasm.guest.GuestInstance;
+import io.protean.wasm.guest.GuestModule;
+import io.protean.wasm.guest.GuestTrap;
+import io.protean.wasm.guest.HostFunctionDef;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -40,12 +39,15 @@ public final class EndiveModule implements GuestModule {
   private final Set<String> exports = new LinkedHashSet<>();
   private final List<String> imports = new ArrayList<>();
 
-  public EndiveModule(String name, byte[] wasm, Engine engine, WasmLimits limits) {
-    this(name, wasm, engine, limits, CompileCache.configured());
+  /**
+   * @param compiled true to compile the module to JVM bytecode, false to interpret it
+   */
+  public EndiveModule(String name, byte[] wasm, boolean compiled, WasmLimits limits) {
+    this(name, wasm, compiled, limits, CompileCache.configured());
   }
 
   /** @param cache where compiled classes are kept between starts; null for none */
-  EndiveModule(String name, byte[] wasm, Engine engine, WasmLimits limits, CompileCache cache) {
+  EndiveModule(String name, byte[] wasm, boolean compiled, WasmLimits limits, CompileCache cache) {
     this.name = name;
     this.limits = limits;
     try {
@@ -53,8 +55,8 @@ public final class EndiveModule implements GuestModule {
     } catch (WasmEngineException | IllegalArgumentException e) {
       throw new IllegalArgumentException(name + " is not a valid Wasm module: " + e.getMessage(), e);
     }
-    this.machines = engine == Engine.COMPILER ? compile(name, module, cache) : InterpreterMachine::new;
-    if (engine == Engine.COMPILER) {
+    this.machines = compiled ? compile(name, module, cache) : InterpreterMachine::new;
+    if (compiled) {
       String warning = HugeFunctions.warning(name, module, HugeFunctions.jvmSkipsHugeMethods());
       if (warning != null) {
         org.slf4j.LoggerFactory.getLogger("wasm." + name).warn(warning);
@@ -103,6 +105,11 @@ public final class EndiveModule implements GuestModule {
   @Override
   public String name() {
     return name;
+  }
+
+  @Override
+  public WasmLimits limits() {
+    return limits;
   }
 
   @Override

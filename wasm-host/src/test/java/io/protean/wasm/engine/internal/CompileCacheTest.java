@@ -2,14 +2,14 @@ package io.protean.wasm.engine.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import io.protean.abi.codec.Frame;
 import io.protean.wasm.WasmLimits;
-import io.protean.wasm.codec.WasmCodecFactory;
-import io.protean.wasm.engine.Engine;
+import io.protean.wasm.guest.GuestInstance;
+import io.protean.wasm.guest.HostFunctionDef;
+import io.protean.wasm.guest.HostFunctionDef.ValueKind;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -29,19 +29,24 @@ class CompileCacheTest {
     }
   }
 
-  /** Loads the module through the cache and decodes one frame with it. */
+  /**
+   * Loads the module through the cache and decodes one frame with it, calling the codec ABI's
+   * exports directly (this layer sits below the codec host).
+   */
   static long decodeOnce(Path cacheDir) throws IOException {
-    var module = new EndiveModule("lenprefix.wasm", lenprefix(), Engine.COMPILER, WasmLimits.DEFAULT,
+    var module = new EndiveModule("lenprefix.wasm", lenprefix(), true, WasmLimits.DEFAULT,
         new CompileCache(cacheDir));
-    var codec = new WasmCodecFactory("test", module, WasmLimits.DEFAULT, "{}".getBytes()).newCodec();
-    ByteBuf in = Unpooled.buffer().writeInt(8).writeInt(42).writeBytes("body".getBytes());
-    try {
-      Frame f = codec.decode(in);
-      long id = f.requestId();
-      f.release();
-      return id;
-    } finally {
-      in.release();
+    var log = new HostFunctionDef("env", "proxy_log", List.of(ValueKind.I32, ValueKind.I32,
+        ValueKind.I32), List.of(ValueKind.I32), (memory, args) -> new long[] {0});
+    try (GuestInstance instance = module.instantiate(List.of(log))) {
+      byte[] frame = ByteBuffer.allocate(12).putInt(8).putInt(42).put("body".getBytes()).array();
+      int input = (int) instance.function("protean_codec_input").call(frame.length)[0];
+      instance.memory().write(input, frame, 0, frame.length);
+      int block = (int) instance.function("protean_codec_decode").call(0, 0, frame.length)[0];
+      // decode block: status at 4 (0 FRAME), request id at 20 (little-endian u64)
+      ByteBuffer b = ByteBuffer.wrap(instance.memory().read(block, 28)).order(ByteOrder.LITTLE_ENDIAN);
+      assertThat(b.getInt(4)).isZero();
+      return b.getLong(20);
     }
   }
 

@@ -1,4 +1,4 @@
-package io.protean.wasm.engine;
+package io.protean.wasm.guest;
 
 /**
  * A guest's linear memory, bounds-checked: an access outside it throws {@link OutOfBounds}, which

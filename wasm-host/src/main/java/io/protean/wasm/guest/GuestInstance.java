@@ -1,4 +1,4 @@
-package io.protean.wasm.engine;
+package io.protean.wasm.guest;
 
 /**
  * One instantiated guest. Confined to one thread (an event loop); never shared. After a

@@ -1,4 +1,4 @@
-package io.protean.wasm.engine;
+package io.protean.wasm.guest;
 
 import java.util.List;
 

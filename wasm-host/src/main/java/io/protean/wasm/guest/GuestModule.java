@@ -1,5 +1,6 @@
-package io.protean.wasm.engine;
+package io.protean.wasm.guest;
 
+import io.protean.wasm.WasmLimits;
 import java.util.List;
 import java.util.Set;
 
@@ -8,6 +9,12 @@ public interface GuestModule {
 
   /** A display name (the file name) for logs and metrics. */
   String name();
+
+  /**
+   * The limits its instances run under, set when it was loaded: memory and call time are enforced
+   * by the engine, the others by the ABI layers, which read them here (never a default).
+   */
+  WasmLimits limits();
 
   /** Names of the module's exported functions. */
   Set<String> exportedFunctions();

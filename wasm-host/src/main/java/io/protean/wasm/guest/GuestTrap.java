@@ -1,4 +1,4 @@
-package io.protean.wasm.engine;
+package io.protean.wasm.guest;
 
 /**
  * A guest call that did not complete normally: a trap, a time-out, a memory breach or an invalid

@@ -1,4 +1,4 @@
-package io.protean.wasm.engine;
+package io.protean.wasm.guest;
 
 /** An exported guest function, bound to one instance. Not thread-safe (like its instance). */
 public interface GuestFunction {

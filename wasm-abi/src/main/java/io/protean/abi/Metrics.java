@@ -1,0 +1,46 @@
+package io.protean.abi;
+
+/**
+ * The proxy's metrics registry as an extension sees it: counters and gauges by name, help text and
+ * label pairs. There is one registry per proxy; it renders what extensions register here together
+ * with the proxy's own metrics (the admin endpoint's {@code /stats}, Prometheus text).
+ *
+ * <p>Registering looks the series up, so do it when a factory is built and keep the returned
+ * object for the hot path. Asking again for the same name and labels returns the same series.
+ * Thread-safe; updates from many event loops do not contend.
+ */
+public interface Metrics {
+
+  /**
+   * The counter {@code name} with these labels.
+   *
+   * @param name   Prometheus-style, {@code protean_<extension>_<what>_total}
+   * @param help   one line saying what is counted (the first registration of a name sets it)
+   * @param labels label names and values, alternating; a value may be any text (the registry
+   *               escapes it, so a file name is a fine value)
+   * @throws IllegalArgumentException if labels do not come in pairs, or {@code name} is already
+   *     registered as another kind of metric
+   */
+  Counter counter(String name, String help, String... labels);
+
+  /** The gauge {@code name} with these labels; arguments as for {@link #counter}. */
+  Gauge gauge(String name, String help, String... labels);
+
+  /** A count that only goes up. */
+  interface Counter {
+    void inc();
+
+    void add(long n);
+
+    long get();
+  }
+
+  /** A value that goes up and down (instances alive, connections open). */
+  interface Gauge {
+    void inc();
+
+    void dec();
+
+    long get();
+  }
+}
