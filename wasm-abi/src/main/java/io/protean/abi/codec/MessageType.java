@@ -12,7 +12,12 @@ public enum MessageType {
   HEARTBEAT,
   /** A protocol-level error frame (a response that carries an error). */
   ERROR,
-  /** A protocol event that is neither request nor response (for example Dubbo's read-only event). */
+  /**
+   * A protocol event that is neither request nor response. From a server it means: this server
+   * is going away (Dubbo's read-only event, for example); the proxy sends it no new requests on
+   * that connection and closes it once its requests are answered. A codec maps only such events
+   * to this type.
+   */
   EVENT,
   STREAM_INIT,
   STREAM_DATA,

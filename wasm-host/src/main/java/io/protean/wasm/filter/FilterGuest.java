@@ -309,15 +309,16 @@ final class FilterGuest implements AutoCloseable {
 
   /**
    * Request changes go through the filter context (re-encoded upstream), until the request is
-   * forwarded: after that (in on_response_headers, on_done) the request map is read-only, as in
-   * Envoy, and a change is refused with BadArgument; the filter and its instance go on. Response
-   * changes only change the view.
+   * forwarded: after that (in on_response_headers, on_done) a change has nothing left to change.
+   * It answers Ok and is ignored (logged at debug), as Envoy's request map still takes writes
+   * once the request has gone: the official Rust SDK unwraps these calls and panics on any other
+   * status, which would kill the instance over a no-op. Response changes only change the view.
    */
   private int change(int type, String key, String value) {
     if (type == REQUEST_HEADERS && current != null) {
       if (current.forwarded) {
         log.debug("request header {} not changed: the request was already forwarded", key);
-        return BAD_ARGUMENT;
+        return OK;
       }
       try {
         current.filter.setRequestMetadata(key, value);
