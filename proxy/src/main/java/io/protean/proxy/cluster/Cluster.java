@@ -14,7 +14,7 @@ import java.util.Map;
 
 /**
  * One version of a configured upstream cluster, shared by all event loops (each loop has its own
- * {@code UpstreamPool} for it). Immutable: a reload that changes the cluster builds a new one,
+ * {@code LoopCluster} for it). Immutable: a reload that changes the cluster builds a new one,
  * which keeps the {@link Endpoint}s (counters, health) whose addresses remain.
  */
 public final class Cluster {

@@ -39,7 +39,7 @@ public final class Worker {
 
   /**
    * Identifies the downstream read being handled: requests decoded from one read share it, and
-   * an upstream pool sends them over one connection ({@code UpstreamPool}).
+   * an upstream pool sends them over one connection ({@code EndpointPool}).
    */
   public long readBatch() {
     return readBatch;
