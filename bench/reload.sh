@@ -4,21 +4,22 @@
 # Dubbo codec), rounds alternating "steady" (no reloads) and "storm" (ReloadStorm rewrites the YAML
 # between two real configurations and POSTs /reload once per second, checking each is applied).
 # Usage: bash bench/reload.sh [--rounds R] [--warmup S] [--duration S] [--prime S] [--interval-ms MS]
-#                             [--legs native,wasm] [--changes all|routes|spread] [--connections N]
+#                             [--legs native,wasm] [--changes all|routes|spread|stay] [--connections N]
 #                             [--inflight M] [--payload BYTES] [--upstream-connections C]
-#                             [--build] [--no-pin]
+#                             [--timeline] [--build] [--no-pin]
 # Env: PROTEAN_JAR (default proxy/target/protean.jar), DUBBO_WASM (the wasm leg's module, default
-#      the Rust Dubbo codec), PORT_BASE (default 29930), PROXY_CPUS / LOAD_CPUS (taskset lists),
+#      the Rust Dubbo codec), PORT_BASE (default 29930), PROXY_CPUS / LOAD_CPUS / DRIVER_CPUS (taskset
+#      lists; the storm driver defaults to LOAD_CPUS),
 #      JAVA_OPTS (generator, providers, storm driver), PROTEAN_JAVA_OPTS, MAVEN_REPO_LOCAL (--build).
 # Loopback only; every process it starts is ended on exit.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ROUNDS=3 WARMUP=2 DURATION=8 PRIME=6 INTERVAL_MS=1000 LEGS=native,wasm CHANGES=all
-CONNECTIONS=16 INFLIGHT=8 PAYLOAD=64 UPSTREAM=2 BUILD=0 PIN=1
+CONNECTIONS=16 INFLIGHT=8 PAYLOAD=64 UPSTREAM=2 BUILD=0 PIN=1 TIMELINE=0
 ARGS_GIVEN="$*"
 
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --rounds) ROUNDS=$2; shift 2 ;;
@@ -32,13 +33,14 @@ while [[ $# -gt 0 ]]; do
     --inflight) INFLIGHT=$2; shift 2 ;;
     --payload) PAYLOAD=$2; shift 2 ;;
     --upstream-connections) UPSTREAM=$2; shift 2 ;;
+    --timeline) TIMELINE=1; shift ;;
     --build) BUILD=1; shift ;;
     --no-pin) PIN=0; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
   esac
 done
-[[ $CHANGES =~ ^(all|routes|spread)$ ]] || { echo "--changes: expected all, routes or spread, found $CHANGES" >&2; exit 2; }
+[[ $CHANGES =~ ^(all|routes|spread|stay)$ ]] || { echo "--changes: expected all, routes, spread or stay, found $CHANGES" >&2; exit 2; }
 [[ $LEGS =~ ^(native|wasm)(,(native|wasm))*$ ]] || { echo "--legs: expected native, wasm or native,wasm, found $LEGS" >&2; exit 2; }
 
 PORT_BASE=${PORT_BASE:-29930}
@@ -68,12 +70,15 @@ NCPU=$(nproc)
 if [[ $PIN == 1 && $NCPU -ge 2 ]]; then
   PROXY_CPUS=${PROXY_CPUS:-1}
   LOAD_CPUS=${LOAD_CPUS:-0}
-  PLACEMENT="Protean pinned to CPU $PROXY_CPUS (its reload and admin threads too); generator, both providers and the storm driver share CPU $LOAD_CPUS"
+  PLACEMENT="Protean pinned to CPU $PROXY_CPUS (its reload and admin threads too); generator and both providers share CPU $LOAD_CPUS"
 else
   PROXY_CPUS=${PROXY_CPUS:-0-$((NCPU - 1))}
   LOAD_CPUS=${LOAD_CPUS:-0-$((NCPU - 1))}
   PLACEMENT="no pinning: every process shares CPUs 0-$((NCPU - 1))"
 fi
+# The storm driver sits with the load by default: the proxy's core is the one under test.
+DRIVER_CPUS=${DRIVER_CPUS:-$LOAD_CPUS}
+PLACEMENT="$PLACEMENT; the storm driver on CPU(s) $DRIVER_CPUS"
 
 # ---- processes and cleanup ----------------------------------------------------------------------
 TMP=$(mktemp -d /tmp/protean-reload.XXXXXX)
@@ -134,10 +139,12 @@ for port in $PROVIDER_A $PROVIDER_B; do
 done
 log "Dubbo providers ready on 127.0.0.1:$PROVIDER_A and :$PROVIDER_B (pids ${PROVIDER_PIDS[*]})"
 
-# load PORT WARMUP DURATION [PROXY_PID]: one RpcLoad run; prints its JSON line (or nothing).
+# load PORT WARMUP DURATION [PROXY_PID [TIMELINE_FILE]]: one RpcLoad run; prints its JSON line
+# (or nothing).
 load() {
   local pidopt=()
   [[ -n ${4:-} ]] && pidopt=(--proxy-pid "$4" --clk-tck "$CLK_TCK")
+  [[ -n ${5:-} ]] && pidopt+=(--timeline "$5")
   # shellcheck disable=SC2086
   taskset -c "$LOAD_CPUS" java $JAVA_OPTS -cp "$BENCH_JAR" io.protean.bench.RpcLoad \
     --protocol dubbo --target "127.0.0.1:$1" --connections "$CONNECTIONS" --inflight "$INFLIGHT" \
@@ -160,6 +167,8 @@ fi
 # while blue is idle (b) and removes it again (a), and adds and removes a cluster 'spare'.
 # --changes spread instead adds provider A to green's endpoints in b, where the calls then go:
 # every other reload opens connections to it, and the calls spread over two providers.
+# --changes stay: the calls never move (b routes them to blue by another condition); green, idle,
+# gains and loses an endpoint and 'spare' comes and goes. --changes routes: the route flip only.
 variant() {
   local codec=$2 which=$3 blue="[127.0.0.1:$PROVIDER_A]" green="[127.0.0.1:$PROVIDER_B]" spare=""
   local blue_route="      - name: to-blue
@@ -169,7 +178,18 @@ variant() {
         cluster: green"
   local routes="$blue_route
 $green_route"
-  if [[ $which == b ]]; then
+  if [[ $which == b && $CHANGES == stay ]]; then
+    # The route table changes (another condition), the calls stay on blue; the idle cluster green
+    # gains an endpoint and 'spare' comes and goes.
+    routes="      - name: to-blue
+        match: {metadata: [{key: interface, exact: io.protean.bench.EchoService}]}
+        cluster: blue
+$green_route"
+    green="[127.0.0.1:$PROVIDER_B, 127.0.0.1:$PROVIDER_A]"
+    spare="  - name: spare
+    connections_per_endpoint: $UPSTREAM
+    endpoints: [127.0.0.1:$PROVIDER_B]"
+  elif [[ $which == b ]]; then
     routes="$green_route
 $blue_route"
     case $CHANGES in
@@ -205,6 +225,7 @@ EOF
 
 RESULTS=$TMP/results.jsonl
 RELOADS=$TMP/reloads.jsonl
+mkdir -p "$TMP/timeline"
 : >"$RESULTS"
 : >"$RELOADS"
 NOTES=()
@@ -222,15 +243,31 @@ storm_cmd() {
   esac
 }
 
+# cpu_s PID...: the processes' CPU (utime + stime) so far, in seconds.
+cpu_s() {
+  local total=0 pid
+  for pid in "$@"; do
+    total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+  done
+  awk -v t="$total" -v hz="$CLK_TCK" 'BEGIN { printf "%.3f", t / hz }'
+}
+
 # measure LEG MODE ROUND PID: one generator run through the proxy; a storm around it in mode storm.
+# Also records the CPU the providers and the storm driver used over the whole run (warm-up
+# included): the load side shares one CPU, so what the storm costs there shows too.
 measure() {
-  local leg=$1 mode=$2 round=$3 pid=$4 line summary=""
+  local leg=$1 mode=$2 round=$3 pid=$4 line summary="" tl="" prov0 drv0 side
+  [[ $TIMELINE == 1 ]] && tl=$TMP/timeline/$leg-$round-$mode.jsonl
+  prov0=$(cpu_s "${PROVIDER_PIDS[@]}")
+  drv0=$(cpu_s "$STORM_PID_")
   [[ $mode == storm ]] && storm_cmd "start $leg:$round"
-  line=$(load "$LISTEN_PORT" "$WARMUP" "$DURATION" "$pid")
+  line=$(load "$LISTEN_PORT" "$WARMUP" "$DURATION" "$pid" "$tl")
   if [[ $mode == storm ]]; then
     summary=$(storm_cmd stop)
     echo "{\"leg\":\"$leg\",\"round\":$round,${summary#\{}" >>"$RESULTS"
   fi
+  side=$(awk -v p0="$prov0" -v p1="$(cpu_s "${PROVIDER_PIDS[@]}")" -v d0="$drv0" -v d1="$(cpu_s "$STORM_PID_")" \
+    'BEGIN { printf "\"providers_run_cpu_s\":%.3f,\"driver_run_cpu_s\":%.3f,", p1 - p0, d1 - d0 }')
   if [[ -z $line ]]; then
     local reason
     reason=$(tail -3 "$TMP/gen.err" | tr '\n"' " '" | cut -c1-300)
@@ -238,7 +275,7 @@ measure() {
     log "round $round $leg $mode: FAILED: $reason"
     return
   fi
-  echo "{\"leg\":\"$leg\",\"mode\":\"$mode\",\"round\":$round,${line#\{}" >>"$RESULTS"
+  echo "{\"leg\":\"$leg\",\"mode\":\"$mode\",\"round\":$round,$side${line#\{}" >>"$RESULTS"
   log "round $round $leg $mode: $(grep -o '"qps":[0-9.]*\|"p99_us":[0-9.]*\|"errors":[0-9]*' <<<"$line" | tr '\n' ' ')${summary:+| reloads: $(grep -o '"reloads":[0-9]*\|"not_applied":[0-9]*\|"reload_p50_ms":[0-9.]*\|"reload_max_ms":[0-9.]*' <<<"$summary" | tr '\n' ' ')}"
 }
 
@@ -287,7 +324,7 @@ for leg in ${LEGS//,/ }; do
 
   # The storm driver: one process for the whole leg, so steady rounds see it too (idle).
   # shellcheck disable=SC2086
-  coproc STORM { exec taskset -c "$LOAD_CPUS" java $JAVA_OPTS -cp "$BENCH_JAR" io.protean.bench.ReloadStorm \
+  coproc STORM { exec taskset -c "$DRIVER_CPUS" java $JAVA_OPTS -cp "$BENCH_JAR" io.protean.bench.ReloadStorm \
     --admin "127.0.0.1:$ADMIN_PORT" --config "$dir/protean.yaml" --variant "$dir/a.yaml" \
     --variant "$dir/b.yaml" "${module_opts[@]}" --interval-ms "$INTERVAL_MS" --log "$RELOADS" \
     2>"$TMP/storm.err"; }
@@ -330,7 +367,7 @@ REPORT=$ROOT/bench/results/$STAMP.md
   echo
   echo "- Command: \`bash bench/reload.sh${ARGS_GIVEN:+ $ARGS_GIVEN}\`."
   echo "- Workload: closed loop, $CONNECTIONS connections × $INFLIGHT requests in flight, Dubbo \`EchoService.echo\` with a $PAYLOAD-byte string, ${WARMUP} s warm-up + ${DURATION} s measured; $ROUNDS round(s) per leg, each a steady and a storm measurement (steady first in odd rounds, storm first in even ones)."
-  echo "- Storm: one \`POST /reload\` every ${INTERVAL_MS} ms from the start of the generator's warm-up to its end, the file alternating between two configurations: route order flipped (all calls to cluster blue = provider A, or all to cluster green = provider B)$(case $CHANGES in all) echo ", provider B added to and removed from the endpoints of blue while blue has no calls, a cluster \`spare\` added and removed (\`--changes all\`)" ;; spread) echo ", provider A added to and removed from green's endpoints while green has the calls (\`--changes spread\`: the storm's calls then spread over two providers half the time)" ;; routes) echo " only (\`--changes routes\`)" ;; esac). Every answer must be \`applied\` with the next version."
+  echo "- Storm: one \`POST /reload\` every ${INTERVAL_MS} ms from the start of the generator's warm-up to its end, the file alternating between two configurations: $(if [[ $CHANGES == stay ]]; then echo "the route to blue matching \`method\` or \`interface\`, every call staying on cluster blue (provider A), the idle cluster green gaining and losing an endpoint, a cluster \`spare\` added and removed (\`--changes stay\`)"; else echo "route order flipped (all calls to cluster blue = provider A, or all to cluster green = provider B)"; fi)$(case $CHANGES in all) echo ", provider B added to and removed from the endpoints of blue while blue has no calls, a cluster \`spare\` added and removed (\`--changes all\`)" ;; spread) echo ", provider A added to and removed from green's endpoints while green has the calls (\`--changes spread\`: the storm's calls then spread over two providers half the time)" ;; routes) echo " only (\`--changes routes\`)" ;; esac). Every answer must be \`applied\` with the next version."
   echo "- Servers: two Apache Dubbo 3.3.6 providers, dispatcher \`direct\`, primed ${PRIME} s each; the proxy primed ${PRIME} s with a storm before round 1."
   echo "- Protean: \`workers: 1\`, \`connections_per_endpoint: $UPSTREAM\`; legs: ${LEGS//,/, } (\`native\`: \`codec: dubbo\`; \`wasm\`: \`codec: {wasm: {module: ...}}\`, $(basename "$WASM_MODULE"), Endive compiler)."
   echo "- Machine: $NCPU CPU(s), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r); other work may share it."
@@ -341,6 +378,10 @@ REPORT=$ROOT/bench/results/$STAMP.md
   echo "$REPORT_RC" >"$TMP/report.rc"
 } >"$REPORT"
 cp "$RELOADS" "$ROOT/bench/results/$STAMP-reloads.jsonl"
+if [[ $TIMELINE == 1 ]]; then
+  mkdir -p "$ROOT/bench/results/$STAMP-timeline"
+  cp "$TMP"/timeline/*.jsonl "$ROOT/bench/results/$STAMP-timeline/" 2>/dev/null || true
+fi
 cat "$REPORT"
 log "report: $REPORT (every reload: bench/results/$STAMP-reloads.jsonl)"
 exit "$(cat "$TMP/report.rc")"

@@ -121,10 +121,13 @@ public final class ReloadReport {
     }
     out.append('\n');
     bad |= renderReloads(reloads, storms, out);
-    out.append("\n<details><summary>Every measurement</summary>\n\n");
+    out.append("\n<details><summary>Every measurement</summary>\n\n"
+        + "Proxy CPU: in the measured window. \"(run)\": the whole generator run, warm-up and JVM"
+        + " start-up included; the generator, the providers and the storm driver share the load CPU.\n\n");
     out.append("| round | leg | mode | QPS | p50 µs | p99 µs | p99.9 µs | max µs | errors | requests"
-        + " | proxy CPU s | reloads in round |\n");
-    out.append("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        + " | proxy CPU s | generator CPU s (run) | providers CPU s (run) | storm driver CPU s (run)"
+        + " | reloads in round |\n");
+    out.append("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (var e : byLeg.entrySet()) {
       for (Map<String, String> r : e.getValue()) {
         out.append("| ").append(r.getOrDefault("round", "?"))
@@ -132,7 +135,7 @@ public final class ReloadReport {
             .append(" | ").append(r.getOrDefault("mode", "?"));
         if (r.containsKey("failed")) {
           out.append(" | FAILED: ").append(r.getOrDefault("reason", "?"))
-              .append(" |  |  |  |  |  |  |  |  |\n");
+              .append(" |  |  |  |  |  |  |  |  |  |  |  |\n");
           continue;
         }
         String tag = e.getKey() + ":" + r.getOrDefault("round", "?");
@@ -146,6 +149,9 @@ public final class ReloadReport {
             .append(" | ").append((long) num(r, "errors"))
             .append(" | ").append((long) num(r, "requests"))
             .append(" | ").append(r.containsKey("proxy_cpu_s") ? f2(num(r, "proxy_cpu_s")) : "n/a")
+            .append(" | ").append(opt(r, "gen_cpu_total_s"))
+            .append(" | ").append(opt(r, "providers_run_cpu_s"))
+            .append(" | ").append(opt(r, "driver_run_cpu_s"))
             .append(" | ").append("storm".equals(r.get("mode")) ? count : "–")
             .append(" |\n");
       }
@@ -251,6 +257,10 @@ public final class ReloadReport {
   private static double num(Map<String, String> r, String key) {
     String v = r.get(key);
     return v == null ? 0 : Double.parseDouble(v);
+  }
+
+  private static String opt(Map<String, String> r, String key) {
+    return r.containsKey(key) ? f2(num(r, key)) : "n/a";
   }
 
   private static String f0(double v) {

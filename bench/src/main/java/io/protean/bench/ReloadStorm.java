@@ -5,17 +5,15 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.io.Writer;
+import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -85,10 +83,7 @@ public final class ReloadStorm implements Callable<Integer> {
   @Option(names = "--log", description = "append one JSON line per reload to this file")
   Path log;
 
-  private final HttpClient http = HttpClient.newBuilder()
-      .version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(5))
-      .build();
+  private InetSocketAddress adminAddress;
   private byte[][] configBytes;
   private byte[][] moduleBytes;
   /** Which variant the file holds (and, after an applied reload, the proxy runs). */
@@ -103,14 +98,15 @@ public final class ReloadStorm implements Callable<Integer> {
   private Storm storm;
 
   /** One reload: when it started (ms since the storm began), how long the POST took, the answer. */
-  public record Reload(String tag, int seq, double atMillis, double latencyMillis, int status,
-      String result, long version, boolean ok, String problem) {
+  public record Reload(String tag, int seq, double atMillis, long epochMillis, double latencyMillis,
+      int status, String result, long version, boolean ok, String problem) {
 
     String toJson() {
       StringBuilder sb = new StringBuilder("{");
       sb.append("\"tag\":\"").append(tag).append('"');
       sb.append(",\"seq\":").append(seq);
       sb.append(",\"at_ms\":").append(fmt(atMillis));
+      sb.append(",\"epoch_ms\":").append(epochMillis);
       sb.append(",\"latency_ms\":").append(fmt(latencyMillis));
       sb.append(",\"status\":").append(status);
       sb.append(",\"result\":\"").append(result).append('"');
@@ -205,7 +201,7 @@ public final class ReloadStorm implements Callable<Integer> {
 
   /** Reads the variants; checks the admin endpoint is on loopback and the files are as expected. */
   void init() throws IOException {
-    HostPortCheck.loopback(admin);
+    adminAddress = HostPortCheck.loopback(admin);
     if (variants.size() != 2) {
       throw new IllegalArgumentException("--variant: give exactly two, found " + variants.size());
     }
@@ -237,7 +233,7 @@ public final class ReloadStorm implements Callable<Integer> {
    * means the build swaps modules (then every later reload swaps it too), {@code unchanged} means
    * it does not (the module file is put back).
    */
-  String checkModule() throws IOException, InterruptedException {
+  String checkModule() throws IOException {
     if (module == null) {
       return "{\"check\":\"module\",\"result\":\"none\",\"problem\":\"no --module given\"}";
     }
@@ -255,8 +251,9 @@ public final class ReloadStorm implements Callable<Integer> {
       answer = r.result();
     }
     // Either answer is a valid finding; anything else (refused, an error) is a problem.
-    write(new Reload(r.tag(), r.seq(), r.atMillis(), r.latencyMillis(), r.status(), r.result(),
-        r.version(), "applied".equals(answer) || "unchanged".equals(answer), r.problem()));
+    write(new Reload(r.tag(), r.seq(), r.atMillis(), r.epochMillis(), r.latencyMillis(),
+        r.status(), r.result(), r.version(), "applied".equals(answer) || "unchanged".equals(answer),
+        r.problem()));
     return "{\"check\":\"module\",\"result\":\"" + answer + "\",\"version\":" + r.version()
         + ",\"latency_ms\":" + fmt(r.latencyMillis()) + "}";
   }
@@ -306,9 +303,9 @@ public final class ReloadStorm implements Callable<Integer> {
       }
       try {
         s.reloads.add(reload(s.tag, seq, start));
-      } catch (IOException | InterruptedException e) {
-        s.reloads.add(new Reload(s.tag, seq, (now - start) / 1e6, 0, 0, "error", version, false,
-            e.toString()));
+      } catch (IOException e) {
+        s.reloads.add(new Reload(s.tag, seq, (now - start) / 1e6, System.currentTimeMillis(), 0, 0,
+            "error", version, false, e.toString()));
       }
       next += interval;
       for (long sleep; storming && (sleep = next - System.nanoTime()) > 0; ) {
@@ -318,7 +315,7 @@ public final class ReloadStorm implements Callable<Integer> {
   }
 
   /** Writes the other variant(s), POSTs /reload, checks it was applied as the next version. */
-  Reload reload(String tag, int seq, long stormStart) throws IOException, InterruptedException {
+  Reload reload(String tag, int seq, long stormStart) throws IOException {
     int nextConfig = 1 - configIndex;
     int nextModule = swapModule ? 1 - moduleIndex : moduleIndex;
     if (nextModule != moduleIndex) {
@@ -334,13 +331,10 @@ public final class ReloadStorm implements Callable<Integer> {
     return r;
   }
 
-  private Reload post(String tag, int seq, long stormStart) throws IOException, InterruptedException {
-    HttpRequest req = HttpRequest.newBuilder(URI.create("http://" + admin + "/reload"))
-        .timeout(Duration.ofSeconds(30))
-        .POST(HttpRequest.BodyPublishers.noBody())
-        .build();
+  private Reload post(String tag, int seq, long stormStart) throws IOException {
+    long wall = System.currentTimeMillis();
     long t0 = System.nanoTime();
-    HttpResponse<String> resp = http.send(req, HttpResponse.BodyHandlers.ofString());
+    Answer resp = post(adminAddress, "/reload");
     long t1 = System.nanoTime();
     String body = resp.body();
     String result = group(RESULT, body, "?");
@@ -348,15 +342,47 @@ public final class ReloadStorm implements Callable<Integer> {
     String problem = null;
     if (!"applied".equals(result)) {
       problem = "answered " + result + (REASON.matcher(body).find() ? ": "
-          + group(REASON, body, "") : "") + " (HTTP " + resp.statusCode() + ")";
+          + group(REASON, body, "") : "") + " (HTTP " + resp.status() + ")";
     } else if (version >= 0 && v != version + 1) {
       problem = "applied version " + v + ", expected " + (version + 1);
     }
     if ("applied".equals(result)) {
       version = v;
     }
-    return new Reload(tag, seq, (t0 - stormStart) / 1e6, (t1 - t0) / 1e6, resp.statusCode(),
+    return new Reload(tag, seq, (t0 - stormStart) / 1e6, wall, (t1 - t0) / 1e6, resp.status(),
         result, v, problem == null, problem);
+  }
+
+  /** An HTTP answer: status code and body. */
+  record Answer(int status, String body) {}
+
+  /**
+   * {@code POST path} with HTTP/1.1 on a fresh blocking socket, closed after the answer. One
+   * thread and two syscalls' worth of work: the load CPU this runs on is saturated by the
+   * generator and the providers, and a client that hands the exchange between threads (as
+   * java.net.http does) both costs that CPU more and adds its scheduling delays to the time
+   * measured.
+   */
+  static Answer post(InetSocketAddress address, String path) throws IOException {
+    try (Socket socket = new Socket()) {
+      socket.setTcpNoDelay(true);
+      socket.setSoTimeout(30_000);
+      socket.connect(address, 5_000);
+      OutputStream out = socket.getOutputStream();
+      out.write(("POST " + path + " HTTP/1.1\r\nHost: " + address.getHostString() + ":"
+          + address.getPort() + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      byte[] all = socket.getInputStream().readAllBytes();
+      String text = new String(all, StandardCharsets.UTF_8);
+      int headerEnd = text.indexOf("\r\n\r\n");
+      if (!text.startsWith("HTTP/1.") || headerEnd < 0 || text.length() < 12) {
+        throw new IOException("not an HTTP answer from " + address + ": "
+            + text.substring(0, Math.min(80, text.length())));
+      }
+      int status = Integer.parseInt(text.substring(9, 12));
+      return new Answer(status, text.substring(headerEnd + 4));
+    }
   }
 
   private void write(Reload r) throws IOException {
@@ -399,15 +425,17 @@ public final class ReloadStorm implements Callable<Integer> {
   static final class HostPortCheck {
     private HostPortCheck() {}
 
-    static void loopback(String hostPort) throws IOException {
+    static InetSocketAddress loopback(String hostPort) throws IOException {
       int colon = hostPort.lastIndexOf(':');
       if (colon <= 0) {
         throw new IllegalArgumentException("--admin: expected host:port, found " + hostPort);
       }
       String host = hostPort.substring(0, colon).replace("[", "").replace("]", "");
-      if (!InetAddress.getByName(host).isLoopbackAddress()) {
+      InetAddress a = InetAddress.getByName(host);
+      if (!a.isLoopbackAddress()) {
         throw new IllegalArgumentException("--admin: " + hostPort + " is not a loopback address");
       }
+      return new InetSocketAddress(a, Integer.parseInt(hostPort.substring(colon + 1)));
     }
   }
 }
