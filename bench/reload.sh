@@ -6,7 +6,7 @@
 # Usage: bash bench/reload.sh [--rounds R] [--warmup S] [--duration S] [--prime S] [--interval-ms MS]
 #                             [--legs native,wasm] [--changes all|routes|spread|stay] [--connections N]
 #                             [--inflight M] [--payload BYTES] [--upstream-connections C]
-#                             [--timeline] [--build] [--no-pin]
+#                             [--kind applied|unchanged|ready] [--no-timeline] [--build] [--no-pin]
 # Env: PROTEAN_JAR (default proxy/target/protean.jar), DUBBO_WASM (the wasm leg's module, default
 #      the Rust Dubbo codec), PORT_BASE (default 29930), PROXY_CPUS / LOAD_CPUS / DRIVER_CPUS (taskset
 #      lists; the storm driver defaults to LOAD_CPUS),
@@ -15,11 +15,11 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-ROUNDS=3 WARMUP=2 DURATION=8 PRIME=6 INTERVAL_MS=1000 LEGS=native,wasm CHANGES=all
-CONNECTIONS=16 INFLIGHT=8 PAYLOAD=64 UPSTREAM=2 BUILD=0 PIN=1 TIMELINE=0
+ROUNDS=4 WARMUP=2 DURATION=6 PRIME=6 INTERVAL_MS=1000 LEGS=native,wasm CHANGES=all KIND=applied
+CONNECTIONS=16 INFLIGHT=8 PAYLOAD=64 UPSTREAM=2 BUILD=0 PIN=1 TIMELINE=1
 ARGS_GIVEN="$*"
 
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --rounds) ROUNDS=$2; shift 2 ;;
@@ -29,11 +29,12 @@ while [[ $# -gt 0 ]]; do
     --interval-ms) INTERVAL_MS=$2; shift 2 ;;
     --legs) LEGS=$2; shift 2 ;;
     --changes) CHANGES=$2; shift 2 ;;
+    --kind) KIND=$2; shift 2 ;;
     --connections) CONNECTIONS=$2; shift 2 ;;
     --inflight) INFLIGHT=$2; shift 2 ;;
     --payload) PAYLOAD=$2; shift 2 ;;
     --upstream-connections) UPSTREAM=$2; shift 2 ;;
-    --timeline) TIMELINE=1; shift ;;
+    --no-timeline) TIMELINE=0; shift ;;
     --build) BUILD=1; shift ;;
     --no-pin) PIN=0; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -41,6 +42,7 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 [[ $CHANGES =~ ^(all|routes|spread|stay)$ ]] || { echo "--changes: expected all, routes, spread or stay, found $CHANGES" >&2; exit 2; }
+[[ $KIND =~ ^(applied|unchanged|ready)$ ]] || { echo "--kind: expected applied, unchanged or ready, found $KIND" >&2; exit 2; }
 [[ $LEGS =~ ^(native|wasm)(,(native|wasm))*$ ]] || { echo "--legs: expected native, wasm or native,wasm, found $LEGS" >&2; exit 2; }
 
 PORT_BASE=${PORT_BASE:-29930}
@@ -326,7 +328,7 @@ for leg in ${LEGS//,/ }; do
   # shellcheck disable=SC2086
   coproc STORM { exec taskset -c "$DRIVER_CPUS" java $JAVA_OPTS -cp "$BENCH_JAR" io.protean.bench.ReloadStorm \
     --admin "127.0.0.1:$ADMIN_PORT" --config "$dir/protean.yaml" --variant "$dir/a.yaml" \
-    --variant "$dir/b.yaml" "${module_opts[@]}" --interval-ms "$INTERVAL_MS" --log "$RELOADS" \
+    --variant "$dir/b.yaml" "${module_opts[@]}" --interval-ms "$INTERVAL_MS" --kind "$KIND" --log "$RELOADS" \
     2>"$TMP/storm.err"; }
   STORM_PID_=$STORM_PID
   PIDS+=("$STORM_PID_")
@@ -372,9 +374,13 @@ REPORT=$ROOT/bench/results/$STAMP.md
   echo "- Protean: \`workers: 1\`, \`connections_per_endpoint: $UPSTREAM\`; legs: ${LEGS//,/, } (\`native\`: \`codec: dubbo\`; \`wasm\`: \`codec: {wasm: {module: ...}}\`, $(basename "$WASM_MODULE"), Endive compiler)."
   echo "- Machine: $NCPU CPU(s), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r); other work may share it."
   echo "- Placement: $PLACEMENT."
+  case $KIND in
+    unchanged) echo "- **Control storm** (\`--kind unchanged\`): the file is never rewritten, and every \`POST /reload\` must answer \`unchanged\`: the proxy reads, parses and builds, and swaps nothing." ;;
+    ready) echo "- **Control storm** (\`--kind ready\`): \`GET /ready\` instead of each reload: the driver's and the admin endpoint's own share." ;;
+  esac
   for note in "${NOTES[@]}"; do echo "- $note"; done
   echo
-  java -cp "$BENCH_JAR" io.protean.bench.ReloadReport "$RESULTS" "$RELOADS" && REPORT_RC=0 || REPORT_RC=$?
+  java -cp "$BENCH_JAR" io.protean.bench.ReloadReport "$RESULTS" "$RELOADS" "$TMP/timeline" && REPORT_RC=0 || REPORT_RC=$?
   echo "$REPORT_RC" >"$TMP/report.rc"
 } >"$REPORT"
 cp "$RELOADS" "$ROOT/bench/results/$STAMP-reloads.jsonl"

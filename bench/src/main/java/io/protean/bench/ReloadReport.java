@@ -17,11 +17,13 @@ import java.util.function.ToDoubleFunction;
  * machine's drift between rounds cancels — against the targets, and the time of every
  * {@code POST /reload}.
  *
- * <p>Usage: {@code ReloadReport RESULTS.jsonl RELOADS.jsonl}. RESULTS holds the generator's
+ * <p>Usage: {@code ReloadReport RESULTS.jsonl RELOADS.jsonl [TIMELINE_DIR]}. RESULTS holds the generator's
  * {@code --json} lines tagged with {@code leg}, {@code mode} and {@code round} (or {@code failed}),
  * the storms' summaries ({@code storm}) and the module checks ({@code check}); RELOADS one line per
  * reload from {@link ReloadStorm}'s {@code --log}, tagged {@code LEG:ROUND} ({@code LEG:prime}
- * for the unrecorded priming). Exit code 1 when any measurement had errors or failed, or any
+ * for the unrecorded priming); TIMELINE_DIR the generator's {@code --timeline} files, named
+ * {@code LEG-ROUND-MODE.jsonl}, from which each reload's dent in the throughput is measured
+ * ({@link #dents}). Exit code 1 when any measurement had errors or failed, or any
  * reload was not applied.
  */
 public final class ReloadReport {
@@ -34,9 +36,12 @@ public final class ReloadReport {
 
   public static void main(String[] args) throws IOException {
     StringBuilder out = new StringBuilder();
-    boolean bad = render(Report.read(Path.of(args[0])),
-        args.length > 1 && Files.exists(Path.of(args[1])) ? Report.read(Path.of(args[1])) : List.of(),
-        out);
+    List<Map<String, String>> reloads = args.length > 1 && Files.exists(Path.of(args[1]))
+        ? Report.read(Path.of(args[1])) : List.of();
+    boolean bad = render(Report.read(Path.of(args[0])), reloads, out);
+    if (args.length > 2 && Files.isDirectory(Path.of(args[2]))) {
+      renderDents(Path.of(args[2]), reloads, out);
+    }
     System.out.print(out);
     System.exit(bad ? 1 : 0);
   }
@@ -239,6 +244,120 @@ public final class ReloadReport {
           .append(e.getValue()).append('\n');
     }
     return bad;
+  }
+
+  /** Where a reload's dent is looked for, from the start of its POST; and the control's offset. */
+  static final long DENT_FROM_MS = -10;
+  static final long DENT_TO_MS = 150;
+  static final long CONTROL_OFFSET_MS = 500;
+
+  /**
+   * One reload's dent in the closed loop's throughput, from the generator's 10 ms timeline: the
+   * answers missing in the window [start - 10 ms, start + 150 ms) against the round's median
+   * bucket, in milliseconds of that throughput (so 10 ms lost at one reload a second is 1 % of
+   * QPS), and the largest latency answered in the window. {@code control} is the same window
+   * {@value #CONTROL_OFFSET_MS} ms later, between two reloads: what noise alone gives.
+   */
+  record Dent(double lostMillis, double maxLatencyMillis, double controlLostMillis,
+      double controlMaxLatencyMillis) {}
+
+  /**
+   * The dents of the reloads of one storm round; {@code timeline} its buckets (t_ms, epoch_ms,
+   * answers, max_us), {@code reloads} its reloads (epoch_ms). Windows that do not fit in the
+   * timeline are left out.
+   */
+  static List<Dent> dents(List<Map<String, String>> timeline, List<Map<String, String>> reloads) {
+    List<Map<String, String>> buckets = timeline.size() > 1
+        ? timeline.subList(0, timeline.size() - 1) : timeline; // the last one is partial
+    List<Dent> dents = new ArrayList<>();
+    if (buckets.isEmpty()) {
+      return dents;
+    }
+    double base = Report.median(buckets, b -> num(b, "answers"));
+    long first = (long) num(buckets.get(0), "epoch_ms");
+    long bucketMs = buckets.size() > 1
+        ? (long) (num(buckets.get(1), "epoch_ms") - first) : 10;
+    for (Map<String, String> r : reloads) {
+      long start = (long) num(r, "epoch_ms");
+      double[] at = window(buckets, first, bucketMs, start, base);
+      double[] control = window(buckets, first, bucketMs, start + CONTROL_OFFSET_MS, base);
+      if (at != null && control != null) {
+        dents.add(new Dent(at[0], at[1], control[0], control[1]));
+      }
+    }
+    return dents;
+  }
+
+  /** {lost ms, max latency ms} in [t + DENT_FROM_MS, t + DENT_TO_MS), or null when outside. */
+  private static double[] window(List<Map<String, String>> buckets, long first, long bucketMs,
+      long t, double base) {
+    int from = (int) Math.floorDiv(t + DENT_FROM_MS - first, bucketMs);
+    int to = (int) Math.floorDiv(t + DENT_TO_MS - first, bucketMs);
+    if (from < 0 || to > buckets.size() || base <= 0) {
+      return null;
+    }
+    double answers = 0;
+    double max = 0;
+    for (int i = from; i < to; i++) {
+      answers += num(buckets.get(i), "answers");
+      max = Math.max(max, num(buckets.get(i), "max_us") / 1000);
+    }
+    return new double[] {(base * (to - from) - answers) / base * bucketMs, max};
+  }
+
+  /** Per leg: the reloads' dents against the control windows. */
+  static void renderDents(Path dir, List<Map<String, String>> reloads, StringBuilder out)
+      throws IOException {
+    Map<String, List<Dent>> byLeg = new LinkedHashMap<>();
+    List<Path> files;
+    try (var list = Files.list(dir)) {
+      files = list.filter(p -> p.getFileName().toString().endsWith("-storm.jsonl")).sorted().toList();
+    }
+    for (Path f : files) {
+      String name = f.getFileName().toString();
+      String[] parts = name.substring(0, name.length() - "-storm.jsonl".length()).split("-");
+      if (parts.length != 2) {
+        continue;
+      }
+      String tag = parts[0] + ":" + parts[1];
+      List<Map<String, String>> mine = reloads.stream()
+          .filter(r -> tag.equals(r.get("tag"))).toList();
+      byLeg.computeIfAbsent(parts[0], k -> new ArrayList<>())
+          .addAll(dents(Report.read(f), mine));
+    }
+    if (byLeg.isEmpty()) {
+      return;
+    }
+    out.append("\nEach reload's dent in the throughput (generator timeline, 10 ms buckets):"
+        + " answers missing from " + DENT_FROM_MS + " to +" + DENT_TO_MS + " ms around the start"
+        + " of each POST, against the round's median bucket, in ms of that throughput (at one"
+        + " reload a second, 10 ms is 1 % of QPS); the control is the same window "
+        + CONTROL_OFFSET_MS + " ms later, between reloads.\n\n");
+    out.append("| leg | reloads | lost ms per reload: median | mean | p90 | control: median | mean"
+        + " | max latency in window ms: median | p90 | control: median | p90 |\n");
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (var e : byLeg.entrySet()) {
+      List<Dent> d = e.getValue();
+      if (d.isEmpty()) {
+        continue;
+      }
+      double[] lost = d.stream().mapToDouble(Dent::lostMillis).sorted().toArray();
+      double[] ctl = d.stream().mapToDouble(Dent::controlLostMillis).sorted().toArray();
+      double[] max = d.stream().mapToDouble(Dent::maxLatencyMillis).sorted().toArray();
+      double[] cmax = d.stream().mapToDouble(Dent::controlMaxLatencyMillis).sorted().toArray();
+      out.append("| ").append(e.getKey())
+          .append(" | ").append(d.size())
+          .append(" | ").append(f1(ReloadStorm.percentile(lost, 50)))
+          .append(" | ").append(f1(java.util.Arrays.stream(lost).average().orElse(0)))
+          .append(" | ").append(f1(ReloadStorm.percentile(lost, 90)))
+          .append(" | ").append(f1(ReloadStorm.percentile(ctl, 50)))
+          .append(" | ").append(f1(java.util.Arrays.stream(ctl).average().orElse(0)))
+          .append(" | ").append(f1(ReloadStorm.percentile(max, 50)))
+          .append(" | ").append(f1(ReloadStorm.percentile(max, 90)))
+          .append(" | ").append(f1(ReloadStorm.percentile(cmax, 50)))
+          .append(" | ").append(f1(ReloadStorm.percentile(cmax, 90)))
+          .append(" |\n");
+    }
   }
 
   private static double med(List<Map<String, String>> rows, String key) {

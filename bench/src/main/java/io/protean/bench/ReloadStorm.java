@@ -83,6 +83,20 @@ public final class ReloadStorm implements Callable<Integer> {
   @Option(names = "--log", description = "append one JSON line per reload to this file")
   Path log;
 
+  /** What each tick of a storm does; the last two are controls, to take a reload's cost apart. */
+  enum Kind {
+    /** Rewrite the file to the other variant, POST /reload, expect applied (the storm). */
+    applied,
+    /** Leave the file, POST /reload, expect unchanged: read, parse and build, no swap. */
+    unchanged,
+    /** GET /ready: only the admin endpoint's HTTP exchange and this driver's own work. */
+    ready
+  }
+
+  @Option(names = "--kind", defaultValue = "applied",
+      description = "applied (default), unchanged or ready: see Kind")
+  Kind kind = Kind.applied;
+
   private InetSocketAddress adminAddress;
   private byte[][] configBytes;
   private byte[][] moduleBytes;
@@ -316,6 +330,11 @@ public final class ReloadStorm implements Callable<Integer> {
 
   /** Writes the other variant(s), POSTs /reload, checks it was applied as the next version. */
   Reload reload(String tag, int seq, long stormStart) throws IOException {
+    if (kind != Kind.applied && !tag.endsWith("-restore")) {
+      Reload r = control(tag, seq, stormStart);
+      write(r);
+      return r;
+    }
     int nextConfig = 1 - configIndex;
     int nextModule = swapModule ? 1 - moduleIndex : moduleIndex;
     if (nextModule != moduleIndex) {
@@ -353,6 +372,20 @@ public final class ReloadStorm implements Callable<Integer> {
         result, v, problem == null, problem);
   }
 
+  /** A tick of a control storm ({@link Kind#unchanged}, {@link Kind#ready}). */
+  private Reload control(String tag, int seq, long stormStart) throws IOException {
+    long wall = System.currentTimeMillis();
+    long t0 = System.nanoTime();
+    Answer resp = kind == Kind.ready ? get(adminAddress, "/ready") : post(adminAddress, "/reload");
+    long t1 = System.nanoTime();
+    String result = kind == Kind.ready ? (resp.status() == 200 ? "ready" : "not-ready")
+        : group(RESULT, resp.body(), "?");
+    String expected = kind == Kind.ready ? "ready" : "unchanged";
+    return new Reload(tag, seq, (t0 - stormStart) / 1e6, wall, (t1 - t0) / 1e6, resp.status(),
+        result, version, expected.equals(result),
+        expected.equals(result) ? null : "answered " + result + ", expected " + expected);
+  }
+
   /** An HTTP answer: status code and body. */
   record Answer(int status, String body) {}
 
@@ -364,12 +397,21 @@ public final class ReloadStorm implements Callable<Integer> {
    * measured.
    */
   static Answer post(InetSocketAddress address, String path) throws IOException {
+    return exchange(address, "POST", path);
+  }
+
+  static Answer get(InetSocketAddress address, String path) throws IOException {
+    return exchange(address, "GET", path);
+  }
+
+  private static Answer exchange(InetSocketAddress address, String method, String path)
+      throws IOException {
     try (Socket socket = new Socket()) {
       socket.setTcpNoDelay(true);
       socket.setSoTimeout(30_000);
       socket.connect(address, 5_000);
       OutputStream out = socket.getOutputStream();
-      out.write(("POST " + path + " HTTP/1.1\r\nHost: " + address.getHostString() + ":"
+      out.write((method + " " + path + " HTTP/1.1\r\nHost: " + address.getHostString() + ":"
           + address.getPort() + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
           .getBytes(StandardCharsets.US_ASCII));
       out.flush();
