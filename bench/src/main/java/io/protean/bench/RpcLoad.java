@@ -101,6 +101,13 @@ public final class RpcLoad implements Callable<Integer> {
       description = "the kernel's clock ticks per second, for /proc/PID/stat (default 100)")
   int clockTicks = 100; // also when built without picocli (tests)
 
+  @Option(names = "--timeline",
+      description = "write the measured window as 10 ms buckets (answers, max latency; JSON lines) to this file")
+  java.nio.file.Path timeline;
+
+  /** The timeline's bucket. */
+  static final long TIMELINE_BUCKET_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+
   private enum Phase { IDLE, WARMUP, MEASURE, STOP }
 
   private volatile Phase phase = Phase.IDLE;
@@ -273,6 +280,7 @@ public final class RpcLoad implements Callable<Integer> {
       double server0 = serverCpu == null ? 0 : serverCpu.seconds();
       long cpu0 = os.getProcessCpuTime();
       long t0 = System.nanoTime();
+      long epoch0 = System.currentTimeMillis();
       measureStartNanos = t0;
       phase = Phase.MEASURE;
       sleepSeconds(durationSeconds);
@@ -293,6 +301,9 @@ public final class RpcLoad implements Callable<Integer> {
       }
       for (Channel ch : channels) {
         ch.close().syncUninterruptibly();
+      }
+      if (timeline != null) {
+        writeTimeline(channels, conns, epoch0);
       }
       Histogram total = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
       long requests = 0;
@@ -321,6 +332,38 @@ public final class RpcLoad implements Callable<Integer> {
       phase = Phase.STOP;
       group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     }
+  }
+
+  /** Merges the connections' timelines (read on their loops) and writes one line per bucket. */
+  private void writeTimeline(List<Channel> channels, List<Conn> conns, long epoch0)
+      throws Exception {
+    int n = timelineBuckets();
+    long[] count = new long[n];
+    long[] max = new long[n];
+    for (int i = 0; i < conns.size(); i++) {
+      Conn conn = conns.get(i);
+      long[][] snap = channels.get(i).eventLoop()
+          .submit(() -> new long[][] {conn.tlCount.clone(), conn.tlMax.clone()}).get();
+      for (int b = 0; b < n; b++) {
+        count[b] += snap[0][b];
+        max[b] = Math.max(max[b], snap[1][b]);
+      }
+    }
+    StringBuilder sb = new StringBuilder();
+    long bucketMs = TIMELINE_BUCKET_NANOS / 1_000_000;
+    for (int b = 0; b < n; b++) {
+      sb.append("{\"t_ms\":").append(b * bucketMs)
+          .append(",\"epoch_ms\":").append(epoch0 + b * bucketMs)
+          .append(",\"answers\":").append(count[b])
+          .append(",\"max_us\":").append(max[b] / 1000)
+          .append("}\n");
+    }
+    java.nio.file.Files.writeString(timeline, sb);
+  }
+
+  private int timelineBuckets() {
+    return timeline == null ? 0
+        : (int) ((long) (durationSeconds * 1e9) / TIMELINE_BUCKET_NANOS) + 1;
   }
 
   /**
@@ -459,6 +502,9 @@ public final class RpcLoad implements Callable<Integer> {
     private final long[] slotId;
     private final long[] slotSentNanos;
     private final Histogram histogram = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
+    /** Per timeline bucket of the measured window (empty without --timeline). */
+    private final long[] tlCount = new long[timelineBuckets()];
+    private final long[] tlMax = new long[tlCount.length];
     private long seq;
     private int outstanding;
     private long measured;
@@ -542,9 +588,14 @@ public final class RpcLoad implements Callable<Integer> {
       } else {
         answered++;
         if (p == Phase.MEASURE && slotSentNanos[slot] >= measureStartNanos) {
-          histogram.recordValue(Math.min(now - slotSentNanos[slot],
-              histogram.getHighestTrackableValue()));
+          long latency = now - slotSentNanos[slot];
+          histogram.recordValue(Math.min(latency, histogram.getHighestTrackableValue()));
           measured++;
+          int b = (int) ((now - measureStartNanos) / TIMELINE_BUCKET_NANOS);
+          if (b < tlCount.length) {
+            tlCount[b]++;
+            tlMax[b] = Math.max(tlMax[b], latency);
+          }
         }
       }
       if (p != Phase.STOP) {

@@ -83,6 +83,29 @@ class RpcLoadTest {
   }
 
   @Test
+  void theTimelineCountsEveryMeasuredAnswerInItsTenMillisecondBucket(@org.junit.jupiter.api.io.TempDir
+      java.nio.file.Path dir) throws Exception {
+    RpcLoad load = load(64);
+    load.timeline = dir.resolve("timeline.jsonl");
+    RpcLoad.Result r = load.run();
+    assertThat(r.ok()).isTrue();
+    List<Map<String, String>> buckets = Report.read(load.timeline);
+    // 0.8 s of 10 ms buckets, plus the partial one at the end of the window.
+    assertThat(buckets).hasSize(81);
+    assertThat(buckets.get(1).get("t_ms")).isEqualTo("10");
+    assertThat(Long.parseLong(buckets.get(1).get("epoch_ms"))
+        - Long.parseLong(buckets.get(0).get("epoch_ms"))).isEqualTo(10);
+    long answers = buckets.stream().mapToLong(b -> Long.parseLong(b.get("answers"))).sum();
+    long max = buckets.stream().mapToLong(b -> Long.parseLong(b.get("max_us"))).max().orElse(0);
+    // Measured answers arriving in the window; those sent in it and answered after it are not
+    // in a bucket.
+    assertThat(answers).isPositive().isLessThanOrEqualTo(r.requests())
+        .isGreaterThan(r.requests() - 2L * 4);
+    // The histogram's max is rounded up to its precision; the timeline keeps the exact one.
+    assertThat((double) max).isPositive().isLessThanOrEqualTo(r.maxUs());
+  }
+
+  @Test
   void aLargePayloadIsEchoedToo() throws Exception {
     RpcLoad.Result r = load(4096).run();
     assertThat(r.errorSamples()).isEmpty();
