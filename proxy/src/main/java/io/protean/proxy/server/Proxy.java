@@ -58,6 +58,8 @@ public final class Proxy implements AutoCloseable {
   private final CodecRegistry codecs = new CodecRegistry(ExtensionContext.of(stats));
   private final FilterRegistry filters = new FilterRegistry(ExtensionContext.of(stats));
   private final SnapshotBuilder builder = new SnapshotBuilder(codecs, filters, stats);
+  /** Made once: a registry scans the class path for providers, which a reload need not repeat. */
+  private final ConfigLoader loader = new ConfigLoader(codecs::contains, filters::contains);
   private final Map<EventLoop, Worker> workers = new LinkedHashMap<>();
   /** Guarded by {@code this} (reloads are serialised). */
   private final Map<String, Listener> listeners = new LinkedHashMap<>();
@@ -212,7 +214,7 @@ public final class Proxy implements AutoCloseable {
     }
     ProxyConfig next;
     try {
-      next = configLoader().load(configFile);
+      next = loader.load(configFile);
     } catch (ConfigException e) {
       return record(ReloadResult.refused(version(), e.path(), e.problem()));
     }
