@@ -4,9 +4,10 @@
 # Dubbo codec), rounds alternating "steady" (no reloads) and "storm" (ReloadStorm rewrites the YAML
 # between two real configurations and POSTs /reload once per second, checking each is applied).
 # Usage: bash bench/reload.sh [--rounds R] [--warmup S] [--duration S] [--prime S] [--interval-ms MS]
-#                             [--legs native,wasm] [--changes all|routes|spread|stay] [--connections N]
-#                             [--inflight M] [--payload BYTES] [--upstream-connections C]
-#                             [--kind applied|unchanged|ready] [--no-timeline] [--build] [--no-pin]
+#                             [--legs native,wasm] [--changes all|routes|stay|spread|providers]
+#                             [--kind applied|unchanged|ready] [--connections N] [--inflight M]
+#                             [--payload BYTES] [--upstream-connections C] [--no-timeline]
+#                             [--build] [--no-pin]
 # Env: PROTEAN_JAR (default proxy/target/protean.jar), DUBBO_WASM (the wasm leg's module, default
 #      the Rust Dubbo codec), PORT_BASE (default 29930), PROXY_CPUS / LOAD_CPUS / DRIVER_CPUS (taskset
 #      lists; the storm driver defaults to LOAD_CPUS),
@@ -19,7 +20,7 @@ ROUNDS=4 WARMUP=2 DURATION=6 PRIME=6 INTERVAL_MS=1000 LEGS=native,wasm CHANGES=a
 CONNECTIONS=16 INFLIGHT=8 PAYLOAD=64 UPSTREAM=2 BUILD=0 PIN=1 TIMELINE=1
 ARGS_GIVEN="$*"
 
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --rounds) ROUNDS=$2; shift 2 ;;
@@ -41,7 +42,7 @@ while [[ $# -gt 0 ]]; do
     *) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
   esac
 done
-[[ $CHANGES =~ ^(all|routes|spread|stay)$ ]] || { echo "--changes: expected all, routes, spread or stay, found $CHANGES" >&2; exit 2; }
+[[ $CHANGES =~ ^(all|routes|stay|spread|providers)$ ]] || { echo "--changes: expected all, routes, stay, spread or providers, found $CHANGES" >&2; exit 2; }
 [[ $KIND =~ ^(applied|unchanged|ready)$ ]] || { echo "--kind: expected applied, unchanged or ready, found $KIND" >&2; exit 2; }
 [[ $LEGS =~ ^(native|wasm)(,(native|wasm))*$ ]] || { echo "--legs: expected native, wasm or native,wasm, found $LEGS" >&2; exit 2; }
 
@@ -161,18 +162,24 @@ if [[ $PRIME != 0 ]]; then
 fi
 
 # ---- the two configurations a storm alternates between -------------------------------------------
-# variant LEG CODEC WHICH: prints configuration a or b. a sends every call to cluster blue
-# (provider A); b flips the route order, so every call goes to cluster green (provider B): every
-# reload changes the route table and moves the traffic. Both serve the calls the same way (one
-# provider, connections_per_endpoint connections), so a steady round and a storm round offer the
-# load side the same work. --changes all (default) also adds provider B to the endpoints of blue
-# while blue is idle (b) and removes it again (a), and adds and removes a cluster 'spare'.
-# --changes spread instead adds provider A to green's endpoints in b, where the calls then go:
-# every other reload opens connections to it, and the calls spread over two providers.
-# --changes stay: the calls never move (b routes them to blue by another condition); green, idle,
-# gains and loses an endpoint and 'spare' comes and goes. --changes routes: the route flip only.
+# variant LEG CODEC WHICH: prints configuration a or b. Clusters blue and green both have provider
+# A as their endpoint (each cluster its own connections), so every configuration offers the load
+# side the same work: one provider, connections_per_endpoint connections. a sends every call to
+# blue; b flips the route order, so every call goes to green: every reload changes the route table
+# and moves the traffic to the other cluster. --changes:
+#   all (default)  also: b adds provider B to blue's endpoints (blue has no calls in b) and a
+#                  cluster 'spare'; a removes both again;
+#   routes         the route flip only;
+#   stay           the calls never move (b routes them to blue by another condition); b adds
+#                  provider B to the idle green and adds 'spare';
+#   spread         b adds provider B to green, where the calls go: every other reload opens
+#                  connections to it, and half of the time the calls spread over two providers;
+#   providers      the route flip only, green's endpoint is provider B: the calls move between
+#                  two provider processes (which need not be equally fast: a load-side effect).
 variant() {
-  local codec=$2 which=$3 blue="[127.0.0.1:$PROVIDER_A]" green="[127.0.0.1:$PROVIDER_B]" spare=""
+  local codec=$2 which=$3 pa="127.0.0.1:$PROVIDER_A" pb="127.0.0.1:$PROVIDER_B" spare=""
+  local blue="[$pa]" green="[$pa]"
+  [[ $CHANGES == providers ]] && green="[$pb]"
   local blue_route="      - name: to-blue
         match: {metadata: [{key: method, exact: echo}]}
         cluster: blue"
@@ -180,26 +187,20 @@ variant() {
         cluster: green"
   local routes="$blue_route
 $green_route"
-  if [[ $which == b && $CHANGES == stay ]]; then
-    # The route table changes (another condition), the calls stay on blue; the idle cluster green
-    # gains an endpoint and 'spare' comes and goes.
-    routes="      - name: to-blue
-        match: {metadata: [{key: interface, exact: io.protean.bench.EchoService}]}
-        cluster: blue
-$green_route"
-    green="[127.0.0.1:$PROVIDER_B, 127.0.0.1:$PROVIDER_A]"
-    spare="  - name: spare
+  local spare_cluster="  - name: spare
     connections_per_endpoint: $UPSTREAM
-    endpoints: [127.0.0.1:$PROVIDER_B]"
-  elif [[ $which == b ]]; then
+    endpoints: [$pb]"
+  if [[ $which == b ]]; then
     routes="$green_route
 $blue_route"
     case $CHANGES in
-      all) blue="[127.0.0.1:$PROVIDER_A, 127.0.0.1:$PROVIDER_B]"
-           spare="  - name: spare
-    connections_per_endpoint: $UPSTREAM
-    endpoints: [127.0.0.1:$PROVIDER_B]" ;;
-      spread) green="[127.0.0.1:$PROVIDER_B, 127.0.0.1:$PROVIDER_A]" ;;
+      all) blue="[$pa, $pb]"; spare=$spare_cluster ;;
+      stay) routes="      - name: to-blue
+        match: {metadata: [{key: interface, exact: io.protean.bench.EchoService}]}
+        cluster: blue
+$green_route"
+            green="[$pa, $pb]"; spare=$spare_cluster ;;
+      spread) green="[$pa, $pb]" ;;
     esac
   fi
   cat <<EOF
@@ -369,8 +370,15 @@ REPORT=$ROOT/bench/results/$STAMP.md
   echo
   echo "- Command: \`bash bench/reload.sh${ARGS_GIVEN:+ $ARGS_GIVEN}\`."
   echo "- Workload: closed loop, $CONNECTIONS connections × $INFLIGHT requests in flight, Dubbo \`EchoService.echo\` with a $PAYLOAD-byte string, ${WARMUP} s warm-up + ${DURATION} s measured; $ROUNDS round(s) per leg, each a steady and a storm measurement (steady first in odd rounds, storm first in even ones)."
-  echo "- Storm: one \`POST /reload\` every ${INTERVAL_MS} ms from the start of the generator's warm-up to its end, the file alternating between two configurations: $(if [[ $CHANGES == stay ]]; then echo "the route to blue matching \`method\` or \`interface\`, every call staying on cluster blue (provider A), the idle cluster green gaining and losing an endpoint, a cluster \`spare\` added and removed (\`--changes stay\`)"; else echo "route order flipped (all calls to cluster blue = provider A, or all to cluster green = provider B)"; fi)$(case $CHANGES in all) echo ", provider B added to and removed from the endpoints of blue while blue has no calls, a cluster \`spare\` added and removed (\`--changes all\`)" ;; spread) echo ", provider A added to and removed from green's endpoints while green has the calls (\`--changes spread\`: the storm's calls then spread over two providers half the time)" ;; routes) echo " only (\`--changes routes\`)" ;; esac). Every answer must be \`applied\` with the next version."
-  echo "- Servers: two Apache Dubbo 3.3.6 providers, dispatcher \`direct\`, primed ${PRIME} s each; the proxy primed ${PRIME} s with a storm before round 1."
+  case $CHANGES in
+    all) CHANGE_TEXT="route order flipped, so every call goes to cluster blue or to cluster green (both: provider A, each its own connections); provider B added to and removed from blue's endpoints while blue has no calls; a cluster \`spare\` added and removed (\`--changes all\`)" ;;
+    routes) CHANGE_TEXT="route order flipped, so every call goes to cluster blue or to cluster green (both: provider A, each its own connections), nothing else (\`--changes routes\`)" ;;
+    stay) CHANGE_TEXT="the route to blue matching on \`method\` or on \`interface\`, every call staying on blue (provider A); provider B added to and removed from the idle cluster green; a cluster \`spare\` added and removed (\`--changes stay\`)" ;;
+    spread) CHANGE_TEXT="route order flipped (blue or green, both provider A), and provider B added to and removed from green while green has the calls: every other reload opens connections to it and the calls spread over two providers (\`--changes spread\`: the load side's work differs between the two configurations)" ;;
+    providers) CHANGE_TEXT="route order flipped, the calls moving between cluster blue (provider A) and cluster green (provider B) (\`--changes providers\`: two provider processes, which need not be equally fast)" ;;
+  esac
+  echo "- Storm: one \`POST /reload\` every ${INTERVAL_MS} ms from the start of the generator's warm-up to its end, the file alternating between two configurations: $CHANGE_TEXT. Every answer must be \`applied\` with the next version; steady rounds run the first configuration."
+  echo "- Servers: two Apache Dubbo 3.3.6 providers (A and B), dispatcher \`direct\`, primed ${PRIME} s each; the proxy primed ${PRIME} s with a storm before round 1."
   echo "- Protean: \`workers: 1\`, \`connections_per_endpoint: $UPSTREAM\`; legs: ${LEGS//,/, } (\`native\`: \`codec: dubbo\`; \`wasm\`: \`codec: {wasm: {module: ...}}\`, $(basename "$WASM_MODULE"), Endive compiler)."
   echo "- Machine: $NCPU CPU(s), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r); other work may share it."
   echo "- Placement: $PLACEMENT."
