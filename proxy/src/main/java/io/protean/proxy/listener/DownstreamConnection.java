@@ -40,6 +40,10 @@ final class DownstreamConnection extends FlushTarget implements Downstream, Fram
   private CodecFactory codecFactory;
   private Codec codec;
   private boolean draining;
+  /** Frames received, so a drain can tell a quiet connection (a count: no clock per frame). */
+  private long frames;
+  /** How long a draining connection must be quiet before it is closed. */
+  static final long QUIET_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
   DownstreamConnection(Listener listener, LoopClusters clusters, Channel channel,
       ListenerSnapshot snapshot) {
@@ -92,34 +96,46 @@ final class DownstreamConnection extends FlushTarget implements Downstream, Fram
     worker.flush(this);
   }
 
-  @Override
-  public void idle() {
-    if (draining) {
-      closeAfterWrites();
-    }
-  }
-
   /** Closes once the answers written so far are flushed (a plain close would drop them). */
   private void closeAfterWrites() {
     channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
   }
 
-  /** Closes once idle, or after {@code timeoutNanos} whatever is in flight. Any thread. */
+  /**
+   * Closes once it has been quiet — no request active and no frame arrived — for
+   * {@link #QUIET_NANOS}, or after {@code timeoutNanos} whatever is in flight. Closing the moment
+   * it is idle would race with a request the client is sending right then: RPC protocols have no
+   * way to tell a client to stop, so the client would see a reset. Any thread.
+   */
   void drain(long timeoutNanos) {
     channel.eventLoop().execute(() -> {
+      if (draining) {
+        return;
+      }
       draining = true;
-      if (requests.size() == 0) {
+      quietCheck(Math.min(QUIET_NANOS, timeoutNanos));
+      channel.eventLoop().schedule(() -> {
+        if (channel.isActive()) {
+          log.info("listener {}: drain timeout, closing a connection from {} with {} requests "
+              + "in flight", listener.name(), channel.remoteAddress(), requests.size());
+          closeAfterWrites();
+        }
+      }, timeoutNanos, TimeUnit.NANOSECONDS);
+    });
+  }
+
+  private void quietCheck(long afterNanos) {
+    long seen = frames;
+    channel.eventLoop().schedule(() -> {
+      if (!channel.isActive()) {
+        return;
+      }
+      if (requests.size() == 0 && frames == seen) {
         closeAfterWrites();
       } else {
-        channel.eventLoop().schedule(() -> {
-          if (channel.isActive()) {
-            log.info("listener {}: drain timeout, closing a connection from {} with {} requests "
-                + "in flight", listener.name(), channel.remoteAddress(), requests.size());
-            channel.close();
-          }
-        }, timeoutNanos, TimeUnit.NANOSECONDS);
+        quietCheck(QUIET_NANOS);
       }
-    });
+    }, afterNanos, TimeUnit.NANOSECONDS);
   }
 
   private final class Handler extends ChannelInboundHandlerAdapter {
@@ -133,6 +149,7 @@ final class DownstreamConnection extends FlushTarget implements Downstream, Fram
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
       Frame frame = (Frame) msg;
+      frames++;
       switch (frame.type()) {
         case REQUEST, ONEWAY -> new ActiveRequest(DownstreamConnection.this,
             listener.current().stream(), frame).start();

@@ -218,9 +218,6 @@ public final class ActiveRequest implements FilterContext, RoutedRequest {
     if (twoWay && requests.ended(this)) {
       downstream.flush();
     }
-    if (requests.size() == 0) {
-      downstream.idle();
-    }
     for (Filter f : filters) {
       try {
         f.onComplete(this);

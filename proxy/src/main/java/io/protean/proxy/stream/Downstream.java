@@ -21,7 +21,4 @@ public interface Downstream {
 
   /** Flushes the connection at the end of the loop's I/O round. */
   void flush();
-
-  /** The connection has no active request left (a draining connection may close now). */
-  void idle();
 }
