@@ -237,7 +237,7 @@ NOTES=()
 storm_cmd() {
   echo "$1" >&"${STORM[1]}"
   case $1 in
-    check-module|stop)
+    check-module|stop|use*)
       local line
       if ! read -r -t 60 line <&"${STORM[0]}"; then
         echo "reload-storm did not answer '$1'" >&2; tail -5 "$TMP/storm.err" >&2; exit 1
@@ -263,6 +263,15 @@ measure() {
   [[ $TIMELINE == 1 ]] && tl=$TMP/timeline/$leg-$round-$mode.jsonl
   prov0=$(cpu_s "${PROVIDER_PIDS[@]}")
   drv0=$(cpu_s "$STORM_PID_")
+  # Steady rounds run configuration a in odd rounds and b in even ones (one reload before the
+  # round when needed): the storm spends half its time in each, and the two need not cost the
+  # same (each cluster has its own connections to the provider).
+  local config=a+b use
+  if [[ $mode == steady ]]; then
+    config=$([[ $((round % 2)) == 1 ]] && echo a || echo b)
+    use=$(storm_cmd "use $([[ $config == a ]] && echo 0 || echo 1)")
+    grep -q '"problem"' <<<"$use" && { log "could not switch to configuration $config: $use"; exit 1; }
+  fi
   [[ $mode == storm ]] && storm_cmd "start $leg:$round"
   line=$(load "$LISTEN_PORT" "$WARMUP" "$DURATION" "$pid" "$tl")
   if [[ $mode == storm ]]; then
@@ -278,7 +287,7 @@ measure() {
     log "round $round $leg $mode: FAILED: $reason"
     return
   fi
-  echo "{\"leg\":\"$leg\",\"mode\":\"$mode\",\"round\":$round,$side${line#\{}" >>"$RESULTS"
+  echo "{\"leg\":\"$leg\",\"mode\":\"$mode\",\"config\":\"$config\",\"round\":$round,$side${line#\{}" >>"$RESULTS"
   log "round $round $leg $mode: $(grep -o '"qps":[0-9.]*\|"p99_us":[0-9.]*\|"errors":[0-9]*' <<<"$line" | tr '\n' ' ')${summary:+| reloads: $(grep -o '"reloads":[0-9]*\|"not_applied":[0-9]*\|"reload_p50_ms":[0-9.]*\|"reload_max_ms":[0-9.]*' <<<"$summary" | tr '\n' ' ')}"
 }
 
@@ -377,7 +386,7 @@ REPORT=$ROOT/bench/results/$STAMP.md
     spread) CHANGE_TEXT="route order flipped (blue or green, both provider A), and provider B added to and removed from green while green has the calls: every other reload opens connections to it and the calls spread over two providers (\`--changes spread\`: the load side's work differs between the two configurations)" ;;
     providers) CHANGE_TEXT="route order flipped, the calls moving between cluster blue (provider A) and cluster green (provider B) (\`--changes providers\`: two provider processes, which need not be equally fast)" ;;
   esac
-  echo "- Storm: one \`POST /reload\` every ${INTERVAL_MS} ms from the start of the generator's warm-up to its end, the file alternating between two configurations: $CHANGE_TEXT. Every answer must be \`applied\` with the next version; steady rounds run the first configuration."
+  echo "- Storm: one \`POST /reload\` every ${INTERVAL_MS} ms from the start of the generator's warm-up to its end, the file alternating between two configurations: $CHANGE_TEXT. Every answer must be \`applied\` with the next version. Steady rounds run \`a\` in odd rounds and \`b\` in even ones (one reload before the round when needed)."
   echo "- Servers: two Apache Dubbo 3.3.6 providers (A and B), dispatcher \`direct\`, primed ${PRIME} s each; the proxy primed ${PRIME} s with a storm before round 1."
   echo "- Protean: \`workers: 1\`, \`connections_per_endpoint: $UPSTREAM\`; legs: ${LEGS//,/, } (\`native\`: \`codec: dubbo\`; \`wasm\`: \`codec: {wasm: {module: ...}}\`, $(basename "$WASM_MODULE"), Endive compiler)."
   echo "- Machine: $NCPU CPU(s), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r); other work may share it."

@@ -115,6 +115,24 @@ public final class ReloadReport {
           q.p99(), P99_TARGET, q.p99() <= P99_TARGET ? "met" : "**missed**", q.p50(), q.max(),
           rounds));
     }
+    for (var e : byLeg.entrySet()) {
+      StringBuilder configs = new StringBuilder();
+      for (String config : List.of("a", "b")) {
+        List<Map<String, String>> steady = e.getValue().stream()
+            .filter(r -> "steady".equals(r.get("mode")) && config.equals(r.get("config"))
+                && !r.containsKey("failed")).toList();
+        if (!steady.isEmpty()) {
+          configs.append(configs.length() == 0 ? "" : "; ").append(String.format(Locale.ROOT,
+              "`%s` QPS %.0f, p99 %.0f µs (%d rounds)", config,
+              Report.median(steady, r -> num(r, "qps")),
+              Report.median(steady, r -> num(r, "p99_us")), steady.size()));
+        }
+      }
+      if (configs.length() > 0) {
+        out.append("- ").append(e.getKey()).append(" steady, by configuration (medians): ")
+            .append(configs).append(".\n");
+      }
+    }
     for (Map<String, String> c : checks) {
       String result = c.getOrDefault("result", "?");
       out.append("- ").append(c.getOrDefault("leg", "?")).append(": a reload with only the Wasm "
@@ -129,15 +147,16 @@ public final class ReloadReport {
     out.append("\n<details><summary>Every measurement</summary>\n\n"
         + "Proxy CPU: in the measured window. \"(run)\": the whole generator run, warm-up and JVM"
         + " start-up included; the generator, the providers and the storm driver share the load CPU.\n\n");
-    out.append("| round | leg | mode | QPS | p50 µs | p99 µs | p99.9 µs | max µs | errors | requests"
+    out.append("| round | leg | mode | config | QPS | p50 µs | p99 µs | p99.9 µs | max µs | errors | requests"
         + " | proxy CPU s | generator CPU s (run) | providers CPU s (run) | storm driver CPU s (run)"
         + " | reloads in round |\n");
-    out.append("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    out.append("|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (var e : byLeg.entrySet()) {
       for (Map<String, String> r : e.getValue()) {
         out.append("| ").append(r.getOrDefault("round", "?"))
             .append(" | ").append(e.getKey())
-            .append(" | ").append(r.getOrDefault("mode", "?"));
+            .append(" | ").append(r.getOrDefault("mode", "?"))
+            .append(" | ").append(r.getOrDefault("config", "?"));
         if (r.containsKey("failed")) {
           out.append(" | FAILED: ").append(r.getOrDefault("reason", "?"))
               .append(" |  |  |  |  |  |  |  |  |  |  |  |\n");
@@ -213,8 +232,7 @@ public final class ReloadReport {
         firstProblem.putIfAbsent(leg, tag + " #" + r.getOrDefault("seq", "?") + ": "
             + r.getOrDefault("problem", "?"));
       }
-      if (tag.endsWith(":prime") || tag.endsWith(":check") || "check".equals(tag)
-          || tag.endsWith("-restore")) {
+      if (tag.endsWith(":prime") || "check".equals(tag) || "use".equals(tag)) {
         continue;
       }
       byLeg.computeIfAbsent(leg, k -> new ArrayList<>()).add(r);

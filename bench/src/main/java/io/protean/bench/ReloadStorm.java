@@ -42,8 +42,10 @@ import picocli.CommandLine.Option;
  *       {@code unchanged} the build does not swap modules, the running module file is put back and
  *       later reloads change the configuration only.
  *   <li>{@code start TAG}: starts reloading, one reload per {@code --interval-ms}.
- *   <li>{@code stop}: stops (the reload under way finishes), reloads once more if needed so that
- *       the first variant runs again (not counted), and prints the storm's summary as one JSON line.
+ *   <li>{@code stop}: stops (the reload under way finishes) and prints the storm's summary as one
+ *       JSON line.
+ *   <li>{@code use N}: makes variant N (0 or 1) the running one, with one reload if needed (not
+ *       part of any storm), for a round without reloads; prints one JSON line.
  *   <li>{@code quit}, or the end of standard input: exits.
  * </ul>
  *
@@ -187,6 +189,11 @@ public final class ReloadStorm implements Callable<Integer> {
       switch (cmd[0]) {
         case "" -> { }
         case "check-module" -> out.println(checkModule());
+        case "use" -> {
+          String answer = use(Integer.parseInt(cmd.length > 1 ? cmd[1] : "0"));
+          bad |= answer.contains("\"problem\"");
+          out.println(answer);
+        }
         case "start" -> start(cmd.length > 1 ? cmd[1] : "storm");
         case "stop" -> {
           Storm s = stop();
@@ -294,15 +301,31 @@ public final class ReloadStorm implements Callable<Integer> {
     // file and the running version would disagree): wake the thread from its sleep only.
     LockSupport.unpark(stormThread);
     stormThread.join();
-    Storm s = storm;
-    if (configIndex != 0) {
-      // Not counted: the rounds without a storm run the first variant.
-      Reload back = reload(s.tag + "-restore", -1, System.nanoTime());
-      if (!back.ok()) {
-        s.reloads.add(back);
-      }
+    return storm;
+  }
+
+  /**
+   * Makes variant {@code index} (0 or 1) the running one, with one reload if it is not (for a
+   * round without reloads that must run a given variant); answers one JSON line.
+   */
+  synchronized String use(int index) throws IOException {
+    if (storming) {
+      throw new IllegalStateException("a storm is running");
     }
-    return s;
+    if (index != 0 && index != 1) {
+      throw new IllegalArgumentException("use: 0 or 1, found " + index);
+    }
+    if (configIndex == index) {
+      return "{\"use\":" + index + ",\"result\":\"running\"}";
+    }
+    Reload r = reload("use", 0, System.nanoTime());
+    return "{\"use\":" + index + ",\"result\":\"" + r.result() + "\",\"version\":" + r.version()
+        + (r.ok() ? "" : ",\"problem\":\"" + jsonEscape(r.problem()) + "\"") + "}";
+  }
+
+  /** The variant the file holds and, after an applied reload, the proxy runs. */
+  int running() {
+    return configIndex;
   }
 
   private void run(Storm s) {
@@ -330,7 +353,7 @@ public final class ReloadStorm implements Callable<Integer> {
 
   /** Writes the other variant(s), POSTs /reload, checks it was applied as the next version. */
   Reload reload(String tag, int seq, long stormStart) throws IOException {
-    if (kind != Kind.applied && !tag.endsWith("-restore")) {
+    if (kind != Kind.applied && !"use".equals(tag)) {
       Reload r = control(tag, seq, stormStart);
       write(r);
       return r;

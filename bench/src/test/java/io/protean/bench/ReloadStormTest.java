@@ -69,7 +69,7 @@ class ReloadStormTest {
   }
 
   @Test
-  void everyReloadOfAStormIsAppliedAsTheNextVersionAndTheFirstVariantRunsAfterwards()
+  void everyReloadOfAStormIsAppliedAsTheNextVersionAndUseSwitchesOutsideAStorm()
       throws Exception {
     ReloadStorm storm = driver(config("dubbo", false, false), config("dubbo", true, true));
     storm.init();
@@ -86,7 +86,11 @@ class ReloadStormTest {
       assertThat(r.latencyMillis()).isPositive();
       assertThat(r.status()).isEqualTo(200);
     }
-    // An odd storm is followed by one uncounted reload back to the first variant.
+    // Back to the first variant, with one reload outside the storm when needed.
+    String use = storm.use(0);
+    assertThat(use).contains(s.reloads().size() % 2 == 1 ? "\"applied\"" : "\"running\"");
+    assertThat(storm.running()).isZero();
+    assertThat(storm.use(0)).contains("\"running\"");
     assertThat(proxy.config().clusters()).hasSize(2);
     assertThat(proxy.config().listeners().get(0).routes().get(0).cluster()).isEqualTo("blue");
     assertThat(Files.readString(dir.resolve("protean.yaml")))
