@@ -82,15 +82,15 @@ public final class ReloadReport {
               .append(all.size()).append(" |\n");
           continue;
         }
-        out.append(" | ").append(f0(Report.median(ok, r -> num(r, "qps"))))
-            .append(" | ").append(f0(Report.median(ok, r -> num(r, "p50_us"))))
-            .append(" | ").append(f0(Report.median(ok, r -> num(r, "p99_us"))))
-            .append(" | ").append(f0(Report.median(ok, r -> num(r, "p999_us"))))
-            .append(" | ").append(f0(Report.median(ok, r -> num(r, "max_us"))))
+        out.append(" | ").append(Report.f0(Report.median(ok, r -> num(r, "qps"))))
+            .append(" | ").append(Report.f0(Report.median(ok, r -> num(r, "p50_us"))))
+            .append(" | ").append(Report.f0(Report.median(ok, r -> num(r, "p99_us"))))
+            .append(" | ").append(Report.f0(Report.median(ok, r -> num(r, "p999_us"))))
+            .append(" | ").append(Report.f0(Report.median(ok, r -> num(r, "max_us"))))
             .append(" | ").append(errors)
             .append(all.size() > ok.size() ? " (+" + (all.size() - ok.size()) + " failed runs)" : "")
             .append(" | ").append(ok.get(0).containsKey("proxy_cpu_s")
-                ? f2(Report.median(ok, r -> num(r, "proxy_cpu_s") / Math.max(1, num(r, "requests"))
+                ? Report.f2(Report.median(ok, r -> num(r, "proxy_cpu_s") / Math.max(1, num(r, "requests"))
                     * 100_000)) : "n/a")
             .append(" | ").append(all.size()).append(" |\n");
       }
@@ -165,14 +165,14 @@ public final class ReloadReport {
         String tag = e.getKey() + ":" + r.getOrDefault("round", "?");
         String count = storms.stream().filter(s -> tag.equals(s.get("storm")))
             .map(s -> s.getOrDefault("reloads", "?")).findFirst().orElse("–");
-        out.append(" | ").append(f0(num(r, "qps")))
-            .append(" | ").append(f0(num(r, "p50_us")))
-            .append(" | ").append(f0(num(r, "p99_us")))
-            .append(" | ").append(f0(num(r, "p999_us")))
-            .append(" | ").append(f0(num(r, "max_us")))
+        out.append(" | ").append(Report.f0(num(r, "qps")))
+            .append(" | ").append(Report.f0(num(r, "p50_us")))
+            .append(" | ").append(Report.f0(num(r, "p99_us")))
+            .append(" | ").append(Report.f0(num(r, "p999_us")))
+            .append(" | ").append(Report.f0(num(r, "max_us")))
             .append(" | ").append((long) num(r, "errors"))
             .append(" | ").append((long) num(r, "requests"))
-            .append(" | ").append(r.containsKey("proxy_cpu_s") ? f2(num(r, "proxy_cpu_s")) : "n/a")
+            .append(" | ").append(r.containsKey("proxy_cpu_s") ? Report.f2(num(r, "proxy_cpu_s")) : "n/a")
             .append(" | ").append(opt(r, "gen_cpu_total_s"))
             .append(" | ").append(opt(r, "providers_run_cpu_s"))
             .append(" | ").append(opt(r, "driver_run_cpu_s"))
@@ -250,11 +250,11 @@ public final class ReloadReport {
           .append(" | ").append(l.length)
           .append(" | ").append(applied)
           .append(" | ").append(late)
-          .append(" | ").append(f1(ReloadStorm.percentile(l, 50)))
-          .append(" | ").append(f1(ReloadStorm.percentile(l, 90)))
-          .append(" | ").append(f1(ReloadStorm.percentile(l, 99)))
-          .append(" | ").append(f1(l.length == 0 ? 0 : l[l.length - 1]))
-          .append(" | ").append(f1(java.util.Arrays.stream(l).average().orElse(0)))
+          .append(" | ").append(Report.f1(ReloadStorm.percentile(l, 50)))
+          .append(" | ").append(Report.f1(ReloadStorm.percentile(l, 90)))
+          .append(" | ").append(Report.f1(ReloadStorm.percentile(l, 99)))
+          .append(" | ").append(Report.f1(l.length == 0 ? 0 : l[l.length - 1]))
+          .append(" | ").append(Report.f1(java.util.Arrays.stream(l).average().orElse(0)))
           .append(" |\n");
     }
     for (var e : firstProblem.entrySet()) {
@@ -365,15 +365,15 @@ public final class ReloadReport {
       double[] cmax = d.stream().mapToDouble(Dent::controlMaxLatencyMillis).sorted().toArray();
       out.append("| ").append(e.getKey())
           .append(" | ").append(d.size())
-          .append(" | ").append(f1(ReloadStorm.percentile(lost, 50)))
-          .append(" | ").append(f1(java.util.Arrays.stream(lost).average().orElse(0)))
-          .append(" | ").append(f1(ReloadStorm.percentile(lost, 90)))
-          .append(" | ").append(f1(ReloadStorm.percentile(ctl, 50)))
-          .append(" | ").append(f1(java.util.Arrays.stream(ctl).average().orElse(0)))
-          .append(" | ").append(f1(ReloadStorm.percentile(max, 50)))
-          .append(" | ").append(f1(ReloadStorm.percentile(max, 90)))
-          .append(" | ").append(f1(ReloadStorm.percentile(cmax, 50)))
-          .append(" | ").append(f1(ReloadStorm.percentile(cmax, 90)))
+          .append(" | ").append(Report.f1(ReloadStorm.percentile(lost, 50)))
+          .append(" | ").append(Report.f1(java.util.Arrays.stream(lost).average().orElse(0)))
+          .append(" | ").append(Report.f1(ReloadStorm.percentile(lost, 90)))
+          .append(" | ").append(Report.f1(ReloadStorm.percentile(ctl, 50)))
+          .append(" | ").append(Report.f1(java.util.Arrays.stream(ctl).average().orElse(0)))
+          .append(" | ").append(Report.f1(ReloadStorm.percentile(max, 50)))
+          .append(" | ").append(Report.f1(ReloadStorm.percentile(max, 90)))
+          .append(" | ").append(Report.f1(ReloadStorm.percentile(cmax, 50)))
+          .append(" | ").append(Report.f1(ReloadStorm.percentile(cmax, 90)))
           .append(" |\n");
     }
   }
@@ -397,18 +397,9 @@ public final class ReloadReport {
   }
 
   private static String opt(Map<String, String> r, String key) {
-    return r.containsKey(key) ? f2(num(r, key)) : "n/a";
+    return r.containsKey(key) ? Report.f2(num(r, key)) : "n/a";
   }
 
-  private static String f0(double v) {
-    return String.format(Locale.ROOT, "%.0f", v);
-  }
 
-  private static String f1(double v) {
-    return String.format(Locale.ROOT, "%.1f", v);
-  }
 
-  private static String f2(double v) {
-    return String.format(Locale.ROOT, "%.2f", v);
-  }
 }

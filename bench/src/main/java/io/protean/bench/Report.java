@@ -196,15 +196,15 @@ public final class Report {
     return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
   }
 
-  private static String f0(double v) {
+  static String f0(double v) {
     return String.format(Locale.ROOT, "%.0f", v);
   }
 
-  private static String f1(double v) {
+  static String f1(double v) {
     return String.format(Locale.ROOT, "%.1f", v);
   }
 
-  private static String f2(double v) {
+  static String f2(double v) {
     return String.format(Locale.ROOT, "%.2f", v);
   }
 }

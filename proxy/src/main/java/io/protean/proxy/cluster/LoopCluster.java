@@ -81,14 +81,14 @@ public final class LoopCluster implements LoadBalancer.Hosts {
 
   @Override
   public boolean healthy(int i) {
-    Endpoint e = pools[i].endpoint();
-    if (e.healthy(0)) {
+    long until = pools[i].endpoint().unhealthyUntil();
+    if (until == 0) {
       return true;
     }
     if (now == 0) {
       now = System.nanoTime() | 1;
     }
-    return e.healthy(now);
+    return now - until >= 0;
   }
 
   @Override

@@ -17,6 +17,7 @@ import io.protean.proxy.router.Router;
 import io.protean.proxy.stream.ActiveRequest;
 import io.protean.proxy.stream.ActiveRequests;
 import io.protean.proxy.stream.Downstream;
+import io.protean.proxy.stream.StreamConfig;
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -38,6 +39,8 @@ final class DownstreamConnection extends FlushTarget implements Downstream, Fram
   private final Channel channel;
   private final ActiveRequests requests;
   private CodecFactory codecFactory;
+  /** The configuration of the frame being decoded (see {@link #next}). */
+  private StreamConfig stream;
   private Codec codec;
   private boolean draining;
   /** Frames received, so a drain can tell a quiet connection (a count: no clock per frame). */
@@ -60,9 +63,15 @@ final class DownstreamConnection extends FlushTarget implements Downstream, Fram
     channel.pipeline().addLast(new FrameDecoder(codec, this), new Handler());
   }
 
+  /**
+   * The listener's snapshot is read here, once before each frame is decoded (one volatile read per
+   * frame): the codec for the frame and the configuration its request goes through come from it.
+   */
   @Override
   public Codec next(Codec current) {
-    CodecFactory latest = listener.current().codec();
+    ListenerSnapshot snapshot = listener.current();
+    stream = snapshot.stream();
+    CodecFactory latest = snapshot.codec();
     if (latest != codecFactory && latest.protocol().equals(codecFactory.protocol())
         && latest.orderedResponses() == codecFactory.orderedResponses()) {
       codecFactory = latest;
@@ -151,8 +160,7 @@ final class DownstreamConnection extends FlushTarget implements Downstream, Fram
       Frame frame = (Frame) msg;
       frames++;
       switch (frame.type()) {
-        case REQUEST, ONEWAY -> new ActiveRequest(DownstreamConnection.this,
-            listener.current().stream(), frame).start();
+        case REQUEST, ONEWAY -> new ActiveRequest(DownstreamConnection.this, stream, frame).start();
         case HEARTBEAT -> {
           listener.stats().heartbeats.inc();
           ctx.write(codec.heartbeatReply(frame, ctx.alloc()), ctx.voidPromise());

@@ -92,16 +92,6 @@ public final class Listener {
         .channel();
   }
 
-  /** Two-way requests of this listener waiting for their answer. */
-  public long activeRequests() {
-    return stats.activeRequests.get();
-  }
-
-  /** Open client connections. */
-  public int connections() {
-    return connections.size();
-  }
-
   /** The bound address (useful when the configured port is 0). */
   public InetSocketAddress localAddress() {
     return (InetSocketAddress) serverChannel.localAddress();

@@ -36,10 +36,6 @@ public final class UpstreamRequest extends Deadlines.Entry implements UpstreamCa
     this.worker = worker;
   }
 
-  public Route route() {
-    return route;
-  }
-
   /** Sends the request on a connection the cluster's policy picks; false when it ended here. */
   boolean send() {
     UpstreamConnection c = cluster.pick();

@@ -36,17 +36,17 @@ public final class Endpoint {
   }
 
   /**
-   * Whether new requests may go here. {@code now} is 0 or a clock reading: the clock is read only
-   * when the endpoint backs off (a read costs ~30 ns; a healthy pick reads no clock).
+   * 0 while healthy, else the {@code nanoTime} until which it backs off. A pick compares it with
+   * a clock it reads only when some endpoint backs off (a read costs ~30 ns).
    */
-  public boolean healthy(long now) {
-    long until = unhealthyUntil;
-    return until == 0 || (now != 0 ? now : System.nanoTime()) - until >= 0;
+  public long unhealthyUntil() {
+    return unhealthyUntil;
   }
 
   /** Whether the endpoint is in connect backoff now (for {@code /clusters}). */
   public boolean backingOff() {
-    return !healthy(System.nanoTime());
+    long until = unhealthyUntil;
+    return until != 0 && System.nanoTime() - until < 0;
   }
 
   public void connectSucceeded() {

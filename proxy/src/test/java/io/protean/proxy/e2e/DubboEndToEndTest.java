@@ -7,12 +7,10 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import io.protean.proxy.server.Proxy;
 import io.protean.demo.peers.DubboConsumer;
 import io.protean.demo.peers.DubboProvider;
-import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.HttpURLConnection;
 import java.net.Socket;
-import java.net.URI;
 import java.nio.ByteBuffer;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -347,19 +345,11 @@ abstract class DubboEndToEndTest {
         .contains("\"name\" : \"lane-green\"");
   }
 
-  private long counter(String series) throws Exception {
-    return get("/stats").lines().filter(l -> l.startsWith(series + " ")).findFirst()
-        .map(l -> Long.parseLong(l.substring(series.length() + 1))).orElse(0L);
+  private long counter(String series) {
+    return new AdminClient(proxy.adminAddress()).counter(series);
   }
 
-  private String get(String path) throws Exception {
-    var admin = proxy.adminAddress();
-    HttpURLConnection c = (HttpURLConnection) URI.create(
-        "http://127.0.0.1:" + admin.getPort() + path).toURL().openConnection();
-    try (InputStream in = c.getInputStream()) {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } finally {
-      c.disconnect();
-    }
+  private String get(String path) {
+    return new AdminClient(proxy.adminAddress()).get(path);
   }
 }
