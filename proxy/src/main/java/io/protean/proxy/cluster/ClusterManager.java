@@ -43,8 +43,17 @@ public final class ClusterManager {
   }
 
   /**
-   * Publishes {@code next} (name to cluster, in configuration order) and moves every loop's view
-   * to it. The future completes when every loop has moved.
+   * Makes {@code next} (name to cluster, in configuration order) the set that names resolve in,
+   * without moving the loops' views: a cluster a loop has not used yet is made from it on first
+   * use, the others stay on the version they have until {@link #update}.
+   */
+  public void publish(Map<String, Cluster> next) {
+    clusters = next;
+  }
+
+  /**
+   * Publishes {@code next} and moves every loop's view to it. The future completes when every
+   * loop has moved.
    */
   public CompletableFuture<Void> update(Map<String, Cluster> next) {
     clusters = next;
