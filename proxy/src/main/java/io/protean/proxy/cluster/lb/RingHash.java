@@ -14,8 +14,9 @@ import net.openhft.hashing.LongHashFunction;
 /**
  * Consistent hashing on a ring (Envoy's RING_HASH, Ketama): each endpoint owns the same number of
  * points, at the xxHash64 of {@code "<address>_<i>"} as Envoy places them, and a request goes to
- * the owner of the first point at or after its hash (a binary search). Adding or removing one of N endpoints moves
- * only the requests of its points, about 1/N of them. Immutable and shared by every loop.
+ * the owner of the first point at or after its hash (a binary search). Adding or removing one of
+ * N endpoints moves only the requests of its points, about 1/N of them. Immutable and shared by
+ * every loop.
  *
  * <p>An endpoint that is not healthy is passed over: the walk goes on around the ring to the next
  * point of a healthy one, so only its requests move. A request without a hash picks a random
