@@ -19,6 +19,7 @@ import io.protean.proxy.observability.Stats;
 import io.protean.proxy.cluster.Cluster;
 import io.protean.proxy.cluster.ClusterManager;
 import io.protean.proxy.cluster.LoopCluster;
+import io.protean.proxy.cluster.lb.LoadBalancer;
 import io.protean.proxy.upstream.UpstreamCallbacks;
 import io.protean.proxy.upstream.UpstreamConnection;
 import io.protean.proxy.loop.Worker;
@@ -41,13 +42,15 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Picking an upstream connection: {@link LoopCluster#pick()}, the call the proxy makes once per
+ * Picking an upstream connection: {@link LoopCluster#pick(long)}, the call the proxy makes once per
  * request, for each load-balancing policy the proxy has ({@code round_robin}, {@code random},
- * {@code least_request}: power of two choices on this loop's in-flight counts).
+ * {@code least_request}: power of two choices on this loop's in-flight counts; {@code ring_hash}
+ * and {@code maglev}: consistent hashing, with a different request hash each pick from a table of
+ * 1 024 precomputed ones, so the ring's binary search does not always walk the same path).
  *
  * <p>The cluster comes from YAML through {@link ConfigLoader}; its pool belongs to a real
  * {@link Worker} on a real event loop. Every endpoint (one connection each, the default) is
- * connected, to a local server that accepts and never answers, before measuring; then
+ * connected, each to its own local server port that accepts and never answers, before measuring; then
  * {@code 4 × endpoints} requests are sent through picked connections and stay in flight, so the
  * in-flight counts differ between endpoints as under load. The benchmark thread then picks; once
  * every connection exists, a pick only reads connection state and advances the pool's
@@ -62,7 +65,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn")
 public class LbPickBenchmark {
-  @Param({"round_robin", "random", "least_request"})
+  @Param({"round_robin", "random", "least_request", "ring_hash", "maglev"})
   public String lb;
 
   @Param({"3", "100"})
@@ -71,22 +74,33 @@ public class LbPickBenchmark {
   private Transport transport;
   private EventLoopGroup serverGroup;
   private EventLoopGroup loops;
-  private Channel server;
+  private final List<Channel> servers = new java.util.ArrayList<>();
   private ClusterManager manager;
   private LoopCluster pool;
   private Frame frame;
+  private final long[] hashes = new long[1024];
+  private int nextHash;
 
   @Setup
   public void setup() throws Exception {
     transport = Transport.best();
     AtomicInteger accepted = new AtomicInteger();
     serverGroup = transport.newGroup(1, "lb-bench-server");
-    server = new ServerBootstrap().group(serverGroup).channel(transport.serverChannel())
-        .childHandler(new Sink(accepted))
-        .bind("127.0.0.1", 0).sync().channel();
-    int port = ((InetSocketAddress) server.localAddress()).getPort();
+    // One local server port per endpoint: the hashing policies place endpoints by address.
+    int[] ports = new int[endpoints];
+    for (int i = 0; i < endpoints; i++) {
+      Channel s = new ServerBootstrap().group(serverGroup).channel(transport.serverChannel())
+          .childHandler(new Sink(accepted))
+          .bind("127.0.0.1", 0).sync().channel();
+      servers.add(s);
+      ports[i] = ((InetSocketAddress) s.localAddress()).getPort();
+    }
 
-    ClusterConfig config = cluster(lb, endpoints, port);
+    java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+    for (int i = 0; i < hashes.length; i++) {
+      hashes[i] = LoadBalancer.requestHash(random.nextLong());
+    }
+    ClusterConfig config = cluster(lb, ports);
     loops = transport.newGroup(1, "lb-bench-worker");
     Cluster cluster = Cluster.build(config, new DubboCodecFactory(), new Stats(), null, 1);
     Worker worker = new Worker(loops.next());
@@ -115,7 +129,7 @@ public class LbPickBenchmark {
       // Opens each endpoint's connection at its first pick; random policies need more than n
       // picks to reach every endpoint (50 n leave one out with probability below n e^-50).
       for (int i = 0; i < 50 * endpoints; i++) {
-        pool.pick();
+        pool.pick(LoadBalancer.NO_HASH);
       }
     }).sync();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -127,12 +141,12 @@ public class LbPickBenchmark {
     }
     worker.loop().submit(() -> {
       for (int i = 0; i < 4 * endpoints; i++) {
-        pool.pick().send(inFlight, frame.content().retainedDuplicate(), true);
+        pool.pick(LoadBalancer.NO_HASH).send(inFlight, frame.content().retainedDuplicate(), true);
       }
     }).sync();
   }
 
-  /** The upstream server: counts connections, reads requests and never answers. */
+  /** An upstream server: counts connections, reads requests and never answers. */
   @ChannelHandler.Sharable
   private static final class Sink extends ChannelInboundHandlerAdapter {
     private final AtomicInteger accepted;
@@ -152,11 +166,11 @@ public class LbPickBenchmark {
     }
   }
 
-  /** A cluster of {@code n} endpoints (all on the local server's port) as ConfigLoader builds it. */
-  static ClusterConfig cluster(String lb, int n, int port) {
+  /** A cluster of endpoints on the local {@code ports} as ConfigLoader builds it. */
+  static ClusterConfig cluster(String lb, int... ports) {
     StringBuilder yaml = new StringBuilder("admin: {enabled: false}\nclusters:\n  - name: upstream\n")
         .append("    lb: ").append(lb).append("\n    endpoints:\n");
-    for (int i = 0; i < n; i++) {
+    for (int port : ports) {
       yaml.append("      - 127.0.0.1:").append(port).append('\n');
     }
     yaml.append("""
@@ -172,14 +186,18 @@ public class LbPickBenchmark {
 
   @Benchmark
   public UpstreamConnection pick() {
-    return pool.pick();
+    long hash = hashes[nextHash];
+    nextHash = (nextHash + 1) & (hashes.length - 1);
+    return pool.pick(hash); // ignored by the policies that do not hash
   }
 
   @TearDown
   public void tearDown() throws Exception {
     manager.close().join();
     loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
-    server.close().sync();
+    for (Channel s : servers) {
+      s.close().sync();
+    }
     serverGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
     frame.release();
   }

@@ -126,7 +126,7 @@ class MicroBenchmarksTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"round_robin", "random", "least_request"})
+  @ValueSource(strings = {"round_robin", "random", "least_request", "ring_hash", "maglev"})
   void everyPolicyPicksAConnection(String lb) throws Exception {
     LbPickBenchmark b = new LbPickBenchmark();
     b.lb = lb;
@@ -147,6 +147,26 @@ class MicroBenchmarksTest {
     } finally {
       b.tearDown();
     }
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {1, 2, 10})
+  void theRouteDrawsItsWeightedClustersAndHashesTheAttachment(int clusters) {
+    RouteChoiceBenchmark b = new RouteChoiceBenchmark();
+    b.clusters = clusters;
+    b.setup();
+    Map<String, Integer> drawn = new java.util.TreeMap<>();
+    for (int i = 0; i < 10_000; i++) {
+      drawn.merge(b.pickCluster(), 1, Integer::sum);
+    }
+    assertThat(drawn).hasSize(clusters);
+    if (clusters == 2) {
+      // 9 000 expected; outside 8 700..9 300 has a probability under 1e-20 for a fair draw.
+      assertThat(drawn.get("c0")).isBetween(8_700, 9_300);
+    }
+    long hash = b.hash();
+    assertThat(hash).isNotEqualTo(io.protean.proxy.cluster.lb.LoadBalancer.NO_HASH)
+        .isEqualTo(b.hash());
   }
 
   @ParameterizedTest

@@ -1,6 +1,7 @@
 package io.protean.proxy.cluster;
 
 import io.protean.abi.codec.CodecFactory;
+import io.protean.proxy.cluster.lb.LoadBalancer;
 import io.protean.proxy.config.model.HostPort;
 import io.protean.proxy.upstream.Endpoint;
 import io.protean.proxy.config.model.ProxyConfig.ClusterConfig;
@@ -11,6 +12,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * One version of a configured upstream cluster, shared by all event loops (each loop has its own
@@ -23,6 +25,8 @@ public final class Cluster {
   private final ClusterStats stats;
   private final List<Endpoint> endpoints;
   private final long generation;
+  /** Each loop's balancer; a hash ring or table is built once, with this version. */
+  private final Supplier<LoadBalancer> balancers;
 
   private Cluster(ClusterConfig config, CodecFactory codec, ClusterStats stats,
       List<Endpoint> endpoints, long generation) {
@@ -31,6 +35,7 @@ public final class Cluster {
     this.stats = stats;
     this.endpoints = endpoints;
     this.generation = generation;
+    this.balancers = LoadBalancer.factory(config);
   }
 
   /**
@@ -75,6 +80,11 @@ public final class Cluster {
 
   public ClusterStats stats() {
     return stats;
+  }
+
+  /** A load balancer for one loop over {@link #endpoints}, by the configured policy. */
+  public LoadBalancer newBalancer() {
+    return balancers.get();
   }
 
   /** The configuration version this cluster was built for. */

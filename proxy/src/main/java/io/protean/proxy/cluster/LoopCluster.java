@@ -4,6 +4,7 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.protean.proxy.cluster.lb.LoadBalancer;
+import io.protean.proxy.config.model.ProxyConfig.LbPolicy;
 import io.protean.proxy.loop.Worker;
 import io.protean.proxy.upstream.Endpoint;
 import io.protean.proxy.upstream.EndpointPool;
@@ -32,7 +33,7 @@ public final class LoopCluster implements LoadBalancer.Hosts {
     this.worker = worker;
     this.channelType = channelType;
     this.cluster = cluster;
-    this.lb = LoadBalancer.of(cluster.config().lb());
+    this.lb = cluster.newBalancer();
     UpstreamSettings settings = settings(cluster);
     this.pools = new EndpointPool[cluster.endpoints().size()];
     for (int i = 0; i < pools.length; i++) {
@@ -67,10 +68,14 @@ public final class LoopCluster implements LoadBalancer.Hosts {
     return LoadBalancer.firstHealthy(this, 0) >= 0;
   }
 
-  /** A connection to an endpoint chosen by the cluster's policy, or null if none is healthy. */
-  public UpstreamConnection pick() {
+  /**
+   * A connection to an endpoint chosen by the cluster's policy, or null if none is healthy.
+   *
+   * @param hash the request's hash ({@link LoadBalancer#NO_HASH}: none), for hashing policies
+   */
+  public UpstreamConnection pick(long hash) {
     now = 0;
-    int i = lb.choose(this);
+    int i = lb.choose(this, hash);
     return i < 0 ? null : pools[i].connection();
   }
 
@@ -101,8 +106,11 @@ public final class LoopCluster implements LoadBalancer.Hosts {
     if (next == cluster || next.generation() < cluster.generation()) {
       return;
     }
-    if (next.config().lb() != cluster.config().lb()) {
-      lb = LoadBalancer.of(next.config().lb());
+    // A round-robin cursor survives a new version; a hash table is the new version's own.
+    LbPolicy policy = next.config().lb();
+    if (policy != cluster.config().lb() || policy == LbPolicy.RING_HASH
+        || policy == LbPolicy.MAGLEV) {
+      lb = next.newBalancer();
     }
     UpstreamSettings settings = settings(next);
     Map<Endpoint, EndpointPool> old = new IdentityHashMap<>();

@@ -1,19 +1,49 @@
 package io.protean.proxy.route;
 
 import io.protean.abi.codec.Metadata;
+import io.protean.proxy.cluster.lb.LoadBalancer;
+import io.protean.proxy.config.model.ProxyConfig.HashPolicy;
 import io.protean.proxy.config.model.ProxyConfig.RouteConfig;
+import io.protean.proxy.config.model.ProxyConfig.WeightedCluster;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import net.openhft.hashing.LongHashFunction;
 
-/** A compiled route: conditions on request metadata, the target cluster and the timeout. */
+/**
+ * A compiled route: conditions on request metadata, the target cluster (one, or weighted
+ * clusters), the hash policy and the timeout.
+ */
 public final class Route {
+  private static final LongHashFunction XX = LongHashFunction.xx();
+
   private final String name;
   private final MetadataMatcher match;
   private final String cluster;
+  /** Weighted clusters: names, and the running sum of the weights up to and including each. */
+  private final String[] weightedNames;
+  private final int[] cumulativeWeights;
+  private final String[] hashKeys;
+  private final boolean[] hashTerminal;
   private final long timeoutNanos;
 
   Route(RouteConfig config) {
     this.name = config.name();
     this.match = new MetadataMatcher(config.match());
     this.cluster = config.cluster();
+    List<WeightedCluster> weighted = config.clusters();
+    this.weightedNames = weighted.stream().map(WeightedCluster::name).toArray(String[]::new);
+    this.cumulativeWeights = new int[weighted.size()];
+    int sum = 0;
+    for (int i = 0; i < weighted.size(); i++) {
+      sum += weighted.get(i).weight(); // the loader keeps the total within an int
+      cumulativeWeights[i] = sum;
+    }
+    List<HashPolicy> hash = config.hashPolicy();
+    this.hashKeys = hash.stream().map(HashPolicy::key).toArray(String[]::new);
+    this.hashTerminal = new boolean[hash.size()];
+    for (int i = 0; i < hash.size(); i++) {
+      hashTerminal[i] = hash.get(i).terminal();
+    }
     this.timeoutNanos = config.timeout().toNanos();
   }
 
@@ -21,8 +51,50 @@ public final class Route {
     return name;
   }
 
+  /** The route's one cluster, or null when it has weighted clusters ({@link #pickCluster}). */
   public String cluster() {
     return cluster;
+  }
+
+  /**
+   * The cluster for one request: the route's one cluster, or one of its weighted clusters drawn
+   * with a probability proportional to its weight, from the calling thread's (the event loop's)
+   * random source — no lock, no allocation.
+   */
+  public String pickCluster() {
+    if (cluster != null) {
+      return cluster;
+    }
+    int total = cumulativeWeights[cumulativeWeights.length - 1];
+    int r = ThreadLocalRandom.current().nextInt(total);
+    for (int i = 0; ; i++) {
+      if (r < cumulativeWeights[i]) {
+        return weightedNames[i]; // never a weight-0 cluster: its sum equals the one before
+      }
+    }
+  }
+
+  /**
+   * The request's hash by the route's hash policy (Envoy's semantics): the xxHash64 of each
+   * present key's value, combined in order ({@code rotl(hash, 1) ^ next}) and stopping after a
+   * present {@code terminal} key; {@link LoadBalancer#NO_HASH} when no key is present.
+   */
+  public long hash(Metadata metadata) {
+    long hash = 0;
+    boolean any = false;
+    for (int i = 0; i < hashKeys.length; i++) {
+      String value = metadata.get(hashKeys[i]);
+      if (value == null) {
+        continue;
+      }
+      long h = XX.hashChars(value);
+      hash = any ? Long.rotateLeft(hash, 1) ^ h : h;
+      any = true;
+      if (hashTerminal[i]) {
+        break;
+      }
+    }
+    return any ? LoadBalancer.requestHash(hash) : LoadBalancer.NO_HASH;
   }
 
   public long timeoutNanos() {

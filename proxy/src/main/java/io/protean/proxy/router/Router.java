@@ -20,7 +20,9 @@ public final class Router {
   }
 
   /**
-   * Routes {@code request} by {@code routes} (the table of the configuration it started with).
+   * Routes {@code request} by {@code routes} (the table of the configuration it started with):
+   * the route's cluster (drawn from its weighted clusters per request) and the request's hash by
+   * the route's hash policy, which the cluster's load balancer uses.
    *
    * @return the request's upstream part, or null when it was answered locally or was one-way
    */
@@ -30,15 +32,16 @@ public final class Router {
       request.localReply(ErrorType.ROUTE_NOT_FOUND, "no route matches " + request.describe());
       return null;
     }
-    LoopCluster cluster = clusters.get(route.cluster());
+    String name = route.pickCluster();
+    LoopCluster cluster = clusters.get(name);
     if (cluster == null) {
       request.localReply(ErrorType.CLUSTER_NOT_FOUND, "route '" + route.name() + "' names cluster '"
-          + route.cluster() + "', which does not exist");
+          + name + "', which does not exist");
       return null;
     }
     if (cluster.overloaded()) {
       cluster.cluster().stats().overflows.inc();
-      request.localReply(ErrorType.OVERLOADED, "cluster '" + route.cluster()
+      request.localReply(ErrorType.OVERLOADED, "cluster '" + name
           + "' has reached max_pending_requests");
       return null;
     }
@@ -47,7 +50,8 @@ public final class Router {
           + " so the request cannot share an upstream connection");
       return null;
     }
-    UpstreamRequest upstream = new UpstreamRequest(request, route, cluster, clusters.worker());
+    long hash = route.hash(request.request().metadata());
+    UpstreamRequest upstream = new UpstreamRequest(request, route, cluster, hash, clusters.worker());
     return upstream.send() ? upstream : null;
   }
 }

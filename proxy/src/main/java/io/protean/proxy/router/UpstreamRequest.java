@@ -22,6 +22,8 @@ public final class UpstreamRequest extends Deadlines.Entry implements UpstreamCa
   private final Route route;
   private final LoopCluster cluster;
   private final Worker worker;
+  /** The request's hash by the route's hash policy, or LoadBalancer.NO_HASH. */
+  private final long hash;
   private UpstreamConnection upstream;
   private long upstreamId = -1;
   private Deadlines timeout;
@@ -29,20 +31,22 @@ public final class UpstreamRequest extends Deadlines.Entry implements UpstreamCa
   private int attempts;
   private boolean done;
 
-  UpstreamRequest(RoutedRequest request, Route route, LoopCluster cluster, Worker worker) {
+  UpstreamRequest(RoutedRequest request, Route route, LoopCluster cluster, long hash,
+      Worker worker) {
     this.request = request;
     this.route = route;
     this.cluster = cluster;
+    this.hash = hash;
     this.worker = worker;
   }
 
   /** Sends the request on a connection the cluster's policy picks; false when it ended here. */
   boolean send() {
-    UpstreamConnection c = cluster.pick();
+    UpstreamConnection c = cluster.pick(hash);
     if (c == null) {
       finish();
       request.localReply(ErrorType.NO_HEALTHY_UPSTREAM, "no healthy upstream in cluster '"
-          + route.cluster() + "'");
+          + cluster.cluster().name() + "'");
       return false;
     }
     ByteBuf bytes;

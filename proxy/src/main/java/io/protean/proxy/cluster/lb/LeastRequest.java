@@ -5,7 +5,7 @@ import java.util.concurrent.ThreadLocalRandom;
 /** Power of two choices over this loop's active requests per endpoint (Envoy's default). */
 final class LeastRequest implements LoadBalancer {
   @Override
-  public int choose(Hosts hosts) {
+  public int choose(Hosts hosts, long hash) {
     int n = hosts.size();
     if (n == 0) {
       return -1;

@@ -5,7 +5,7 @@ final class RoundRobin implements LoadBalancer {
   private int next;
 
   @Override
-  public int choose(Hosts hosts) {
+  public int choose(Hosts hosts, long hash) {
     int n = hosts.size();
     if (n == 0) {
       return -1;

@@ -42,11 +42,39 @@ public record ProxyConfig(
   /**
    * A route: all {@code match} conditions must hold (an empty list matches every request).
    *
-   * @param timeout time from forwarding the request to the response; then the client gets a
-   *                timeout error
+   * @param cluster    the one cluster the route sends to, or null when {@code clusters} is given
+   * @param timeout    time from forwarding the request to the response; then the client gets a
+   *                   timeout error
+   * @param clusters   weighted clusters (Envoy's WeightedCluster), empty when {@code cluster} is
+   *                   given: each request goes to one of them with a probability proportional
+   *                   to its weight
+   * @param hashPolicy how to hash a request for a {@code ring_hash} or {@code maglev} cluster
+   *                   (Envoy's route hash_policy); empty: no hash
    */
   public record RouteConfig(
-      String name, List<MatchConfig> match, String cluster, Duration timeout) {}
+      String name, List<MatchConfig> match, String cluster, Duration timeout,
+      List<WeightedCluster> clusters, List<HashPolicy> hashPolicy) {
+
+    /** A route with one cluster and no hash policy. */
+    public RouteConfig(String name, List<MatchConfig> match, String cluster, Duration timeout) {
+      this(name, match, cluster, timeout, List.of(), List.of());
+    }
+
+    /** Whether this route may send requests to {@code clusterName}. */
+    public boolean sendsTo(String clusterName) {
+      return clusterName.equals(cluster)
+          || clusters.stream().anyMatch(w -> w.name().equals(clusterName));
+    }
+  }
+
+  /** One cluster of a route's weighted clusters; weights are relative (0: none of the traffic). */
+  public record WeightedCluster(String name, int weight) {}
+
+  /**
+   * One input of a request's hash: the value of metadata key {@code key}, if present. The hashes
+   * of the present keys are combined; a present key with {@code terminal} ends the list there.
+   */
+  public record HashPolicy(String key, boolean terminal) {}
 
   /** One condition on a request metadata key. */
   public record MatchConfig(String key, MatchKind kind, String value, boolean invert) {}
@@ -72,13 +100,39 @@ public record ProxyConfig(
       LbPolicy lb,
       int connectionsPerEndpoint,
       Duration connectTimeout,
-      int maxPendingRequests) {}
+      int maxPendingRequests,
+      RingHashConfig ringHash,
+      MaglevConfig maglev) {
+
+    /** A cluster with no ring_hash or maglev options (their defaults apply). */
+    public ClusterConfig(String name, CodecConfig codec, List<HostPort> endpoints, LbPolicy lb,
+        int connectionsPerEndpoint, Duration connectTimeout, int maxPendingRequests) {
+      this(name, codec, endpoints, lb, connectionsPerEndpoint, connectTimeout, maxPendingRequests,
+          lb == LbPolicy.RING_HASH ? RingHashConfig.DEFAULT : null,
+          lb == LbPolicy.MAGLEV ? MaglevConfig.DEFAULT : null);
+    }
+  }
 
   /** Load-balancing policy over a cluster's endpoints. */
   public enum LbPolicy {
     ROUND_ROBIN,
     RANDOM,
-    LEAST_REQUEST
+    LEAST_REQUEST,
+    RING_HASH,
+    MAGLEV
+  }
+
+  /**
+   * Envoy's RingHashLbConfig: the ring has at least {@code minimumRingSize} entries (each
+   * endpoint the same share) and at most {@code maximumRingSize}. Set when {@code lb: ring_hash}.
+   */
+  public record RingHashConfig(int minimumRingSize, int maximumRingSize) {
+    public static final RingHashConfig DEFAULT = new RingHashConfig(1024, 8 * 1024 * 1024);
+  }
+
+  /** Envoy's MaglevLbConfig: the lookup table's size, a prime. Set when {@code lb: maglev}. */
+  public record MaglevConfig(int tableSize) {
+    public static final MaglevConfig DEFAULT = new MaglevConfig(65537);
   }
 
   /** The listener named {@code name}, or null. */

@@ -11,11 +11,15 @@ import io.protean.proxy.config.model.ProxyConfig.AdminConfig;
 import io.protean.proxy.config.model.ProxyConfig.ClusterConfig;
 import io.protean.proxy.config.model.ProxyConfig.CodecConfig;
 import io.protean.proxy.config.model.ProxyConfig.FilterConfig;
+import io.protean.proxy.config.model.ProxyConfig.HashPolicy;
 import io.protean.proxy.config.model.ProxyConfig.LbPolicy;
 import io.protean.proxy.config.model.ProxyConfig.ListenerConfig;
 import io.protean.proxy.config.model.ProxyConfig.MatchConfig;
+import io.protean.proxy.config.model.ProxyConfig.MaglevConfig;
 import io.protean.proxy.config.model.ProxyConfig.MatchKind;
+import io.protean.proxy.config.model.ProxyConfig.RingHashConfig;
 import io.protean.proxy.config.model.ProxyConfig.RouteConfig;
+import io.protean.proxy.config.model.ProxyConfig.WeightedCluster;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -138,7 +142,7 @@ public final class ConfigLoader {
       // The first listener routing here (or the first listener, when none does) lends its codec,
       // options included, provided every candidate speaks the same protocol.
       List<ListenerConfig> routing = listeners.stream()
-          .filter(l -> l.routes().stream().anyMatch(r -> r.cluster().equals(c.name()))).toList();
+          .filter(l -> l.routes().stream().anyMatch(r -> r.sendsTo(c.name()))).toList();
       List<ListenerConfig> candidates = routing.isEmpty() ? listeners : routing;
       List<String> protocols = candidates.stream().map(l -> l.codec().name()).distinct().toList();
       if (protocols.size() != 1) {
@@ -152,15 +156,29 @@ public final class ConfigLoader {
     for (int i = 0; i < listeners.size(); i++) {
       ListenerConfig l = listeners.get(i);
       for (int r = 0; r < l.routes().size(); r++) {
-        if (l.routes().get(r).cluster().equals(c.name()) && !l.codec().name().equals(codec.name())) {
-          throw listenerNodes.get(i).field("routes").list().get(r).field("cluster").error("cluster '"
-              + c.name() + "' speaks codec '" + codec.name() + "', but listener '" + l.name()
-              + "' speaks '" + l.codec().name() + "'");
+        if (l.routes().get(r).sendsTo(c.name()) && !l.codec().name().equals(codec.name())) {
+          throw clusterReference(listenerNodes.get(i).field("routes").list().get(r), c.name())
+              .error("cluster '" + c.name() + "' speaks codec '" + codec.name() + "', but listener '"
+                  + l.name() + "' speaks '" + l.codec().name() + "'");
         }
       }
     }
     return new ClusterConfig(c.name(), codec, c.endpoints(), c.lb(), c.connectionsPerEndpoint(),
-        c.connectTimeout(), c.maxPendingRequests());
+        c.connectTimeout(), c.maxPendingRequests(), c.ringHash(), c.maglev());
+  }
+
+  /** Where route {@code route} names {@code cluster}: its {@code cluster} or {@code clusters[j].name}. */
+  private static Node clusterReference(Node route, String cluster) {
+    Node single = route.field("cluster");
+    if (!single.isMissing()) {
+      return single;
+    }
+    for (Node w : route.field("clusters").list()) {
+      if (cluster.equals(w.field("name").json().asText())) {
+        return w.field("name");
+      }
+    }
+    return route;
   }
 
   /**
@@ -270,16 +288,78 @@ public final class ConfigLoader {
   }
 
   private static RouteConfig route(Node n, Set<String> clusters) {
-    n.allowOnly("name", "match", "cluster", "timeout");
+    n.allowOnly("name", "match", "cluster", "timeout", "clusters", "hash_policy");
     String name = n.field("name").text("");
     List<MatchConfig> conditions = conditions(n.field("match").allowOnly("metadata").field("metadata"));
-    Node clusterNode = n.required("cluster");
-    String cluster = clusterNode.text();
-    if (!clusters.contains(cluster)) {
-      throw clusterNode.error("no cluster named '" + cluster + "' (known: " + clusters + ")");
+    Node weightedNode = n.field("clusters");
+    String cluster = null;
+    List<WeightedCluster> weighted = List.of();
+    if (weightedNode.isMissing()) {
+      Node clusterNode = n.field("cluster");
+      if (clusterNode.isMissing()) {
+        throw clusterNode.error("required field is missing (or give weighted clusters: clusters)");
+      }
+      cluster = knownCluster(clusterNode, clusters);
+    } else if (!n.field("cluster").isMissing()) {
+      throw weightedNode.error("give either cluster or clusters, not both");
+    } else {
+      weighted = weightedClusters(weightedNode, clusters);
     }
     Duration timeout = n.field("timeout").duration(DEFAULT_ROUTE_TIMEOUT);
-    return new RouteConfig(name, conditions, cluster, timeout);
+    return new RouteConfig(name, conditions, cluster, timeout, weighted,
+        hashPolicy(n.field("hash_policy")));
+  }
+
+  private static String knownCluster(Node n, Set<String> clusters) {
+    String cluster = n.text();
+    if (!clusters.contains(cluster)) {
+      throw n.error("no cluster named '" + cluster + "' (known: " + clusters + ")");
+    }
+    return cluster;
+  }
+
+  /** Largest weight of one weighted cluster; weights are relative, so this is no real limit. */
+  static final int MAX_WEIGHT = 1_000_000;
+
+  /** Envoy's WeightedCluster: weights are relative; 0 sends nothing, but one must be positive. */
+  private static List<WeightedCluster> weightedClusters(Node list, Set<String> clusters) {
+    List<WeightedCluster> weighted = new ArrayList<>();
+    Set<String> names = new HashSet<>();
+    long total = 0;
+    for (Node w : list.list()) {
+      w.allowOnly("name", "weight");
+      String name = knownCluster(w.required("name"), clusters);
+      if (!names.add(name)) {
+        throw w.field("name").error("cluster '" + name + "' is listed twice");
+      }
+      int weight = w.required("weight").integer(0, 0, MAX_WEIGHT);
+      total += weight;
+      weighted.add(new WeightedCluster(name, weight));
+    }
+    if (weighted.isEmpty()) {
+      throw list.error("at least one weighted cluster is required");
+    }
+    if (total == 0) {
+      throw list.error("the weights add up to 0: at least one must be positive");
+    }
+    if (total > Integer.MAX_VALUE) {
+      throw list.error("the weights add up to " + total + ", more than " + Integer.MAX_VALUE);
+    }
+    return List.copyOf(weighted);
+  }
+
+  /** Envoy's route hash_policy on metadata: {@code [key, ...]} or {@code [{key, terminal}, ...]}. */
+  private static List<HashPolicy> hashPolicy(Node list) {
+    List<HashPolicy> policy = new ArrayList<>();
+    for (Node h : list.list()) {
+      if (h.json().isObject()) {
+        h.allowOnly("key", "terminal");
+        policy.add(new HashPolicy(h.required("key").text(), h.field("terminal").bool(false)));
+      } else {
+        policy.add(new HashPolicy(h.text(), false));
+      }
+    }
+    return List.copyOf(policy);
   }
 
   /**
@@ -335,7 +415,7 @@ public final class ConfigLoader {
 
   private ClusterConfig cluster(Node n) {
     n.allowOnly("name", "codec", "endpoints", "lb", "connections_per_endpoint", "connect_timeout",
-        "max_pending_requests");
+        "max_pending_requests", "ring_hash_lb_config", "maglev_lb_config");
     String name = name(n.required("name"));
     List<HostPort> endpoints = new ArrayList<>();
     for (Node e : n.required("endpoints").list()) {
@@ -346,13 +426,73 @@ public final class ConfigLoader {
     }
     LbPolicy lb = n.field("lb").choice("round_robin",
         s -> LbPolicy.valueOf(s.toUpperCase(java.util.Locale.ROOT)),
-        "round_robin", "random", "least_request");
+        "round_robin", "random", "least_request", "ring_hash", "maglev");
     int connections = n.field("connections_per_endpoint").integer(1, 1, 64);
     Duration connectTimeout = n.field("connect_timeout").duration(DEFAULT_CONNECT_TIMEOUT);
     int maxPending = n.field("max_pending_requests").integer(DEFAULT_MAX_PENDING, 1, 10_000_000);
     CodecConfig codec = n.field("codec").isMissing() ? null : codec(n.field("codec"));
+    RingHashConfig ringHash = lbOptions(n, "ring_hash_lb_config", lb, LbPolicy.RING_HASH)
+        ? ringHash(n.field("ring_hash_lb_config")) : null;
+    MaglevConfig maglev = lbOptions(n, "maglev_lb_config", lb, LbPolicy.MAGLEV)
+        ? maglev(n.field("maglev_lb_config"), endpoints.size()) : null;
     return new ClusterConfig(name, codec, List.copyOf(endpoints), lb, connections, connectTimeout,
-        maxPending);
+        maxPending, ringHash, maglev);
+  }
+
+  /** Whether the options {@code field} of policy {@code owner} apply; given for another: refused. */
+  private static boolean lbOptions(Node cluster, String field, LbPolicy lb, LbPolicy owner) {
+    if (lb == owner) {
+      return true;
+    }
+    if (!cluster.field(field).isMissing()) {
+      throw cluster.field(field).error("applies only to lb: "
+          + owner.name().toLowerCase(java.util.Locale.ROOT) + " (lb is "
+          + lb.name().toLowerCase(java.util.Locale.ROOT) + ")");
+    }
+    return false;
+  }
+
+  /** Envoy's limit on both ring sizes. */
+  static final int MAX_RING_SIZE = 8 * 1024 * 1024;
+
+  private static RingHashConfig ringHash(Node n) {
+    n.allowOnly("minimum_ring_size", "maximum_ring_size");
+    RingHashConfig d = RingHashConfig.DEFAULT;
+    int min = n.field("minimum_ring_size").integer(d.minimumRingSize(), 1, MAX_RING_SIZE);
+    int max = n.field("maximum_ring_size").integer(d.maximumRingSize(), 1, MAX_RING_SIZE);
+    if (max < min) {
+      throw n.field("maximum_ring_size").error("must be at least minimum_ring_size (" + min
+          + "), found " + max);
+    }
+    return new RingHashConfig(min, max);
+  }
+
+  /** Envoy's limit on the Maglev table size. */
+  static final int MAX_MAGLEV_TABLE = 5_000_011;
+
+  private static MaglevConfig maglev(Node n, int endpoints) {
+    n.allowOnly("table_size");
+    Node size = n.field("table_size");
+    int m = size.integer(MaglevConfig.DEFAULT.tableSize(), 2, MAX_MAGLEV_TABLE);
+    if (!isPrime(m)) {
+      throw size.error("must be a prime (65537, 131071, 1000003, ...), found " + m);
+    }
+    if (m < endpoints) {
+      throw size.error("must be at least the number of endpoints (" + endpoints + "), found " + m);
+    }
+    return new MaglevConfig(m);
+  }
+
+  private static boolean isPrime(int m) {
+    if (m < 2) {
+      return false;
+    }
+    for (int d = 2; (long) d * d <= m; d++) {
+      if (m % d == 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static String name(Node n) {

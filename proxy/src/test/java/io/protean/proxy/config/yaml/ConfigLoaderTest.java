@@ -84,7 +84,7 @@ class ConfigLoaderTest {
       "'regex: \"say.*\"'|'regex: \"say(\"'|listeners[0].routes[0].match.metadata[1].regex: invalid regex 'say('",
       "'exact: \"2.0.0\"'|'exakt: \"2.0.0\"'|listeners[0].routes[0].match.metadata[0].exakt: unknown field (expected one of key, exact, prefix, regex, present, invert)",
       "'cluster: b'|'cluster: c'|listeners[0].routes[0].cluster: no cluster named 'c'",
-      "'lb: least_request'|'lb: fastest'|clusters[1].lb: expected one of round_robin, random, least_request, found 'fastest'",
+      "'lb: least_request'|'lb: fastest'|clusters[1].lb: expected one of round_robin, random, least_request, ring_hash, maglev, found 'fastest'",
       "'connections_per_endpoint: 4'|'connections_per_endpoint: 0'|clusters[1].connections_per_endpoint: must be between 1 and 64, found 0",
       "'endpoints: [127.0.0.1:3]'|'endpoints: []'|clusters[1].endpoints: at least one endpoint is required",
       "'endpoints: [127.0.0.1:3]'|'endpoints: [localhost]'|clusters[1].endpoints[0]: expected host:port, found 'localhost'",
