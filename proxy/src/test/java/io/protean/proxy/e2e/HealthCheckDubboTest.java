@@ -66,7 +66,7 @@ class HealthCheckDubboTest {
 
         // A reload that changes the check but keeps the endpoints keeps their verdicts.
         Files.writeString(file, config(portA, portB, closed, "400ms"));
-        assertThat(admin.post("/reload").body()).contains("\"result\"");
+        assertThat(admin.post("/reload").body()).contains("\"applied\"");
         assertThat(health(admin, "pair", epA)).isEqualTo("unhealthy");
         assertThat(servedBy(consumer, 10)).containsExactly("b");
 
@@ -84,6 +84,22 @@ class HealthCheckDubboTest {
             + epA + "\"}")).isEqualTo(1);
         assertThat(admin.counter("protean_cluster_endpoint_healthy{cluster=\"unrouted\",endpoint=\""
             + "127.0.0.1:" + closed + "\"}")).isEqualTo(0);
+
+        // A reload that removes a cluster stops its checks; one that removes a cluster's
+        // health_checks makes its endpoints unchecked (healthy) again.
+        Files.writeString(file, config(portA, portB, closed, "500ms")
+            .replaceAll("(?s)  - name: unrouted.*", "")
+            .replaceAll("(?s)    health_checks:.*?protocol_health_check: \\{}}\n", ""));
+        assertThat(admin.post("/reload").body()).contains("\"applied\"");
+        String clusters = admin.get("/clusters");
+        assertThat(clusters).doesNotContain("unrouted").contains("health_check=none")
+            .contains(epA + " health=healthy").contains(epB + " health=healthy");
+        String attempts = "protean_cluster_health_check_attempts_total{cluster=\"unrouted\"}";
+        long before = admin.counter(attempts);
+        Thread.sleep(1500); // three intervals of the removed cluster's checks
+        assertThat(admin.counter(attempts)).isEqualTo(before);
+        assertThat(admin.counter("protean_cluster_endpoint_healthy{cluster=\"pair\",endpoint=\""
+            + epA + "\"}")).isEqualTo(0);
       }
     }
   }
