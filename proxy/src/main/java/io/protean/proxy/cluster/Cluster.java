@@ -2,10 +2,12 @@ package io.protean.proxy.cluster;
 
 import io.protean.abi.codec.CodecFactory;
 import io.protean.proxy.cluster.lb.LoadBalancer;
+import io.protean.abi.codec.HealthCheck;
 import io.protean.proxy.config.model.HostPort;
 import io.protean.proxy.upstream.Endpoint;
 import io.protean.proxy.config.model.ProxyConfig.ClusterConfig;
 import io.protean.proxy.observability.ClusterStats;
+import io.protean.proxy.observability.HealthCheckStats;
 import io.protean.proxy.observability.Stats;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -27,25 +29,38 @@ public final class Cluster {
   private final long generation;
   /** Each loop's balancer; a hash ring or table is built once, with this version. */
   private final Supplier<LoadBalancer> balancers;
+  private final HealthCheck protocolCheck;
+  private final HealthCheckStats healthStats;
 
   private Cluster(ClusterConfig config, CodecFactory codec, ClusterStats stats,
-      List<Endpoint> endpoints, long generation) {
+      List<Endpoint> endpoints, long generation, HealthCheck protocolCheck,
+      HealthCheckStats healthStats) {
     this.config = config;
     this.codec = codec;
     this.stats = stats;
     this.endpoints = endpoints;
     this.generation = generation;
     this.balancers = LoadBalancer.factory(config);
+    this.protocolCheck = protocolCheck;
+    this.healthStats = healthStats;
+  }
+
+  /** A cluster without a protocol health check (a TCP one, or none). */
+  public static Cluster build(ClusterConfig config, CodecFactory codec, Stats stats,
+      Cluster previous, long generation) {
+    return build(config, codec, null, stats, previous, generation);
   }
 
   /**
    * A cluster for {@code config}; {@code previous} (the running version of the same name, or
    * null) lends it the endpoints that remain.
    *
+   * @param protocolCheck the codec's health check for {@code config.healthCheck()} of kind
+   *                      PROTOCOL, else null
    * @param generation increases with each configuration version (newer wins on a loop)
    */
-  public static Cluster build(ClusterConfig config, CodecFactory codec, Stats stats,
-      Cluster previous, long generation) {
+  public static Cluster build(ClusterConfig config, CodecFactory codec, HealthCheck protocolCheck,
+      Stats stats, Cluster previous, long generation) {
     Map<HostPort, ArrayDeque<Endpoint>> kept = new HashMap<>();
     if (previous != null) {
       previous.endpoints.forEach(e ->
@@ -58,7 +73,10 @@ public final class Cluster {
       endpoints.add(e != null ? e : new Endpoint(a));
     }
     ClusterStats s = previous != null ? previous.stats : new ClusterStats(stats, config.name());
-    return new Cluster(config, codec, s, List.copyOf(endpoints), generation);
+    HealthCheckStats h = config.healthCheck() == null ? null
+        : previous != null && previous.healthStats != null ? previous.healthStats
+        : new HealthCheckStats(stats, config.name());
+    return new Cluster(config, codec, s, List.copyOf(endpoints), generation, protocolCheck, h);
   }
 
   public String name() {
@@ -85,6 +103,16 @@ public final class Cluster {
   /** A load balancer for one loop over {@link #endpoints}, by the configured policy. */
   public LoadBalancer newBalancer() {
     return balancers.get();
+  }
+
+  /** The codec's health check when {@code health_checks} asks for a protocol one, else null. */
+  public HealthCheck protocolCheck() {
+    return protocolCheck;
+  }
+
+  /** Metrics of the active health check, or null when the cluster has none. */
+  public HealthCheckStats healthStats() {
+    return healthStats;
   }
 
   /** The configuration version this cluster was built for. */

@@ -2,12 +2,16 @@ package io.protean.proxy.cluster;
 
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
+import io.protean.proxy.cluster.health.HealthChecker;
 import io.protean.proxy.loop.Worker;
+import io.protean.proxy.upstream.Endpoint;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -15,15 +19,25 @@ import java.util.concurrent.CompletableFuture;
  * Clusters are added, changed and removed live: {@link #update} publishes the new set, and each
  * loop moves its view at its next task — kept endpoints keep their connections, removed
  * endpoints and clusters drain.
+ *
+ * <p>Each cluster version with {@code health_checks} has one {@link HealthChecker}, on the loop
+ * its name hashes to (so the checker of a cluster's next version runs on the same loop, after
+ * the old one); clusters no route names are checked too.
  */
 public final class ClusterManager {
   private final Map<EventLoop, LoopClusters> views = new IdentityHashMap<>();
+  private final List<EventLoop> loops = new ArrayList<>();
+  private final Class<? extends Channel> channelType;
   private volatile Map<String, Cluster> clusters = Map.of();
+  /** The health checker of each checked cluster version; guarded by itself (reloads only). */
+  private final Map<Cluster, HealthChecker> checkers = new IdentityHashMap<>();
 
   /** A manager with a view per loop; {@code channelType} is the transport's socket type. */
   public ClusterManager(Collection<Worker> workers, Class<? extends Channel> channelType) {
+    this.channelType = channelType;
     for (Worker w : workers) {
       views.put(w.loop(), new LoopClusters(this, w, channelType));
+      loops.add(w.loop());
     }
   }
 
@@ -57,6 +71,7 @@ public final class ClusterManager {
    */
   public CompletableFuture<Void> update(Map<String, Cluster> next) {
     clusters = next;
+    updateHealthCheckers(next);
     List<CompletableFuture<Void>> moved = new ArrayList<>();
     for (LoopClusters v : views.values()) {
       moved.add(CompletableFuture.runAsync(() -> v.apply(next), v.worker().loop()));
@@ -64,8 +79,39 @@ public final class ClusterManager {
     return CompletableFuture.allOf(moved.toArray(CompletableFuture[]::new));
   }
 
+  /**
+   * Starts the checkers of new checked cluster versions and stops those of versions no longer in
+   * {@code next}; an endpoint a new version keeps keeps its verdict.
+   */
+  private void updateHealthCheckers(Map<String, Cluster> next) {
+    synchronized (checkers) {
+      Map<Cluster, HealthChecker> kept = new IdentityHashMap<>();
+      Set<Endpoint> stillChecked = Collections.newSetFromMap(new IdentityHashMap<>());
+      for (Cluster c : next.values()) {
+        if (c.config().healthCheck() == null) {
+          continue;
+        }
+        HealthChecker h = checkers.remove(c);
+        if (h == null) {
+          h = HealthChecker.start(c.name(), c.endpoints(), c.config().healthCheck(),
+              c.protocolCheck(), c.codec(), c.healthStats(), () -> c.stats().requests.get() > 0,
+              loops.get(Math.floorMod(c.name().hashCode(), loops.size())), channelType);
+        }
+        kept.put(c, h);
+        stillChecked.addAll(c.endpoints());
+      }
+      checkers.values().forEach(h -> h.stop(stillChecked));
+      checkers.clear();
+      checkers.putAll(kept);
+    }
+  }
+
   /** Closes every upstream connection (shutdown); returns when every loop has. */
   public CompletableFuture<Void> close() {
+    synchronized (checkers) {
+      checkers.values().forEach(h -> h.stop(Set.of()));
+      checkers.clear();
+    }
     List<CompletableFuture<Void>> closed = new ArrayList<>();
     for (LoopClusters v : views.values()) {
       closed.add(CompletableFuture.runAsync(v::close, v.worker().loop()));

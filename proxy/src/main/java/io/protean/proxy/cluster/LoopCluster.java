@@ -28,6 +28,11 @@ public final class LoopCluster implements LoadBalancer.Hosts {
   private EndpointPool[] pools;
   /** Set during one {@link #pick}: 0, or the clock read once if an endpoint backs off. */
   private long now;
+  /**
+   * True while a pick ignores active health checks: none of the endpoints passes them (Envoy's
+   * panic routing, here at a fixed threshold of none healthy), so all are tried rather than none.
+   */
+  private boolean panic;
 
   LoopCluster(Cluster cluster, Worker worker, Class<? extends Channel> channelType) {
     this.worker = worker;
@@ -65,7 +70,13 @@ public final class LoopCluster implements LoadBalancer.Hosts {
   /** Whether any endpoint may take new requests. */
   public boolean hasHealthyEndpoint() {
     now = 0;
-    return LoadBalancer.firstHealthy(this, 0) >= 0;
+    int i = LoadBalancer.firstHealthy(this, 0);
+    if (i < 0 && cluster.config().healthCheck() != null) {
+      panic = true;
+      i = LoadBalancer.firstHealthy(this, 0);
+      panic = false;
+    }
+    return i >= 0;
   }
 
   /**
@@ -76,6 +87,11 @@ public final class LoopCluster implements LoadBalancer.Hosts {
   public UpstreamConnection pick(long hash) {
     now = 0;
     int i = lb.choose(this, hash);
+    if (i < 0 && cluster.config().healthCheck() != null) {
+      panic = true;
+      i = lb.choose(this, hash);
+      panic = false;
+    }
     return i < 0 ? null : pools[i].connection();
   }
 
@@ -86,7 +102,11 @@ public final class LoopCluster implements LoadBalancer.Hosts {
 
   @Override
   public boolean healthy(int i) {
-    long until = pools[i].endpoint().unhealthyUntil();
+    Endpoint e = pools[i].endpoint();
+    if (!panic && e.failsActiveHealthCheck()) {
+      return false;
+    }
+    long until = e.unhealthyUntil();
     if (until == 0) {
       return true;
     }

@@ -82,11 +82,13 @@ final class AdminEndpoints {
       m.put("connect_failures", s.connectFailures.get());
       m.put("upstream_resets", s.upstreamResets.get());
       m.put("overflows", s.overflows.get());
+      m.put("health_check", c.config().healthCheck() == null ? "none"
+          : c.config().healthCheck().kind().name().toLowerCase(java.util.Locale.ROOT));
       List<Map<String, Object>> endpoints = new ArrayList<>();
       for (Endpoint e : c.endpoints()) {
         Map<String, Object> em = new LinkedHashMap<>();
         em.put("address", e.address().toString());
-        em.put("health", e.backingOff() ? "connect_backoff" : "healthy");
+        em.put("health", health(e));
         em.put("connections", e.connections.sum());
         em.put("active_requests", e.activeRequests.sum());
         em.put("requests", e.requests.sum());
@@ -121,6 +123,18 @@ final class AdminEndpoints {
       }
     }
     return AdminResponse.ok(sb.toString());
+  }
+
+  /**
+   * The active health check's verdict first (unhealthy, unknown: no traffic), then connect backoff,
+   * else healthy.
+   */
+  private static String health(Endpoint e) {
+    Endpoint.ActiveHealth active = e.activeHealth();
+    if (e.failsActiveHealthCheck()) {
+      return active.label();
+    }
+    return e.backingOff() ? "connect_backoff" : "healthy";
   }
 
   private static String json(Object o) {

@@ -2,6 +2,7 @@ package io.protean.proxy.server;
 
 import io.protean.abi.Reloadable;
 import io.protean.abi.codec.CodecFactory;
+import io.protean.abi.codec.HealthCheck;
 import io.protean.abi.filter.FilterFactory;
 import io.protean.proxy.cluster.Cluster;
 import io.protean.proxy.codec.CodecRegistry;
@@ -10,6 +11,7 @@ import io.protean.proxy.config.model.ProxyConfig;
 import io.protean.proxy.config.model.ProxyConfig.ClusterConfig;
 import io.protean.proxy.config.model.ProxyConfig.CodecConfig;
 import io.protean.proxy.config.model.ProxyConfig.FilterConfig;
+import io.protean.proxy.config.model.ProxyConfig.HealthCheckKind;
 import io.protean.proxy.config.model.ProxyConfig.ListenerConfig;
 import io.protean.proxy.filter.FilterRegistry;
 import io.protean.proxy.listener.ListenerSnapshot;
@@ -98,7 +100,8 @@ final class SnapshotBuilder {
             codecFactories, created, staged);
         Cluster old = previous == null ? null : previous.clusters().get(c.name());
         clusters.put(c.name(), old != null && old.config().equals(c) && old.codec() == codec ? old
-            : Cluster.build(c, codec, stats, old, version));
+            : Cluster.build(c, codec, protocolCheck(c, codec, "clusters[" + i + "]"), stats, old,
+                version));
       }
       Built built = new Built(new Snapshot(version, config, Collections.unmodifiableMap(codecFactories),
           Collections.unmodifiableMap(filterFactories), Collections.unmodifiableMap(listeners),
@@ -110,6 +113,29 @@ final class SnapshotBuilder {
       closeAll(created);
       throw e;
     }
+  }
+
+  /**
+   * The codec's health check for a cluster whose {@code health_checks} asks for a protocol one;
+   * null otherwise. A codec that cannot build one (a Wasm module without the export) is refused
+   * here, naming the field.
+   */
+  private static HealthCheck protocolCheck(ClusterConfig c, CodecFactory codec, String path) {
+    if (c.healthCheck() == null || c.healthCheck().kind() != HealthCheckKind.PROTOCOL) {
+      return null;
+    }
+    String field = path + ".health_checks[0].protocol_health_check";
+    HealthCheck check;
+    try {
+      check = codec.healthCheck(c.healthCheck().protocolOptions());
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(field, e.getMessage());
+    }
+    if (check == null) {
+      throw new ConfigException(field, "codec '" + codec.protocol() + "' cannot build a health-check"
+          + " request; use tcp_health_check: {} for this cluster");
+    }
+    return check;
   }
 
   private CodecFactory codec(CodecConfig config, String path, Snapshot previous,

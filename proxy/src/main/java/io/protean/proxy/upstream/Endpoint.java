@@ -8,7 +8,9 @@ import java.util.concurrent.atomic.LongAdder;
  * One upstream endpoint of a cluster, shared by every event loop: its address, its counters for
  * {@code /clusters}, and its health. Health is decided across loops: an endpoint that refused a
  * connection from one loop is skipped by all of them (backoff from 250 ms doubling to 5 s) until a
- * connect succeeds. A reload that keeps the address keeps this object, counters and health.
+ * connect succeeds. An active health check (cluster/health) adds its own verdict, read by the same
+ * picks ({@link #failsActiveHealthCheck}). A reload that keeps the address keeps this object,
+ * counters and health.
  */
 public final class Endpoint {
   private static final long BACKOFF_BASE_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
@@ -26,6 +28,24 @@ public final class Endpoint {
   /** 0 when healthy, else the nanoTime until which it backs off. */
   private volatile long unhealthyUntil;
   private volatile int failures;
+  /** Written by the cluster's health checker only (one event loop), read by every loop's picks. */
+  private volatile ActiveHealth activeHealth = ActiveHealth.NOT_CHECKED;
+
+  /** The verdict of the active health check, as Envoy's host health flags have it. */
+  public enum ActiveHealth {
+    /** The cluster has no active health check. */
+    NOT_CHECKED,
+    /** Checked, but no check has finished yet (Envoy's PENDING_ACTIVE_HC): takes no traffic. */
+    UNKNOWN,
+    HEALTHY,
+    /** Failed {@code unhealthy_threshold} checks in a row (or its first): takes no traffic. */
+    UNHEALTHY;
+
+    /** The name shown in {@code /clusters}. */
+    public String label() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
 
   public Endpoint(HostPort address) {
     this.address = address;
@@ -41,6 +61,21 @@ public final class Endpoint {
    */
   public long unhealthyUntil() {
     return unhealthyUntil;
+  }
+
+  public ActiveHealth activeHealth() {
+    return activeHealth;
+  }
+
+  /** Sets the active health check's verdict; only the cluster's health checker calls it. */
+  public void activeHealth(ActiveHealth health) {
+    activeHealth = health;
+  }
+
+  /** Whether the active health check keeps new requests away (unknown or unhealthy). */
+  public boolean failsActiveHealthCheck() {
+    ActiveHealth h = activeHealth;
+    return h == ActiveHealth.UNKNOWN || h == ActiveHealth.UNHEALTHY;
   }
 
   /** Whether the endpoint is in connect backoff now (for {@code /clusters}). */

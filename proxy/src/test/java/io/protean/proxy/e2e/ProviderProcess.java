@@ -52,8 +52,41 @@ final class ProviderProcess implements AutoCloseable {
     }
   }
 
+  /** SIGSTOP: the provider freezes; the kernel still accepts connections, nothing answers. */
+  void freeze() {
+    signal("STOP");
+  }
+
+  /** SIGCONT: a frozen provider runs again. */
+  void thaw() {
+    signal("CONT");
+  }
+
+  private void signal(String name) {
+    try {
+      Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid()))
+          .redirectErrorStream(true).start();
+      if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+        throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed");
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Thaws a frozen provider (so no stopped process outlives a failed kill), then kills it. */
   @Override
   public void close() {
+    if (process.isAlive()) {
+      try {
+        thaw();
+      } catch (RuntimeException e) {
+        // Killed below anyway.
+      }
+    }
     kill();
   }
 

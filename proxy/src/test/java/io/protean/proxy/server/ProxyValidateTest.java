@@ -47,4 +47,83 @@ class ProxyValidateTest {
     assertThatThrownBy(() -> parse("[]", "{nosuch: {}}"))
         .hasMessageStartingWith("listeners[0].codec: unknown codec 'nosuch'");
   }
+
+  private static ProxyConfig withHealthCheck(String codec, String healthCheck) {
+    return Proxy.configLoader().parse("""
+        listeners:
+          - name: in
+            address: 127.0.0.1:0
+            codec: %s
+            routes: [{cluster: a}]
+        clusters:
+          - name: a
+            endpoints: ["127.0.0.1:1"]
+            health_checks: [%s]
+        """.formatted(codec, healthCheck));
+  }
+
+  @Test
+  void acceptsEachHealthCheckType() {
+    assertThatCode(() -> Proxy.validate(withHealthCheck("dubbo", "{tcp_health_check: {}}")))
+        .doesNotThrowAnyException();
+    assertThatCode(() -> Proxy.validate(withHealthCheck("dubbo", "{protocol_health_check: {}}")))
+        .doesNotThrowAnyException();
+    assertThatCode(() -> Proxy.validate(withHealthCheck("{thrift: {transport: framed}}",
+        "{interval: 2s, timeout: 500ms, unhealthy_threshold: 1, healthy_threshold: 1,"
+            + " no_traffic_interval: 10s, interval_jitter: 0s,"
+            + " protocol_health_check: {method_name: ping, expect: any, protocol: compact}}")))
+        .doesNotThrowAnyException();
+  }
+
+  @Test
+  void namesTheBadHealthCheckField() {
+    assertThatThrownBy(() -> withHealthCheck("dubbo", "{http_health_check: {}}"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("clusters[0].health_checks[0].http_health_check: unknown field");
+    assertThatThrownBy(() -> withHealthCheck("dubbo", "{interval: 1s}"))
+        .hasMessageStartingWith("clusters[0].health_checks[0]: a health check needs its type");
+    assertThatThrownBy(() -> withHealthCheck("dubbo",
+        "{tcp_health_check: {}, protocol_health_check: {}}"))
+        .hasMessageStartingWith("clusters[0].health_checks[0]: only one of");
+    assertThatThrownBy(() -> withHealthCheck("dubbo", "{timeout: 5, tcp_health_check: {}}"))
+        .hasMessageStartingWith("clusters[0].health_checks[0].timeout: ");
+    assertThatThrownBy(() -> withHealthCheck("dubbo",
+        "{unhealthy_threshold: 0, tcp_health_check: {}}"))
+        .hasMessageStartingWith("clusters[0].health_checks[0].unhealthy_threshold: must be between");
+    assertThatThrownBy(() -> withHealthCheck("dubbo",
+        "{tcp_health_check: {}}, {tcp_health_check: {}}"))
+        .hasMessageStartingWith("clusters[0].health_checks[1]: one health check per cluster");
+  }
+
+  @Test
+  void namesTheBadProtocolHealthCheckOption() {
+    assertThatThrownBy(() -> Proxy.validate(withHealthCheck("{thrift: {transport: framed, "
+        + "protocol: binary}}", "{protocol_health_check: {}}")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("clusters[0].health_checks[0].protocol_health_check: method_name: required (the"
+            + " method the check calls with no arguments)");
+    assertThatThrownBy(() -> Proxy.validate(withHealthCheck("thrift",
+        "{protocol_health_check: {method_name: ping}}")))
+        .hasMessageStartingWith("clusters[0].health_checks[0].protocol_health_check: transport: "
+            + "required");
+    assertThatThrownBy(() -> Proxy.validate(withHealthCheck("{thrift: {transport: framed}}",
+        "{protocol_health_check: {method_name: ping, expect: maybe}}")))
+        .hasMessage("clusters[0].health_checks[0].protocol_health_check: expect: expected one of"
+            + " success, reply, any, found 'maybe'");
+    assertThatThrownBy(() -> Proxy.validate(withHealthCheck("dubbo",
+        "{protocol_health_check: {method_name: ping}}")))
+        .hasMessageStartingWith("clusters[0].health_checks[0].protocol_health_check: method_name: "
+            + "unknown option");
+  }
+
+  @Test
+  void refusesAProtocolCheckForACodecThatCannotBuildOne() {
+    String wasm = "{wasm: {module: ../example-codecs-rust/wasm/dubbo.wasm}}";
+    assertThatThrownBy(() -> Proxy.validate(withHealthCheck(wasm, "{protocol_health_check: {}}")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("clusters[0].health_checks[0].protocol_health_check: codec '")
+        .hasMessageContaining("cannot build a health-check request; use tcp_health_check: {}");
+    assertThatCode(() -> Proxy.validate(withHealthCheck(wasm, "{tcp_health_check: {}}")))
+        .doesNotThrowAnyException();
+  }
 }

@@ -1,6 +1,7 @@
 package io.protean.abi.codec;
 
 import io.netty.buffer.ByteBuf;
+import java.util.Map;
 
 /**
  * Creates per-connection {@link Codec}s for one protocol. Thread-safe; one per listener/cluster.
@@ -44,5 +45,18 @@ public interface CodecFactory {
    */
   default ProtocolMatch match(ByteBuf firstBytes) {
     return ProtocolMatch.NO_MATCH;
+  }
+
+  /**
+   * The protocol's active health check, configured by {@code options} (the YAML mapping under a
+   * cluster's {@code protocol_health_check}, decoded to maps, lists, strings and numbers); null
+   * when this protocol cannot build one, so only a TCP connect check can be offered. Called off
+   * the event loops, while a configuration is built. Default: none.
+   *
+   * @throws IllegalArgumentException for invalid options, naming the option and the bad value
+   *     ({@code "method_name: required"})
+   */
+  default HealthCheck healthCheck(Map<String, Object> options) {
+    return null;
   }
 }

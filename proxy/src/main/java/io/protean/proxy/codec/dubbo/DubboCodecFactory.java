@@ -3,7 +3,9 @@ package io.protean.proxy.codec.dubbo;
 import io.netty.buffer.ByteBuf;
 import io.protean.abi.codec.Codec;
 import io.protean.abi.codec.CodecFactory;
+import io.protean.abi.codec.HealthCheck;
 import io.protean.abi.codec.ProtocolMatch;
+import java.util.Map;
 
 /** Creates {@link DubboCodec}s; recognises Dubbo by its 0xdabb magic. */
 public final class DubboCodecFactory implements CodecFactory {
@@ -35,5 +37,15 @@ public final class DubboCodecFactory implements CodecFactory {
           ? ProtocolMatch.NO_MATCH : ProtocolMatch.NEED_MORE_DATA;
     }
     return firstBytes.getUnsignedShort(i) == 0xdabb ? ProtocolMatch.MATCH : ProtocolMatch.NO_MATCH;
+  }
+
+  /** Dubbo's heartbeat ({@link DubboHeartbeatCheck}); it takes no options. */
+  @Override
+  public HealthCheck healthCheck(Map<String, Object> options) {
+    if (!options.isEmpty()) {
+      throw new IllegalArgumentException(options.keySet().iterator().next()
+          + ": unknown option (the Dubbo health check is its heartbeat and takes no options)");
+    }
+    return DubboHeartbeatCheck.INSTANCE;
   }
 }

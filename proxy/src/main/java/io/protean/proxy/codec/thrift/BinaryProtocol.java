@@ -139,6 +139,25 @@ final class BinaryProtocol implements ThriftProtocol {
     out.writeByte(STOP);
   }
 
+  @Override
+  public void writeCall(ByteBuf out, String method, int seqId) {
+    if (strict) {
+      out.writeInt(VERSION_1 | ThriftMessageHeader.CALL);
+      writeString(out, method);
+    } else {
+      writeString(out, method);
+      out.writeByte(ThriftMessageHeader.CALL);
+    }
+    out.writeInt(seqId);
+    out.writeByte(STOP);
+  }
+
+  @Override
+  public int readFirstFieldId(ThriftReader r) {
+    int type = r.readByte("a field type");
+    return type == STOP ? -1 : r.readI16("a field id");
+  }
+
   private static void writeString(ByteBuf out, String s) {
     int at = out.writerIndex();
     out.writeInt(0);

@@ -143,6 +143,28 @@ final class CompactProtocol implements ThriftProtocol {
     out.writeByte(STOP);
   }
 
+  @Override
+  public void writeCall(ByteBuf out, String method, int seqId) {
+    out.writeByte(PROTOCOL_ID).writeByte(ThriftMessageHeader.CALL << TYPE_SHIFT | VERSION);
+    writeVarint(out, seqId & 0xffffffffL);
+    writeString(out, method);
+    out.writeByte(STOP);
+  }
+
+  @Override
+  public int readFirstFieldId(ThriftReader r) {
+    int header = r.readByte("a field header");
+    if (header == STOP) {
+      return -1;
+    }
+    int delta = header >>> 4;
+    if (delta != 0) {
+      return delta; // the first field's delta counts from id 0
+    }
+    int zigzag = (int) r.readVarint(3, "a field id");
+    return zigzag >>> 1 ^ -(zigzag & 1);
+  }
+
   private static void writeString(ByteBuf out, String s) {
     writeVarint(out, ByteBufUtil.utf8Bytes(s));
     ByteBufUtil.writeUtf8(out, s);

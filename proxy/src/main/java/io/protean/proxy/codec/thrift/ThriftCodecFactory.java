@@ -3,7 +3,9 @@ package io.protean.proxy.codec.thrift;
 import io.netty.buffer.ByteBuf;
 import io.protean.abi.codec.Codec;
 import io.protean.abi.codec.CodecFactory;
+import io.protean.abi.codec.HealthCheck;
 import io.protean.abi.codec.ProtocolMatch;
+import java.util.Map;
 
 /**
  * Creates {@link ThriftCodec}s, one per connection (each remembers its connection's transport and
@@ -43,6 +45,12 @@ public final class ThriftCodecFactory implements CodecFactory {
   @Override
   public boolean orderedResponses() {
     return true;
+  }
+
+  /** A call of a configured method ({@link ThriftHealthCheck}). */
+  @Override
+  public HealthCheck healthCheck(Map<String, Object> options) {
+    return ThriftHealthCheck.of(options, transport, protocol, limits);
   }
 
   @Override

@@ -23,4 +23,13 @@ sealed interface ThriftProtocol permits BinaryProtocol, CompactProtocol {
    * {@code TApplicationException.write} lays it out.
    */
   void writeApplicationException(ByteBuf out, String method, int seqId, int type, String message);
+
+  /** Writes a CALL message of {@code method} with empty arguments (a health check's call). */
+  void writeCall(ByteBuf out, String method, int seqId);
+
+  /**
+   * Reads the header of the first field of the struct at {@code r}: its id, or -1 when the struct
+   * is empty. In a reply, field 0 is the result and fields from 1 the declared exceptions.
+   */
+  int readFirstFieldId(ThriftReader r);
 }

@@ -92,6 +92,7 @@ public record ProxyConfig(
    *
    * @param codec the protocol spoken to the endpoints: given as {@code codec:}, or the codec of
    *              the listeners when they all use one
+   * @param healthCheck the active health check of its endpoints, or null for none
    */
   public record ClusterConfig(
       String name,
@@ -102,15 +103,44 @@ public record ProxyConfig(
       Duration connectTimeout,
       int maxPendingRequests,
       RingHashConfig ringHash,
-      MaglevConfig maglev) {
+      MaglevConfig maglev,
+      HealthCheckConfig healthCheck) {
 
     /** A cluster with no ring_hash or maglev options (their defaults apply). */
     public ClusterConfig(String name, CodecConfig codec, List<HostPort> endpoints, LbPolicy lb,
         int connectionsPerEndpoint, Duration connectTimeout, int maxPendingRequests) {
       this(name, codec, endpoints, lb, connectionsPerEndpoint, connectTimeout, maxPendingRequests,
           lb == LbPolicy.RING_HASH ? RingHashConfig.DEFAULT : null,
-          lb == LbPolicy.MAGLEV ? MaglevConfig.DEFAULT : null);
+          lb == LbPolicy.MAGLEV ? MaglevConfig.DEFAULT : null, null);
     }
+  }
+
+  /**
+   * An active health check (Envoy's cluster.v3 HealthCheck): every {@code interval} (plus a random
+   * part of {@code intervalJitter}; {@code noTrafficInterval} while the cluster has never had a
+   * request) each endpoint is checked; an answer must come within {@code timeout}.
+   * {@code unhealthyThreshold} failures in a row make a healthy endpoint unhealthy,
+   * {@code healthyThreshold} successes in a row make an unhealthy one healthy again.
+   *
+   * @param protocolOptions for {@link HealthCheckKind#PROTOCOL}, the codec's options (the mapping
+   *                        under {@code protocol_health_check}); empty for TCP
+   */
+  public record HealthCheckConfig(
+      Duration interval,
+      Duration timeout,
+      int unhealthyThreshold,
+      int healthyThreshold,
+      Duration noTrafficInterval,
+      Duration intervalJitter,
+      HealthCheckKind kind,
+      Map<String, Object> protocolOptions) {}
+
+  /** What a health check sends. */
+  public enum HealthCheckKind {
+    /** A TCP connect, closed at once. */
+    TCP,
+    /** The codec's own check: a request it builds and an answer it judges. */
+    PROTOCOL
   }
 
   /** Load-balancing policy over a cluster's endpoints. */

@@ -9,6 +9,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.protean.proxy.config.model.ProxyConfig.AdminConfig;
 import io.protean.proxy.config.model.ProxyConfig.ClusterConfig;
+import io.protean.proxy.config.model.ProxyConfig.HealthCheckConfig;
+import io.protean.proxy.config.model.ProxyConfig.HealthCheckKind;
 import io.protean.proxy.config.model.ProxyConfig.CodecConfig;
 import io.protean.proxy.config.model.ProxyConfig.FilterConfig;
 import io.protean.proxy.config.model.ProxyConfig.HashPolicy;
@@ -25,6 +27,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -44,6 +47,10 @@ public final class ConfigLoader {
   public static final Duration DEFAULT_ROUTE_TIMEOUT = Duration.ofSeconds(15);
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(1);
   public static final int DEFAULT_MAX_PENDING = 10_000;
+  public static final Duration DEFAULT_HEALTH_CHECK_INTERVAL = Duration.ofSeconds(5);
+  public static final Duration DEFAULT_HEALTH_CHECK_TIMEOUT = Duration.ofSeconds(1);
+  /** Envoy's default no_traffic_interval. */
+  public static final Duration DEFAULT_NO_TRAFFIC_INTERVAL = Duration.ofSeconds(60);
   public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(5);
 
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
@@ -164,7 +171,7 @@ public final class ConfigLoader {
       }
     }
     return new ClusterConfig(c.name(), codec, c.endpoints(), c.lb(), c.connectionsPerEndpoint(),
-        c.connectTimeout(), c.maxPendingRequests(), c.ringHash(), c.maglev());
+        c.connectTimeout(), c.maxPendingRequests(), c.ringHash(), c.maglev(), c.healthCheck());
   }
 
   /** Where route {@code route} names {@code cluster}: its {@code cluster} or {@code clusters[j].name}. */
@@ -415,7 +422,7 @@ public final class ConfigLoader {
 
   private ClusterConfig cluster(Node n) {
     n.allowOnly("name", "codec", "endpoints", "lb", "connections_per_endpoint", "connect_timeout",
-        "max_pending_requests", "ring_hash_lb_config", "maglev_lb_config");
+        "max_pending_requests", "ring_hash_lb_config", "maglev_lb_config", "health_checks");
     String name = name(n.required("name"));
     List<HostPort> endpoints = new ArrayList<>();
     for (Node e : n.required("endpoints").list()) {
@@ -435,8 +442,13 @@ public final class ConfigLoader {
         ? ringHash(n.field("ring_hash_lb_config")) : null;
     MaglevConfig maglev = lbOptions(n, "maglev_lb_config", lb, LbPolicy.MAGLEV)
         ? maglev(n.field("maglev_lb_config"), endpoints.size()) : null;
+    List<Node> checks = n.field("health_checks").list();
+    if (checks.size() > 1) {
+      throw checks.get(1).error("one health check per cluster is supported");
+    }
+    HealthCheckConfig healthCheck = checks.isEmpty() ? null : healthCheck(checks.get(0));
     return new ClusterConfig(name, codec, List.copyOf(endpoints), lb, connections, connectTimeout,
-        maxPending, ringHash, maglev);
+        maxPending, ringHash, maglev, healthCheck);
   }
 
   /** Whether the options {@code field} of policy {@code owner} apply; given for another: refused. */
@@ -493,6 +505,63 @@ public final class ConfigLoader {
       }
     }
     return true;
+  }
+
+  /**
+   * One entry of {@code health_checks} (Envoy's HealthCheck): its timing, and exactly one of
+   * {@code tcp_health_check: {}} or {@code protocol_health_check: {codec options}}. Whether the
+   * codec can build a protocol check is decided when the snapshot is built (the codec knows).
+   */
+  private static HealthCheckConfig healthCheck(Node n) {
+    n.allowOnly("interval", "timeout", "unhealthy_threshold", "healthy_threshold",
+        "no_traffic_interval", "interval_jitter", "tcp_health_check", "protocol_health_check");
+    Duration interval = n.field("interval").duration(DEFAULT_HEALTH_CHECK_INTERVAL);
+    Duration timeout = n.field("timeout").duration(DEFAULT_HEALTH_CHECK_TIMEOUT);
+    int unhealthy = n.field("unhealthy_threshold").integer(3, 1, 1000);
+    int healthy = n.field("healthy_threshold").integer(2, 1, 1000);
+    Duration noTraffic = n.field("no_traffic_interval").duration(DEFAULT_NO_TRAFFIC_INTERVAL);
+    Node jitterNode = n.field("interval_jitter");
+    Duration jitter = Duration.ZERO;
+    if (!jitterNode.isMissing()) {
+      try {
+        jitter = Node.parseDuration(jitterNode.text());
+      } catch (IllegalArgumentException e) {
+        throw jitterNode.error(e.getMessage());
+      }
+    }
+    Node tcp = n.field("tcp_health_check");
+    Node protocol = n.field("protocol_health_check");
+    // Present even when written with no value ("tcp_health_check:" reads as null).
+    boolean hasTcp = !tcp.json().isMissingNode();
+    boolean hasProtocol = !protocol.json().isMissingNode();
+    if (hasTcp == hasProtocol) {
+      throw n.error(hasTcp ? "only one of tcp_health_check, protocol_health_check may be given"
+          : "a health check needs its type: tcp_health_check: {} or protocol_health_check: {...}");
+    }
+    HealthCheckKind kind;
+    Map<String, Object> options;
+    if (hasTcp) {
+      tcp.allowOnly();
+      kind = HealthCheckKind.TCP;
+      options = Map.of();
+    } else {
+      kind = HealthCheckKind.PROTOCOL;
+      options = options(protocol, "protocol_health_check");
+    }
+    return new HealthCheckConfig(interval, timeout, unhealthy, healthy, noTraffic, jitter, kind,
+        options);
+  }
+
+  /** A mapping of extension options (null or absent: none). */
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> options(Node n, String what) {
+    if (n.isMissing()) {
+      return Map.of();
+    }
+    if (!n.json().isObject()) {
+      throw n.error(what + " options must be a mapping");
+    }
+    return Collections.unmodifiableMap(YAML.convertValue(n.json(), LinkedHashMap.class));
   }
 
   private static String name(Node n) {
