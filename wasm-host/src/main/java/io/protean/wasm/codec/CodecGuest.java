@@ -91,6 +91,7 @@ final class CodecGuest implements AutoCloseable {
       if ((int) rc != 0) {
         throw new IllegalArgumentException(name + ": protean_codec_init returned " + (int) rc);
       }
+      instance.started();
     } catch (RuntimeException e) {
       instance.close();
       throw e;

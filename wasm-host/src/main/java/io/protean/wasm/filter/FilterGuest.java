@@ -102,6 +102,7 @@ final class FilterGuest implements AutoCloseable {
         throw new IllegalArgumentException(module.name() + ": proxy_on_configure returned false "
             + "(the filter refused its configuration)");
       }
+      instance.started();
     } catch (RuntimeException e) {
       instance.close();
       throw e;

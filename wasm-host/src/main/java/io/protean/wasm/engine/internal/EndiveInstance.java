@@ -16,6 +16,8 @@ import run.endive.wasm.WasmEngineException;
 final class EndiveInstance implements GuestInstance, GuestMemory {
   private final String name;
   private final long budgetNanos;
+  /** The budget of the current outermost call: the start-up one until {@link #started}. */
+  private long currentBudgetNanos;
   private final CallWatchdog.Slot slot = CallWatchdog.register();
   private final java.util.List<AutoCloseable> closeWith = new java.util.ArrayList<>();
   private Instance instance;
@@ -26,6 +28,12 @@ final class EndiveInstance implements GuestInstance, GuestMemory {
   EndiveInstance(String name, WasmLimits limits) {
     this.name = name;
     this.budgetNanos = limits.maxCallTime().toNanos();
+    this.currentBudgetNanos = limits.startupCallTime().toNanos();
+  }
+
+  @Override
+  public void started() {
+    currentBudgetNanos = budgetNanos;
   }
 
   void bind(Instance instance) {
@@ -57,14 +65,14 @@ final class EndiveInstance implements GuestInstance, GuestMemory {
   }
 
   private <T> T guardOutermost(Supplier<T> call) {
-    slot.begin(budgetNanos);
+    slot.begin(currentBudgetNanos);
     T result;
     try {
       result = call.get();
     } catch (WasmInterruptedException e) {
       slot.end();
       throw new GuestTrap(GuestTrap.Reason.TIMEOUT, name + ": guest call exceeded its time limit of "
-          + budgetNanos / 1_000_000 + " ms", e);
+          + currentBudgetNanos / 1_000_000 + " ms", e);
     } catch (StackOverflowError e) {
       slot.end();
       throw new GuestTrap(GuestTrap.Reason.STACK_OVERFLOW, name + ": guest call overflowed the stack", null);
