@@ -69,7 +69,7 @@ final class TestRequest implements FilterContext {
     return provider.create(yaml(config), ExtensionContext.of(stats));
   }
 
-  /** Runs one request through a fresh filter of {@code factory}; returns what onRequest said. */
+  /** Runs this request through {@code filter}; returns what onRequest said. */
   FilterStatus through(Filter filter) {
     return filter.onRequest(this);
   }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.BigIntegerNode;
 import com.fasterxml.jackson.databind.node.BooleanNode;
 import com.fasterxml.jackson.databind.node.DoubleNode;
@@ -48,8 +49,7 @@ public final class Node {
   private static final Duration MAX_DURATION = Duration.ofDays(365);
   private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(B|KiB|MiB|GiB)?");
 
-  private static final com.fasterxml.jackson.databind.ObjectMapper YAML_DATA =
-      new com.fasterxml.jackson.databind.ObjectMapper();
+  private static final ObjectMapper YAML_DATA = new ObjectMapper();
 
   private final String path;
   private final JsonNode json;
