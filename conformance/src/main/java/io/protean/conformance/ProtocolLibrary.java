@@ -60,7 +60,7 @@ interface ProtocolLibrary {
         case NO_HEALTHY_UPSTREAM, UPSTREAM_CONNECT_FAILURE, UPSTREAM_RESET -> Response.SERVICE_ERROR;
         case TIMEOUT -> Response.SERVER_TIMEOUT;
         case OVERLOADED, RATE_LIMITED -> Response.SERVER_THREADPOOL_EXHAUSTED_ERROR;
-        case CODEC_FAILURE -> Response.BAD_REQUEST;
+        case CODEC_FAILURE, PERMISSION_DENIED -> Response.BAD_REQUEST;
         case LOCAL_REPLY, INTERNAL -> Response.SERVER_ERROR;
       };
     }

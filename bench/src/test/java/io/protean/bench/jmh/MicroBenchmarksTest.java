@@ -186,4 +186,35 @@ class MicroBenchmarksTest {
       b.tearDown();
     }
   }
+
+  /** Each traffic-filter decision takes the path it is named for, on the benchmark's request. */
+  @ParameterizedTest
+  @CsvSource({
+      "fault-miss, ",
+      "fault-sample, 'protean_fault_aborts_injected_total{stat_prefix=\"fault\",rule=\"3\"} 1'",
+      "ratelimit, 'protean_local_ratelimit_requests_total{stat_prefix=\"local_ratelimit\",rule=\"1\",decision=\"ok\"} 1'",
+      "rbac-metadata, 'protean_rbac_decisions_total{stat_prefix=\"rbac\",policy=\"echo-callers\",decision=\"allowed\"} 1'",
+      "rbac-cidr, 'protean_rbac_decisions_total{stat_prefix=\"rbac\",policy=\"internal\",decision=\"allowed\"} 1'",
+      "rbac-shadow, 'protean_rbac_decisions_total{stat_prefix=\"rbac\",policy=\"echo-callers\",decision=\"shadow_allowed\"} 1'"})
+  void theTrafficFilterDecisionsTakeTheirPath(String decision, String counted) {
+    io.protean.proxy.observability.Stats stats = new io.protean.proxy.observability.Stats();
+    // The fault rule's share raised to 100 %: the benchmark's rule is the one that matches.
+    String yaml = TrafficFilterBenchmark.config(decision).replace("percent: 0.0001", "percent: 100");
+    TrafficFilterBenchmark.Request request =
+        new TrafficFilterBenchmark.Request(RouteMatchBenchmark.requestMetadata());
+    io.protean.abi.filter.FilterStatus status =
+        TrafficFilterBenchmark.factory(decision, yaml, stats).newFilter().onRequest(request);
+    if (decision.equals("fault-sample")) {
+      assertThat(status).isEqualTo(io.protean.abi.filter.FilterStatus.STOP);
+      assertThat(request.replied).isEqualTo(ErrorType.INTERNAL);
+    } else {
+      assertThat(status).isEqualTo(io.protean.abi.filter.FilterStatus.CONTINUE);
+      assertThat(request.replied).isNull();
+    }
+    if (counted != null) {
+      assertThat(stats.prometheus()).contains(counted + "\n");
+    } else {
+      assertThat(stats.prometheus()).doesNotContain("} 1\n");
+    }
+  }
 }

@@ -15,6 +15,8 @@ import io.protean.abi.filter.FilterStatus;
 import io.protean.proxy.observability.ListenerStats;
 import io.protean.proxy.router.RoutedRequest;
 import io.protean.proxy.router.UpstreamRequest;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -233,6 +235,13 @@ public final class ActiveRequest implements FilterContext, RoutedRequest {
   @Override
   public String listener() {
     return config.listener();
+  }
+
+  @Override
+  public InetSocketAddress downstreamAddress() {
+    // Netty caches the address on the channel: no system call per request.
+    SocketAddress peer = downstream.channel().remoteAddress();
+    return peer instanceof InetSocketAddress inet ? inet : null;
   }
 
   @Override

@@ -18,5 +18,7 @@ public enum ErrorType {
   CODEC_FAILURE,
   /** A filter answered the request itself (for example a deny rule). */
   LOCAL_REPLY,
-  INTERNAL;
+  INTERNAL,
+  /** An access policy refused the request (RBAC). */
+  PERMISSION_DENIED;
 }

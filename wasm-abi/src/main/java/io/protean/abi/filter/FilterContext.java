@@ -3,12 +3,21 @@ package io.protean.abi.filter;
 import io.netty.util.concurrent.EventExecutor;
 import io.protean.abi.codec.ErrorType;
 import io.protean.abi.codec.Frame;
+import java.net.InetSocketAddress;
 
 /** One request's view for a filter. Only valid on its event loop, until the request completes. */
 public interface FilterContext {
 
   /** The listener (or codec) name the request arrived on. */
   String listener();
+
+  /**
+   * The downstream peer: the address the client connection comes from (the direct peer; no
+   * PROXY protocol or forwarded-for header is read), or null when the transport has no IP
+   * address (an in-memory channel). Once listeners terminate TLS, the peer certificate's
+   * identity will be offered beside it.
+   */
+  InetSocketAddress downstreamAddress();
 
   /** The request. Owned by the proxy: a filter never releases or retains it. */
   Frame request();

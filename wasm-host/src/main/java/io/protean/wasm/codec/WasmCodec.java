@@ -220,6 +220,7 @@ final class WasmCodec implements Codec {
       case CODEC_FAILURE -> 8;
       case LOCAL_REPLY -> 9;
       case INTERNAL -> 10;
+      case PERMISSION_DENIED -> 11;
     };
   }
 

@@ -62,6 +62,11 @@ class WasmFilterTest {
     }
 
     @Override
+    public java.net.InetSocketAddress downstreamAddress() {
+      return new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 40000);
+    }
+
+    @Override
     public Frame request() {
       return frame;
     }

@@ -38,7 +38,8 @@ final class DubboStatus {
       case NO_HEALTHY_UPSTREAM, UPSTREAM_CONNECT_FAILURE, UPSTREAM_RESET -> 70;
       case TIMEOUT -> 31;
       case OVERLOADED, RATE_LIMITED -> 100;
-      case CODEC_FAILURE -> 40;
+      // Dubbo's one status for a request refused for what it is (HTTP answers 403, a 4xx).
+      case CODEC_FAILURE, PERMISSION_DENIED -> 40;
       case LOCAL_REPLY, INTERNAL -> 80;
     };
   }

@@ -193,6 +193,8 @@ public final class ThriftCodec implements Codec {
       case CODEC_FAILURE -> PROTOCOL_ERROR;
       case TIMEOUT, UPSTREAM_CONNECT_FAILURE, UPSTREAM_RESET, NO_HEALTHY_UPSTREAM, OVERLOADED,
           RATE_LIMITED, LOCAL_REPLY, INTERNAL -> INTERNAL_ERROR;
+      // TApplicationException has no type for a refusal; the message says which policy refused.
+      case PERMISSION_DENIED -> INTERNAL_ERROR;
     };
   }
 

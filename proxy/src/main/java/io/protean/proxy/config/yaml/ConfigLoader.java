@@ -377,7 +377,8 @@ public final class ConfigLoader {
     return conditions(new Node(path, YAML.valueToTree(yaml)));
   }
 
-  private static List<MatchConfig> conditions(Node list) {
+  /** Parses a list of metadata conditions (as a route's {@code match.metadata}). */
+  public static List<MatchConfig> conditions(Node list) {
     List<MatchConfig> conditions = new ArrayList<>();
     for (Node m : list.list()) {
       conditions.add(condition(m));

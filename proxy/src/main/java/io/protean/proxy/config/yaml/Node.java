@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.BigIntegerNode;
 import com.fasterxml.jackson.databind.node.BooleanNode;
 import com.fasterxml.jackson.databind.node.DoubleNode;
@@ -48,32 +49,42 @@ public final class Node {
   private static final Duration MAX_DURATION = Duration.ofDays(365);
   private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(B|KiB|MiB|GiB)?");
 
+  private static final ObjectMapper YAML_DATA = new ObjectMapper();
+
   private final String path;
   private final JsonNode json;
+
+  /**
+   * A node over plain YAML data (maps, lists, strings, numbers, booleans: a filter's or codec's
+   * config as its provider receives it), at {@code path} ("" for the config's root).
+   */
+  public static Node of(String path, Object yaml) {
+    return new Node(path, YAML_DATA.valueToTree(yaml));
+  }
 
   Node(String path, JsonNode json) {
     this.path = path;
     this.json = json == null ? MissingNode.getInstance() : json;
   }
 
-  String path() {
+  public String path() {
     return path;
   }
 
-  JsonNode json() {
+  public JsonNode json() {
     return json;
   }
 
-  boolean isMissing() {
+  public boolean isMissing() {
     return json.isMissingNode() || json.isNull();
   }
 
-  ConfigException error(String problem) {
+  public ConfigException error(String problem) {
     return new ConfigException(path.isEmpty() ? "(root)" : path, problem);
   }
 
   /** Fails on any field not in {@code allowed}; the message lists the allowed ones. */
-  Node allowOnly(String... allowed) {
+  public Node allowOnly(String... allowed) {
     if (isMissing()) {
       return this;
     }
@@ -90,11 +101,11 @@ public final class Node {
     return this;
   }
 
-  Node field(String name) {
+  public Node field(String name) {
     return new Node(path.isEmpty() ? name : path + "." + name, json.get(name));
   }
 
-  Node required(String name) {
+  public Node required(String name) {
     Node f = field(name);
     if (f.isMissing()) {
       throw f.error("required field is missing");
@@ -102,7 +113,7 @@ public final class Node {
     return f;
   }
 
-  List<Node> list() {
+  public List<Node> list() {
     if (isMissing()) {
       return List.of();
     }
@@ -116,18 +127,18 @@ public final class Node {
     return items;
   }
 
-  String text() {
+  public String text() {
     if (!json.isTextual() && !json.isNumber() && !json.isBoolean()) {
       throw error("expected a string, found " + describe(json));
     }
     return json.asText();
   }
 
-  String text(String fallback) {
+  public String text(String fallback) {
     return isMissing() ? fallback : text();
   }
 
-  int integer(int fallback, int min, int max) {
+  public int integer(int fallback, int min, int max) {
     if (isMissing()) {
       return fallback;
     }
@@ -142,7 +153,26 @@ public final class Node {
     return json.intValue();
   }
 
-  boolean bool(boolean fallback) {
+  /** A number (integer or decimal) between {@code min} and {@code max}, both included. */
+  public double number(double fallback, double min, double max) {
+    if (isMissing()) {
+      return fallback;
+    }
+    if (!json.isNumber()) {
+      throw error("expected a number, found " + describe(json));
+    }
+    double v = json.doubleValue();
+    if (!(v >= min && v <= max)) {
+      throw error("must be between " + plain(min) + " and " + plain(max) + ", found " + json.asText());
+    }
+    return v;
+  }
+
+  private static String plain(double v) {
+    return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
+  }
+
+  public boolean bool(boolean fallback) {
     if (isMissing()) {
       return fallback;
     }
@@ -153,7 +183,7 @@ public final class Node {
   }
 
   /** A duration written {@code 250ms}, {@code 3s}, {@code 1m} or {@code 1h}. */
-  Duration duration(Duration fallback) {
+  public Duration duration(Duration fallback) {
     if (isMissing()) {
       return fallback;
     }

@@ -307,6 +307,20 @@ class DubboCodecTest {
   }
 
   @Test
+  void aRefusalByPolicyIsABadRequest() {
+    Frame request = decodeOne(greet);
+    ByteBuf reply = codec.errorReply(request, ErrorType.PERMISSION_DENIED, "denied", ByteBufAllocator.DEFAULT);
+    try {
+      Frame r = codec.decode(reply);
+      assertThat(r.responseStatus()).isEqualTo("BAD_REQUEST");
+      r.release();
+    } finally {
+      reply.release();
+      request.release();
+    }
+  }
+
+  @Test
   void errorReplyIsAResponseWithTheStatusAndMessage() {
     Frame request = decodeOne(greet);
     ByteBuf reply = codec.errorReply(request, ErrorType.ROUTE_NOT_FOUND, "no route \u00e9", ByteBufAllocator.DEFAULT);

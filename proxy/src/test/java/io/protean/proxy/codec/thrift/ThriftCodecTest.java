@@ -323,7 +323,8 @@ class ThriftCodecTest {
         Map.entry(ErrorType.OVERLOADED, TApplicationException.INTERNAL_ERROR),
         Map.entry(ErrorType.RATE_LIMITED, TApplicationException.INTERNAL_ERROR),
         Map.entry(ErrorType.LOCAL_REPLY, TApplicationException.INTERNAL_ERROR),
-        Map.entry(ErrorType.INTERNAL, TApplicationException.INTERNAL_ERROR));
+        Map.entry(ErrorType.INTERNAL, TApplicationException.INTERNAL_ERROR),
+        Map.entry(ErrorType.PERMISSION_DENIED, TApplicationException.INTERNAL_ERROR));
     assertThat(expected.keySet()).containsExactlyInAnyOrder(ErrorType.values());
     ThriftWire wire = ThriftWire.COMPACT_FRAMED;
     ThriftCodec codec = codec();
