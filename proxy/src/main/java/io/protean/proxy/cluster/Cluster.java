@@ -23,9 +23,11 @@ public final class Cluster {
   private final ClusterStats stats;
   private final List<Endpoint> endpoints;
   private final long generation;
+  private final RetryBudget retryBudget;
 
   private Cluster(ClusterConfig config, CodecFactory codec, ClusterStats stats,
-      List<Endpoint> endpoints, long generation) {
+      List<Endpoint> endpoints, long generation, RetryBudget retryBudget) {
+    this.retryBudget = retryBudget;
     this.config = config;
     this.codec = codec;
     this.stats = stats;
@@ -53,7 +55,8 @@ public final class Cluster {
       endpoints.add(e != null ? e : new Endpoint(a));
     }
     ClusterStats s = previous != null ? previous.stats : new ClusterStats(stats, config.name());
-    return new Cluster(config, codec, s, List.copyOf(endpoints), generation);
+    RetryBudget budget = previous != null ? previous.retryBudget : new RetryBudget();
+    return new Cluster(config, codec, s, List.copyOf(endpoints), generation, budget);
   }
 
   public String name() {
@@ -75,6 +78,11 @@ public final class Cluster {
 
   public ClusterStats stats() {
     return stats;
+  }
+
+  /** The retries in flight to this cluster (shared by its versions). */
+  public RetryBudget retryBudget() {
+    return retryBudget;
   }
 
   /** The configuration version this cluster was built for. */

@@ -11,6 +11,7 @@ import io.protean.proxy.upstream.PendingRequests;
 import io.protean.proxy.upstream.UpstreamConnection;
 import io.protean.proxy.upstream.UpstreamSettings;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -71,6 +72,25 @@ public final class LoopCluster implements LoadBalancer.Hosts {
   public UpstreamConnection pick() {
     now = 0;
     int i = lb.choose(this);
+    return i < 0 ? null : pools[i].connection();
+  }
+
+  /**
+   * Like {@link #pick()}, avoiding the endpoints in {@code tried} (a retry's earlier tries) while
+   * another healthy endpoint exists.
+   */
+  public UpstreamConnection pick(List<Endpoint> tried) {
+    now = 0;
+    int i = lb.choose(this);
+    if (i >= 0 && tried.contains(pools[i].endpoint())) {
+      for (int k = 1; k < pools.length; k++) {
+        int j = i + k < pools.length ? i + k : i + k - pools.length;
+        if (healthy(j) && !tried.contains(pools[j].endpoint())) {
+          i = j;
+          break;
+        }
+      }
+    }
     return i < 0 ? null : pools[i].connection();
   }
 

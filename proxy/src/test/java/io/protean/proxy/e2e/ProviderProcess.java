@@ -52,8 +52,32 @@ final class ProviderProcess implements AutoCloseable {
     }
   }
 
+  /** SIGSTOP: the provider hangs (its sockets stay open, nothing is read or answered). */
+  void pause() throws IOException, InterruptedException {
+    signal("-STOP");
+  }
+
+  /** SIGCONT after {@link #pause}: the provider answers what it was sent meanwhile. */
+  void resume() throws IOException, InterruptedException {
+    signal("-CONT");
+  }
+
+  private void signal(String signal) throws IOException, InterruptedException {
+    Process kill = new ProcessBuilder("kill", signal, Long.toString(process.pid())).inheritIO().start();
+    if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+      throw new IOException("kill " + signal + " " + process.pid() + " failed");
+    }
+  }
+
   @Override
   public void close() {
+    if (process.isAlive()) {
+      try {
+        resume(); // a stopped process ignores nothing but SIGKILL; continue it to be sure
+      } catch (IOException | InterruptedException e) {
+        // killed below anyway
+      }
+    }
     kill();
   }
 

@@ -15,6 +15,9 @@ import io.protean.proxy.config.model.ProxyConfig.LbPolicy;
 import io.protean.proxy.config.model.ProxyConfig.ListenerConfig;
 import io.protean.proxy.config.model.ProxyConfig.MatchConfig;
 import io.protean.proxy.config.model.ProxyConfig.MatchKind;
+import io.protean.proxy.config.model.ProxyConfig.MirrorConfig;
+import io.protean.proxy.config.model.ProxyConfig.RetryConfig;
+import io.protean.proxy.config.model.ProxyConfig.RetryOn;
 import io.protean.proxy.config.model.ProxyConfig.RouteConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -41,6 +44,11 @@ public final class ConfigLoader {
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(1);
   public static final int DEFAULT_MAX_PENDING = 10_000;
   public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(5);
+  /** Envoy's retry defaults: one retry, 25 ms base backoff (max 10x), a 20 % budget, 3 minimum. */
+  public static final int DEFAULT_RETRIES = 1;
+  public static final Duration DEFAULT_BACKOFF_BASE = Duration.ofMillis(25);
+  public static final double DEFAULT_BUDGET_PERCENT = 20;
+  public static final int DEFAULT_MIN_RETRY_CONCURRENCY = 3;
 
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
@@ -138,7 +146,7 @@ public final class ConfigLoader {
       // The first listener routing here (or the first listener, when none does) lends its codec,
       // options included, provided every candidate speaks the same protocol.
       List<ListenerConfig> routing = listeners.stream()
-          .filter(l -> l.routes().stream().anyMatch(r -> r.cluster().equals(c.name()))).toList();
+          .filter(l -> l.routes().stream().anyMatch(r -> sendsTo(r, c.name()))).toList();
       List<ListenerConfig> candidates = routing.isEmpty() ? listeners : routing;
       List<String> protocols = candidates.stream().map(l -> l.codec().name()).distinct().toList();
       if (protocols.size() != 1) {
@@ -152,8 +160,19 @@ public final class ConfigLoader {
     for (int i = 0; i < listeners.size(); i++) {
       ListenerConfig l = listeners.get(i);
       for (int r = 0; r < l.routes().size(); r++) {
-        if (l.routes().get(r).cluster().equals(c.name()) && !l.codec().name().equals(codec.name())) {
-          throw listenerNodes.get(i).field("routes").list().get(r).field("cluster").error("cluster '"
+        RouteConfig route = l.routes().get(r);
+        if (sendsTo(route, c.name()) && !l.codec().name().equals(codec.name())) {
+          Node routeNode = listenerNodes.get(i).field("routes").list().get(r);
+          Node field = routeNode.field("cluster");
+          if (!route.cluster().equals(c.name())) {
+            for (int m = 0; m < route.mirror().size(); m++) {
+              if (route.mirror().get(m).cluster().equals(c.name())) {
+                field = routeNode.field("mirror").list().get(m).field("cluster");
+                break;
+              }
+            }
+          }
+          throw field.error("cluster '"
               + c.name() + "' speaks codec '" + codec.name() + "', but listener '" + l.name()
               + "' speaks '" + l.codec().name() + "'");
         }
@@ -161,6 +180,12 @@ public final class ConfigLoader {
     }
     return new ClusterConfig(c.name(), codec, c.endpoints(), c.lb(), c.connectionsPerEndpoint(),
         c.connectTimeout(), c.maxPendingRequests());
+  }
+
+  /** Whether {@code route} sends requests (or their mirror copies) to {@code cluster}. */
+  private static boolean sendsTo(RouteConfig route, String cluster) {
+    return route.cluster().equals(cluster)
+        || route.mirror().stream().anyMatch(m -> m.cluster().equals(cluster));
   }
 
   /**
@@ -270,7 +295,7 @@ public final class ConfigLoader {
   }
 
   private static RouteConfig route(Node n, Set<String> clusters) {
-    n.allowOnly("name", "match", "cluster", "timeout");
+    n.allowOnly("name", "match", "cluster", "timeout", "retry", "mirror");
     String name = n.field("name").text("");
     List<MatchConfig> conditions = conditions(n.field("match").allowOnly("metadata").field("metadata"));
     Node clusterNode = n.required("cluster");
@@ -279,7 +304,88 @@ public final class ConfigLoader {
       throw clusterNode.error("no cluster named '" + cluster + "' (known: " + clusters + ")");
     }
     Duration timeout = n.field("timeout").duration(DEFAULT_ROUTE_TIMEOUT);
-    return new RouteConfig(name, conditions, cluster, timeout);
+    RetryConfig retry = n.field("retry").isMissing() ? null : retry(n.field("retry"));
+    List<MirrorConfig> mirror = new ArrayList<>();
+    for (Node m : n.field("mirror").list()) {
+      mirror.add(mirror(m, clusters));
+    }
+    return new RouteConfig(name, conditions, cluster, timeout, retry, List.copyOf(mirror));
+  }
+
+  private static RetryConfig retry(Node n) {
+    n.allowOnly("attempts", "on", "per_try_timeout", "backoff", "budget");
+    int attempts = n.field("attempts").integer(DEFAULT_RETRIES, 0, 100);
+    Node onNode = n.required("on");
+    List<RetryOn> on = new ArrayList<>();
+    String[] names = java.util.Arrays.stream(RetryOn.values())
+        .map(c -> c.name().toLowerCase(java.util.Locale.ROOT)).toArray(String[]::new);
+    for (Node c : onNode.list()) {
+      String v = c.text();
+      RetryOn condition = java.util.Arrays.stream(RetryOn.values())
+          .filter(x -> x.name().equalsIgnoreCase(v)).findFirst().orElseThrow(() -> c.error(
+              "unknown retry condition '" + v + "'; expected one of " + String.join(", ", names)));
+      if (on.contains(condition)) {
+        throw c.error("retry condition '" + v + "' is given twice");
+      }
+      on.add(condition);
+    }
+    if (on.isEmpty()) {
+      throw onNode.error("at least one retry condition is required (one of "
+          + String.join(", ", names) + ")");
+    }
+    Node perTry = n.field("per_try_timeout");
+    Duration perTryTimeout = perTry.isMissing() ? null : positive(perTry, perTry.duration(null));
+    Node backoff = n.field("backoff").allowOnly("base_interval", "max_interval");
+    Duration base = positive(backoff.field("base_interval"),
+        backoff.field("base_interval").duration(DEFAULT_BACKOFF_BASE));
+    Duration max = backoff.field("max_interval").duration(base.multipliedBy(10));
+    if (max.compareTo(base) < 0) {
+      throw backoff.field("max_interval").error("must not be less than base_interval (" + base.toMillis()
+          + " ms)");
+    }
+    Node budget = n.field("budget").allowOnly("percent", "min_concurrency");
+    double percent = number(budget.field("percent"), DEFAULT_BUDGET_PERCENT, 0, 100);
+    int minConcurrency = budget.field("min_concurrency")
+        .integer(DEFAULT_MIN_RETRY_CONCURRENCY, 0, 1_000_000);
+    return new RetryConfig(attempts, List.copyOf(on), perTryTimeout, base, max, percent,
+        minConcurrency);
+  }
+
+  private static MirrorConfig mirror(Node n, Set<String> clusters) {
+    n.allowOnly("cluster", "fraction");
+    Node clusterNode = n.required("cluster");
+    String cluster = clusterNode.text();
+    if (!clusters.contains(cluster)) {
+      throw clusterNode.error("no cluster named '" + cluster + "' (known: " + clusters + ")");
+    }
+    return new MirrorConfig(cluster, number(n.field("fraction"), 1, 0, 1));
+  }
+
+  private static Duration positive(Node n, Duration d) {
+    if (d.isZero()) {
+      throw n.error("must be longer than 0");
+    }
+    return d;
+  }
+
+  /** A plain number between {@code min} and {@code max}. */
+  private static double number(Node n, double fallback, double min, double max) {
+    if (n.isMissing()) {
+      return fallback;
+    }
+    if (!n.json().isNumber()) {
+      throw n.error("expected a number between " + fmt(min) + " and " + fmt(max) + ", found '"
+          + n.json().asText() + "'");
+    }
+    double v = n.json().doubleValue();
+    if (!(v >= min && v <= max)) {
+      throw n.error("must be between " + fmt(min) + " and " + fmt(max) + ", found " + n.json().asText());
+    }
+    return v;
+  }
+
+  private static String fmt(double v) {
+    return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
   }
 
   /**
