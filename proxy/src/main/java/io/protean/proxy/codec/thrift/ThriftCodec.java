@@ -28,6 +28,7 @@ public final class ThriftCodec implements Codec {
   static final int UNKNOWN_METHOD = 1;
   static final int INTERNAL_ERROR = 6;
   static final int PROTOCOL_ERROR = 7;
+  /** fbthrift's types beyond libthrift's last (10, UNSUPPORTED_CLIENT_TYPE). */
   static final int LOADSHEDDING = 11;
   static final int TIMEOUT = 12;
 

@@ -333,11 +333,9 @@ public final class ConfigLoader {
       throw onNode.error("at least one retry condition is required (one of "
           + String.join(", ", names) + ")");
     }
-    Node perTry = n.field("per_try_timeout");
-    Duration perTryTimeout = perTry.isMissing() ? null : positive(perTry, perTry.duration(null));
+    Duration perTryTimeout = n.field("per_try_timeout").duration(null); // Node refuses 0
     Node backoff = n.field("backoff").allowOnly("base_interval", "max_interval");
-    Duration base = positive(backoff.field("base_interval"),
-        backoff.field("base_interval").duration(DEFAULT_BACKOFF_BASE));
+    Duration base = backoff.field("base_interval").duration(DEFAULT_BACKOFF_BASE);
     Duration max = backoff.field("max_interval").duration(base.multipliedBy(10));
     if (max.compareTo(base) < 0) {
       throw backoff.field("max_interval").error("must not be less than base_interval (" + base.toMillis()
@@ -359,13 +357,6 @@ public final class ConfigLoader {
       throw clusterNode.error("no cluster named '" + cluster + "' (known: " + clusters + ")");
     }
     return new MirrorConfig(cluster, number(n.field("fraction"), 1, 0, 1));
-  }
-
-  private static Duration positive(Node n, Duration d) {
-    if (d.isZero()) {
-      throw n.error("must be longer than 0");
-    }
-    return d;
   }
 
   /** A plain number between {@code min} and {@code max}. */
