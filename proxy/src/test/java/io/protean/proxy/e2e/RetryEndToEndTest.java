@@ -28,17 +28,21 @@ class RetryEndToEndTest {
 
   /** Two providers (a, b) behind one round-robin cluster and one route with {@code retry}. */
   private static String config(int a, int b, String retry) {
+    return config("dubbo", a, b, retry);
+  }
+
+  private static String config(String codec, int a, int b, String retry) {
     return """
         workers: 1
         admin: {address: 127.0.0.1:0}
         listeners:
           - name: dubbo
             address: 127.0.0.1:0
-            codec: dubbo
+            codec: %s
             routes: [{cluster: two, timeout: 20s, retry: %s}]
         clusters:
           - {name: two, endpoints: ["127.0.0.1:%d", "127.0.0.1:%d"]}
-        """.formatted(retry, a, b);
+        """.formatted(codec, retry, a, b);
   }
 
   private static long counter(Proxy proxy, String family) {
@@ -130,6 +134,40 @@ class RetryEndToEndTest {
         assertThat(t).isInstanceOf(IllegalStateException.class).hasMessage("no such order");
       }
       assertThat(counter(proxy, "protean_cluster_retries_total")).isZero();
+    }
+  }
+
+  /**
+   * A Wasm codec classifies through its decode block (ABI.md, response_class): the Rust and Go
+   * Dubbo modules say "overloaded" for a provider whose one thread is busy, so the call is retried
+   * on the other provider; a business exception is still an answer.
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {
+      "../example-codecs-rust/wasm/dubbo.wasm", "../example-codecs-tinygo/wasm/dubbo.wasm"})
+  void aWasmCodecsResponseClassDrivesRetries(String module) throws Exception {
+    int pa = Ports.free();
+    int pb = Ports.free();
+    try (DubboProvider a = new DubboProvider("a", pa, "1.0.0", null, 1);
+        DubboProvider b = new DubboProvider("b", pb, "1.0.0", null);
+        DubboConsumer direct = new DubboConsumer(pa, "1.0.0", null, 60_000);
+        Proxy proxy = Proxy.start(Proxy.configLoader().parse(config(
+            "{wasm: {module: " + module + ", engine: compiler}}", pa, pb,
+            "{attempts: 1, on: [overloaded, server_error]}")));
+        DubboConsumer consumer = new DubboConsumer(
+            proxy.listenerAddress("dubbo").getPort(), "1.0.0", null, 30_000)) {
+      CompletableFuture<String> hold = CompletableFuture.supplyAsync(() -> direct.service().slow(20_000));
+      Thread.sleep(500); // a's one thread now sleeps: it refuses every other call
+      for (int i = 0; i < 6; i++) {
+        assertThat(consumer.service().greet("w")).isEqualTo("hello w from b");
+      }
+      assertThat(counter(proxy, "protean_cluster_retries_total")).isGreaterThanOrEqualTo(3);
+      long retries = counter(proxy, "protean_cluster_retries_total");
+      Throwable t = catchThrowable(() -> consumer.service().fail("business"));
+      // Either provider: b answers with the exception; a (busy) refuses, then b answers.
+      assertThat(t).isInstanceOf(IllegalStateException.class).hasMessage("business");
+      assertThat(counter(proxy, "protean_cluster_retries_total") - retries).isLessThanOrEqualTo(1);
+      hold.cancel(true);
     }
   }
 

@@ -80,10 +80,11 @@ public interface Codec {
    * Classifies a {@link MessageType#RESPONSE} or {@link MessageType#ERROR} frame this codec
    * decoded, for retry policies: a server error may be retried on another endpoint, a business
    * exception must not be. Called only when a retry policy asks (not per frame); must not retain
-   * or release {@code response}. Default: {@link ResponseClass#UNKNOWN} (never retried).
+   * or release {@code response}. Default: what the decoder recorded on the frame
+   * ({@link Frame#responseClass()}), {@link ResponseClass#UNKNOWN} (never retried) if nothing.
    */
   default ResponseClass classify(Frame response) {
-    return ResponseClass.UNKNOWN;
+    return response.responseClass();
   }
 
   /**
