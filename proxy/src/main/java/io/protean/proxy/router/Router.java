@@ -8,7 +8,6 @@ import io.protean.proxy.cluster.LoopClusters;
 import io.protean.proxy.route.Route;
 import io.protean.proxy.route.RouteTable;
 import io.protean.proxy.upstream.UpstreamConnection;
-import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -74,7 +73,7 @@ public final class Router {
         continue; // removed by a reload that also changed the route: the next requests see it
       }
       var stats = mirror.cluster().stats();
-      UpstreamConnection c = mirror.overloaded() ? null : mirror.pick(List.of());
+      UpstreamConnection c = mirror.overloaded() ? null : mirror.pick();
       if (c == null || !c.writable()) {
         stats.mirrorDropped.inc();
         continue;

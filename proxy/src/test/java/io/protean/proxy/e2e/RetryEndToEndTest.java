@@ -119,6 +119,34 @@ class RetryEndToEndTest {
     }
   }
 
+  /** A reload that drops the retry policy leaves the requests in flight with the one they began with. */
+  @Test
+  void aRequestKeepsTheRetryPolicyOfTheRouteItStartedWith() throws Exception {
+    int pa = Ports.free();
+    int pb = Ports.free();
+    try (ProviderProcess a = new ProviderProcess("a", pa, "1.0.0");
+        ProviderProcess b = new ProviderProcess("b", pb, "1.0.0");
+        Proxy proxy = Proxy.start(Proxy.configLoader().parse(config(pa, pb,
+            "{attempts: 1, on: [timeout], per_try_timeout: 3s}")));
+        DubboConsumer consumer = new DubboConsumer(
+            proxy.listenerAddress("dubbo").getPort(), "1.0.0", null, 30_000)) {
+      a.pause();
+      try {
+        // The proxy's first pick is the first endpoint: a, which hangs.
+        CompletableFuture<String> call = CompletableFuture.supplyAsync(() -> consumer.service().greet("x"));
+        Thread.sleep(500);
+        assertThat(proxy.apply(Proxy.configLoader().parse(config(pa, pb, "null"))).outcome())
+            .isEqualTo(io.protean.proxy.server.ReloadResult.Outcome.APPLIED);
+        assertThat(proxy.config().listeners().get(0).routes().get(0).retry()).isNull();
+        // The per-try timeout of the old policy fires and the retry goes to b.
+        assertThat(call.get(20, TimeUnit.SECONDS)).isEqualTo("hello x from b");
+        assertThat(counter(proxy, "protean_cluster_retries_total")).isEqualTo(1);
+      } finally {
+        a.resume();
+      }
+    }
+  }
+
   @Test
   void aBusinessExceptionIsAnAnswerNotRetried() throws Exception {
     int pa = Ports.free();
