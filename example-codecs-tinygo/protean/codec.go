@@ -29,6 +29,20 @@ const (
 	Event
 )
 
+// ResponseClass says what a response means for the proxy's retry policies (ABI numbering). A
+// business exception (the service ran the call) is never retried, nor is a refused request.
+type ResponseClass uint8
+
+const (
+	ClassUnknown              ResponseClass = iota // not said (requests; a codec that does not classify)
+	ClassSuccess                                   // a normal reply
+	ClassApplicationException                      // an exception the service declares or threw: an answer
+	ClassRequestRejected                           // the server refused the request itself
+	ClassServerError
+	ClassServerTimeout
+	ClassOverloaded
+)
+
 // ErrorType says why the proxy answers a request itself (ABI numbering).
 type ErrorType int32
 
@@ -66,9 +80,10 @@ type FrameInfo struct {
 	Consumed  int // bytes the frame occupies
 	Type      MessageType
 	RequestID uint64
-	IDOffset  uint32 // where the request id sits in the frame, big-endian
-	IDWidth   uint8  // 4, 8, or 0 when the proxy cannot rewrite the id
-	Status    string // the response status name ("OK"...), empty for requests
+	IDOffset  uint32        // where the request id sits in the frame, big-endian
+	IDWidth   uint8         // 4, 8, or 0 when the proxy cannot rewrite the id
+	Status    string        // the response status name ("OK"...), empty for requests
+	Class     ResponseClass // for responses, what they say about the call (retry policies)
 }
 
 type decodeStatus uint8

@@ -97,7 +97,7 @@ func (d *dispatcher) decode(conn, offset, n int32) []byte {
 		return d.seal(blockError, uint32(len(r.message)))
 	}
 	f := r.frame
-	b = append(b, byte(f.Type), f.IDWidth, 0, 0)
+	b = append(b, byte(f.Type), f.IDWidth, byte(f.Class), 0)
 	b = binary.LittleEndian.AppendUint32(b, f.IDOffset)
 	b = binary.LittleEndian.AppendUint64(b, f.RequestID)
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(f.Status)))

@@ -67,6 +67,24 @@ pub enum MessageType {
     Event = 5,
 }
 
+/// What a response says about its call, for the proxy's retry policies (ABI numbering). A
+/// business exception (the service ran the call) is never retried, nor is a refused request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[repr(u8)]
+pub enum ResponseClass {
+    /// Not said (requests, or a codec that does not classify): never retried.
+    #[default]
+    Unknown = 0,
+    Success = 1,
+    /// An exception the service declares or threw: an answer.
+    ApplicationException = 2,
+    /// The server refused the request itself (bad request, unknown method).
+    RequestRejected = 3,
+    ServerError = 4,
+    ServerTimeout = 5,
+    Overloaded = 6,
+}
+
 /// Why the proxy answers a request itself (ABI numbering).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorType {
@@ -131,6 +149,8 @@ pub struct FrameInfo {
     pub id_width: u8,
     /// The response status name, for responses.
     pub status: Option<Cow<'static, str>>,
+    /// For responses, what they say about the call (retry policies); `Unknown` for requests.
+    pub response_class: ResponseClass,
 }
 
 /// The result of [`Codec::decode`].
@@ -344,7 +364,7 @@ impl<C: Codec> Dispatcher<C> {
             Decoded::Frame(f) => {
                 b.push(f.message_type as u8);
                 b.push(f.id_width);
-                b.extend_from_slice(&[0, 0]);
+                b.extend_from_slice(&[f.response_class as u8, 0]);
                 b.extend_from_slice(&f.id_offset.to_le_bytes());
                 b.extend_from_slice(&f.request_id.to_le_bytes());
                 let status = f.status.as_deref().unwrap_or("");

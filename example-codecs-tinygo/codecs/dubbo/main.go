@@ -156,6 +156,7 @@ func (d *dubbo) Decode(in []byte, md *protean.Metadata) protean.Decoded {
 			f.Type = protean.Error
 		}
 		f.Status = statusName(in[3])
+		f.Class = classOf(in[3], flags, in[header:total])
 	case flags&flagEvent != 0 && flags&flagTwoWay != 0:
 		f.Type = protean.Heartbeat
 	case flags&flagEvent != 0:
@@ -446,4 +447,29 @@ func (d *dubbo) HeartbeatReply(frame []byte) ([]byte, error) {
 		return nil, errors.New("dubbo: no heartbeat to answer")
 	}
 	return d.finish(append(d.response(frame, flagEvent|frame[2]&serialization, statusOK), 'N')), nil
+}
+
+// classOf says what a response means for retries, as the native codec does: an OK status whose
+// body starts with RESPONSE_WITH_EXCEPTION(_WITH_ATTACHMENTS) (hessian2 ints 0x90, 0x93)
+// carries a business exception.
+//
+//go:noinline
+func classOf(status, flags byte, body []byte) protean.ResponseClass {
+	switch status {
+	case statusOK:
+		if flags&flagEvent == 0 && flags&serialization == hessian2 && len(body) > 0 &&
+			(body[0] == 0x90 || body[0] == 0x93) {
+			return protean.ClassApplicationException
+		}
+		return protean.ClassSuccess
+	case 30, 31:
+		return protean.ClassServerTimeout
+	case 35, 50, 60, 70, 80:
+		return protean.ClassServerError
+	case 40, 90:
+		return protean.ClassRequestRejected
+	case 100:
+		return protean.ClassOverloaded
+	}
+	return protean.ClassUnknown
 }

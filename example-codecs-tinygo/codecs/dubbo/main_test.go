@@ -185,6 +185,28 @@ func TestResponsesAndEvents(t *testing.T) {
 	}
 }
 
+func TestClassifiesResponsesForRetries(t *testing.T) {
+	cases := []struct {
+		in   []byte
+		want protean.ResponseClass
+	}{
+		{frame(hessian2, 20, 9, []byte{0x91, 'N'}), protean.ClassSuccess},
+		{frame(hessian2, 20, 9, []byte{0x90, 'N'}), protean.ClassApplicationException},
+		{frame(hessian2, 20, 9, []byte{0x93, 'N', 'H', 'Z'}), protean.ClassApplicationException},
+		{frame(flagEvent|hessian2, 20, 9, []byte{'N'}), protean.ClassSuccess},
+		{frame(hessian2, 31, 9, nil), protean.ClassServerTimeout},
+		{frame(hessian2, 70, 9, strs([]byte{}, "boom")), protean.ClassServerError},
+		{frame(hessian2, 40, 9, nil), protean.ClassRequestRejected},
+		{frame(hessian2, 100, 9, nil), protean.ClassOverloaded},
+		{frame(hessian2, 77, 9, nil), protean.ClassUnknown},
+	}
+	for i, c := range cases {
+		if f, _ := decode(t, c.in); f.Class != c.want {
+			t.Errorf("case %d: %v, want %v", i, f.Class, c.want)
+		}
+	}
+}
+
 func TestEveryCutNeedsMore(t *testing.T) {
 	for _, in := range [][]byte{greet(), frame(hessian2, 20, 1, []byte{0x91}), frame(flagRequest|flagTwoWay|flagEvent|hessian2, 0, 3, []byte{'N'})} {
 		c := codec(t, `{}`)

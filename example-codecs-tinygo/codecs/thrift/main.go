@@ -201,10 +201,62 @@ func (c *connection) Decode(in []byte, md *protean.Metadata) protean.Decoded {
 		f.Type = protean.Oneway
 	case reply:
 		f.Type, f.Status = protean.Response, "OK"
+		f.Class = replyClass(in[:total], h.seqIDOffset+4)
 	default:
 		f.Type, f.Status = protean.Error, "EXCEPTION"
+		f.Class = exceptionClass(in[:total], h.seqIDOffset+4)
 	}
 	return protean.DecodedFrame(f)
+}
+
+// replyClass reads the first field of a reply's result struct at at: none (a void method) or
+// field 0 (the return value) is a success, any other a declared exception.
+//
+//go:noinline
+func replyClass(frame []byte, at int) protean.ResponseClass {
+	if at >= len(frame) {
+		return protean.ClassUnknown
+	}
+	if frame[at] == typeStop {
+		return protean.ClassSuccess
+	}
+	if at+3 > len(frame) {
+		return protean.ClassUnknown
+	}
+	if binary.BigEndian.Uint16(frame[at+1:]) == 0 {
+		return protean.ClassSuccess
+	}
+	return protean.ClassApplicationException
+}
+
+// exceptionClass reads the TApplicationException struct at at up to its type field (2, an i32)
+// and classes it as the native codec does: fbthrift's LOADSHEDDING (11) and TIMEOUT (12) too.
+//
+//go:noinline
+func exceptionClass(frame []byte, at int) protean.ResponseClass {
+	for at+3 <= len(frame) && frame[at] != typeStop {
+		fieldType, id := frame[at], binary.BigEndian.Uint16(frame[at+1:])
+		at += 3
+		switch {
+		case fieldType == typeI32 && id == 2 && at+4 <= len(frame):
+			switch binary.BigEndian.Uint32(frame[at:]) {
+			case 0, 5, internalError, 13: // unknown, missing result, internal error, injected
+				return protean.ClassServerError
+			case 11:
+				return protean.ClassOverloaded
+			case 12:
+				return protean.ClassServerTimeout
+			}
+			return protean.ClassRequestRejected
+		case fieldType == typeI32:
+			at += 4
+		case fieldType == typeString && at+4 <= len(frame):
+			at += 4 + int(binary.BigEndian.Uint32(frame[at:])&0x7fffffff)
+		default:
+			return protean.ClassUnknown
+		}
+	}
+	return protean.ClassUnknown
 }
 
 // putMetadata writes the header's metadata. Not inlined: Decode stays a function the JVM compiles.

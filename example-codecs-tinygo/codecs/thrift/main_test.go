@@ -102,3 +102,48 @@ func TestRefusesWhatItCannotRead(t *testing.T) {
 		}
 	}
 }
+
+// withBody replaces a message's empty struct with body (its fields and stop byte).
+func withBody(msg []byte, body ...byte) []byte {
+	out := append(append([]byte{}, msg[:len(msg)-1]...), body...)
+	binary.BigEndian.PutUint32(out, uint32(len(out)-4))
+	return out
+}
+
+func TestClassifiesResponsesForRetries(t *testing.T) {
+	class := func(frame []byte) protean.ResponseClass {
+		f, ok := conn(t).Decode(frame, &protean.Metadata{}).Frame()
+		if !ok {
+			t.Fatal("no frame")
+		}
+		return f.Class
+	}
+	reply := message(true, "echo", 2, 1)
+	cases := []struct {
+		frame []byte
+		want  protean.ResponseClass
+	}{
+		{reply, protean.ClassSuccess}, // a void method's empty result
+		{withBody(reply, typeI32, 0, 0, 0, 0, 0, 7, typeStop), protean.ClassSuccess},
+		{withBody(reply, 12, 0, 1, typeStop, typeStop), protean.ClassApplicationException}, // declared exception 1
+		{message(true, "echo", call, 1), protean.ClassUnknown},
+	}
+	for _, e := range []struct {
+		err  protean.ErrorType
+		want protean.ResponseClass
+	}{{protean.RouteNotFound, protean.ClassRequestRejected}, {protean.Timeout, protean.ClassServerError}} {
+		out, err := conn(t).ErrorReply(message(true, "echo", call, 1), e.err, "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases, struct {
+			frame []byte
+			want  protean.ResponseClass
+		}{out, e.want})
+	}
+	for i, c := range cases {
+		if got := class(c.frame); got != c.want {
+			t.Errorf("case %d: %v, want %v", i, got, c.want)
+		}
+	}
+}

@@ -159,9 +159,10 @@ func (t *tinyRPC) Decode(in []byte, md *protean.Metadata) protean.Decoded {
 	f := protean.FrameInfo{Consumed: n, RequestID: uint64(p.id), IDOffset: 4, IDWidth: 4}
 	switch {
 	case p.flags&response != 0 && p.flags&failed != 0:
+		// An ERROR response says nothing of why: of unknown class, never retried.
 		f.Type, f.Status = protean.Error, "ERROR"
 	case p.flags&response != 0:
-		f.Type, f.Status = protean.Response, "OK"
+		f.Type, f.Status, f.Class = protean.Response, "OK", protean.ClassSuccess
 	case p.flags&heartbeat != 0:
 		f.Type = protean.Heartbeat
 	case p.flags&oneway != 0:

@@ -12,7 +12,7 @@ mod hessian2;
 
 use hessian2::{write_string, Reader};
 use std::borrow::Cow;
-use protean_codec_sdk::{config_number, protean_codec, Codec, Decoded, ErrorType, FrameInfo, Metadata, MessageType, Mutation, Reply};
+use protean_codec_sdk::{config_number, protean_codec, Codec, Decoded, ErrorType, FrameInfo, Metadata, MessageType, Mutation, Reply, ResponseClass};
 
 const HEADER: usize = 16;
 const FLAG_REQUEST: u8 = 0x80;
@@ -49,6 +49,21 @@ fn status_name(status: u8) -> std::borrow::Cow<'static, str> {
         90 => "CLIENT_ERROR".into(),
         100 => "SERVER_THREADPOOL_EXHAUSTED_ERROR".into(),
         n => format!("STATUS_{n}").into(),
+    }
+}
+
+/// What a response says for retries, as the native codec classifies it: an OK status whose body
+/// starts with RESPONSE_WITH_EXCEPTION(_WITH_ATTACHMENTS) (hessian2 ints 0x90, 0x93) carries a
+/// business exception.
+fn class_of(status: u8, flags: u8, body: &[u8]) -> ResponseClass {
+    match status {
+        OK if flags & FLAG_EVENT == 0 && flags & SERIALIZATION == HESSIAN2 && matches!(body.first(), Some(0x90 | 0x93)) => ResponseClass::ApplicationException,
+        OK => ResponseClass::Success,
+        30 | 31 => ResponseClass::ServerTimeout,
+        35 | 50 | 60 | 70 | 80 => ResponseClass::ServerError,
+        40 | 90 => ResponseClass::RequestRejected,
+        100 => ResponseClass::Overloaded,
+        _ => ResponseClass::Unknown,
     }
 }
 
@@ -164,14 +179,15 @@ impl Dubbo {
         let flags = input[2];
         let id = u64::from_be_bytes(input[4..12].try_into().unwrap_or([0; 8]));
         let body = &input[HEADER..total];
-        let frame = |message_type, status| Decoded::Frame(FrameInfo { consumed: total, message_type, request_id: id, id_offset: 4, id_width: 8, status });
+        let frame = |message_type, status| Decoded::Frame(FrameInfo { consumed: total, message_type, request_id: id, id_offset: 4, id_width: 8, status, response_class: ResponseClass::Unknown });
         if flags & FLAG_REQUEST == 0 {
             if flags & FLAG_EVENT != 0 {
                 metadata.put("event", "true");
             }
             let status = input[3];
             let kind = if status == OK { MessageType::Response } else { MessageType::Error };
-            return Ok(frame(kind, Some(status_name(status))));
+            let response_class = class_of(status, flags, body);
+            return Ok(Decoded::Frame(FrameInfo { consumed: total, message_type: kind, request_id: id, id_offset: 4, id_width: 8, status: Some(status_name(status)), response_class }));
         }
         if flags & FLAG_EVENT != 0 {
             if flags & FLAG_TWO_WAY != 0 {
@@ -325,6 +341,22 @@ mod tests {
         assert_eq!(get("group"), Some("g1"));
         assert_eq!(get("x-user"), Some("alice\u{1F600}"));
         assert_eq!(get("x-num"), Some("42"));
+    }
+
+    #[test]
+    fn classifies_responses_for_retries() {
+        let class = |status: u8, body: &[u8]| match decode(&response(&7u64.to_be_bytes(), HESSIAN2, status, body)).0 {
+            Decoded::Frame(f) => f.response_class,
+            _ => panic!("no frame"),
+        };
+        assert_eq!(class(OK, &[0x91, b'N']), ResponseClass::Success);
+        assert_eq!(class(OK, &[0x90, b'N']), ResponseClass::ApplicationException);
+        assert_eq!(class(OK, &[0x93, b'N']), ResponseClass::ApplicationException);
+        assert_eq!(class(31, b""), ResponseClass::ServerTimeout);
+        assert_eq!(class(70, b""), ResponseClass::ServerError);
+        assert_eq!(class(40, b""), ResponseClass::RequestRejected);
+        assert_eq!(class(100, b""), ResponseClass::Overloaded);
+        assert!(matches!(decode(&request()).0, Decoded::Frame(f) if f.response_class == ResponseClass::Unknown));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! ```
 //! All integers big-endian. Metadata = the headers, in order.
 
-use protean_codec_sdk::{config_number, protean_codec, Codec, Decoded, ErrorType, FrameInfo, Metadata, MessageType, Mutation, Reply};
+use protean_codec_sdk::{config_number, protean_codec, Codec, Decoded, ErrorType, FrameInfo, Metadata, MessageType, Mutation, Reply, ResponseClass};
 
 const HEADER: usize = 12;
 const RESPONSE: u8 = 0x01;
@@ -126,7 +126,9 @@ impl Codec for TinyRpc {
         } else {
             (MessageType::Request, None)
         };
-        Decoded::Frame(FrameInfo { consumed: len, message_type, request_id: parsed.id as u64, id_offset: 4, id_width: 4, status })
+        // An ERROR response says nothing of why: of unknown class, never retried.
+        let response_class = if message_type == MessageType::Response { ResponseClass::Success } else { ResponseClass::Unknown };
+        Decoded::Frame(FrameInfo { consumed: len, message_type, request_id: parsed.id as u64, id_offset: 4, id_width: 4, status, response_class })
     }
 
     fn encode(&mut self, _: &mut (), frame: &[u8], mutation: &Mutation) -> Reply {

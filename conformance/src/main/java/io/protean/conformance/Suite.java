@@ -10,6 +10,7 @@ import io.protean.abi.codec.ErrorType;
 import io.protean.abi.codec.Frame;
 import io.protean.abi.codec.MessageType;
 import io.protean.abi.codec.Mutation;
+import io.protean.abi.codec.ResponseClass;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -123,6 +124,11 @@ public final class Suite {
           "request id " + f.requestId() + ", expected " + v.requestId());
       require(v.status() == null || v.status().equals(f.responseStatus()),
           "status " + f.responseStatus() + ", expected " + v.status());
+      if (v.responseClass() != null) {
+        ResponseClass c = codec.classify(f);
+        require(c.name().equals(v.responseClass()),
+            "response class " + c + ", expected " + v.responseClass());
+      }
       if (v.metadata() != null) {
         Map<String, String> actual = f.metadata().toMap();
         require(actual.equals(v.metadata()), "metadata " + new java.util.TreeMap<>(actual)

@@ -32,10 +32,12 @@ import java.util.stream.Stream;
  *                    value removes the key
  * @param errorReply  an error type name: its reply must decode as a response with the same id
  *                    (or be absent for one-way requests)
+ * @param responseClass the expected {@code Codec.classify} of a response (a ResponseClass name),
+ *                    or null: not checked
  */
 public record Vector(String name, String description, byte[] input, boolean error, String type,
     Long requestId, Integer consumed, String status, Map<String, String> metadata,
-    Map<String, String> mutation, String errorReply) {
+    Map<String, String> mutation, String errorReply, String responseClass) {
 
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
@@ -80,7 +82,8 @@ public record Vector(String name, String description, byte[] input, boolean erro
         text(expect, "status"),
         map(expect.get("metadata")),
         map(n.get("mutation")),
-        text(n, "error_reply"));
+        text(n, "error_reply"),
+        text(expect, "response_class"));
   }
 
   private static String text(JsonNode n, String field) {

@@ -43,6 +43,11 @@ class BrokenCodecTest {
     public ByteBuf heartbeatReply(Frame h, ByteBufAllocator a) {
       return codec.heartbeatReply(h, a);
     }
+
+    @Override
+    public io.protean.abi.codec.ResponseClass classify(Frame response) {
+      return codec.classify(response);
+    }
   }
 
   /** The native Dubbo codec, broken on purpose by {@code breakage}. */

@@ -83,7 +83,8 @@ public final class CaptureDubboVectors {
   private static void write(Path dir, String name, byte[] frame, String description,
       Map<String, String> mutation) throws Exception {
     ByteBuf in = Unpooled.wrappedBuffer(frame);
-    Frame f = new DubboCodecFactory().newCodec().decode(in);
+    io.protean.abi.codec.Codec codec = new DubboCodecFactory().newCodec();
+    Frame f = codec.decode(in);
     StringBuilder y = new StringBuilder();
     y.append("description: ").append(description).append('\n');
     if (frame.length > 4096) {
@@ -95,6 +96,7 @@ public final class CaptureDubboVectors {
     y.append("expect:\n  type: ").append(f.type()).append("\n  request_id: ").append(f.requestId()).append('\n');
     if (f.responseStatus() != null) {
       y.append("  status: ").append(f.responseStatus()).append('\n');
+      y.append("  response_class: ").append(codec.classify(f)).append('\n');
     }
     y.append("  metadata:\n");
     new TreeMap<>(f.metadata().toMap()).forEach((k, v) -> y.append("    ").append(quote(k)).append(": ")

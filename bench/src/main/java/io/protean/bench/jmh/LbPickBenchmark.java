@@ -129,7 +129,7 @@ public class LbPickBenchmark {
       // Opens each endpoint's connection at its first pick; random policies need more than n
       // picks to reach every endpoint (50 n leave one out with probability below n e^-50).
       for (int i = 0; i < 50 * endpoints; i++) {
-        pool.pick(LoadBalancer.NO_HASH);
+        pool.pick(LoadBalancer.NO_HASH, null);
       }
     }).sync();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -141,7 +141,7 @@ public class LbPickBenchmark {
     }
     worker.loop().submit(() -> {
       for (int i = 0; i < 4 * endpoints; i++) {
-        pool.pick(LoadBalancer.NO_HASH).send(inFlight, frame.content().retainedDuplicate(), true);
+        pool.pick(LoadBalancer.NO_HASH, null).send(inFlight, frame.content().retainedDuplicate(), true);
       }
     }).sync();
   }
@@ -188,7 +188,7 @@ public class LbPickBenchmark {
   public UpstreamConnection pick() {
     long hash = hashes[nextHash];
     nextHash = (nextHash + 1) & (hashes.length - 1);
-    return pool.pick(hash); // ignored by the policies that do not hash
+    return pool.pick(hash, null); // ignored by the policies that do not hash
   }
 
   @TearDown

@@ -31,10 +31,12 @@ public final class Cluster {
   private final Supplier<LoadBalancer> balancers;
   private final HealthCheck protocolCheck;
   private final HealthCheckStats healthStats;
+  private final RetryBudget retryBudget;
 
   private Cluster(ClusterConfig config, CodecFactory codec, ClusterStats stats,
       List<Endpoint> endpoints, long generation, HealthCheck protocolCheck,
-      HealthCheckStats healthStats) {
+      HealthCheckStats healthStats, RetryBudget retryBudget) {
+    this.retryBudget = retryBudget;
     this.config = config;
     this.codec = codec;
     this.stats = stats;
@@ -76,7 +78,9 @@ public final class Cluster {
     HealthCheckStats h = config.healthCheck() == null ? null
         : previous != null && previous.healthStats != null ? previous.healthStats
         : new HealthCheckStats(stats, config.name());
-    return new Cluster(config, codec, s, List.copyOf(endpoints), generation, protocolCheck, h);
+    RetryBudget budget = previous != null ? previous.retryBudget : new RetryBudget();
+    return new Cluster(config, codec, s, List.copyOf(endpoints), generation, protocolCheck, h,
+        budget);
   }
 
   public String name() {
@@ -113,6 +117,11 @@ public final class Cluster {
   /** Metrics of the active health check, or null when the cluster has none. */
   public HealthCheckStats healthStats() {
     return healthStats;
+  }
+
+  /** The retries in flight to this cluster (shared by its versions). */
+  public RetryBudget retryBudget() {
+    return retryBudget;
   }
 
   /** The configuration version this cluster was built for. */

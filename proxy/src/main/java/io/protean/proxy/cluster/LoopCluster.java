@@ -12,6 +12,7 @@ import io.protean.proxy.upstream.PendingRequests;
 import io.protean.proxy.upstream.UpstreamConnection;
 import io.protean.proxy.upstream.UpstreamSettings;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -80,17 +81,28 @@ public final class LoopCluster implements LoadBalancer.Hosts {
   }
 
   /**
-   * A connection to an endpoint chosen by the cluster's policy, or null if none is healthy.
+   * A connection to an endpoint chosen by the cluster's policy, or null if none is healthy; the
+   * endpoints in {@code tried} (a retry's earlier tries; null or empty: none) are avoided while
+   * another healthy endpoint exists.
    *
    * @param hash the request's hash ({@link LoadBalancer#NO_HASH}: none), for hashing policies
    */
-  public UpstreamConnection pick(long hash) {
+  public UpstreamConnection pick(long hash, List<Endpoint> tried) {
     now = 0;
     int i = lb.choose(this, hash);
     if (i < 0 && cluster.config().healthCheck() != null) {
       panic = true;
       i = lb.choose(this, hash);
       panic = false;
+    }
+    if (i >= 0 && tried != null && !tried.isEmpty() && tried.contains(pools[i].endpoint())) {
+      for (int k = 1; k < pools.length; k++) {
+        int j = i + k < pools.length ? i + k : i + k - pools.length;
+        if (healthy(j) && !tried.contains(pools[j].endpoint())) {
+          i = j;
+          break;
+        }
+      }
     }
     return i < 0 ? null : pools[i].connection();
   }

@@ -12,6 +12,11 @@ public final class ClusterStats {
   public final Stats.Counter staleResponses;
   public final Stats.Gauge pendingRequests;
   public final Stats.Counter connectRetries;
+  public final Stats.Counter retries;
+  public final Stats.Counter retryOverflows;
+  public final Stats.Counter mirrorRequests;
+  public final Stats.Counter mirrorFailures;
+  public final Stats.Counter mirrorDropped;
 
   public ClusterStats(Stats stats, String cluster) {
     upstreamConnections = stats.gauge("protean_cluster_upstream_connections",
@@ -21,7 +26,7 @@ public final class ClusterStats {
     connectFailures = stats.counter("protean_cluster_connect_failures_total",
         "Upstream connection attempts that failed or timed out.", "cluster", cluster);
     timeouts = stats.counter("protean_cluster_timeouts_total",
-        "Requests that got no response within the route timeout.", "cluster", cluster);
+        "Tries that got no response within the route timeout or per_try_timeout.", "cluster", cluster);
     upstreamResets = stats.counter("protean_cluster_upstream_resets_total",
         "Requests in flight when their upstream connection closed.", "cluster", cluster);
     requests = stats.counter("protean_cluster_requests_total",
@@ -32,6 +37,18 @@ public final class ClusterStats {
         "Responses that arrived after their request timed out or was abandoned.", "cluster", cluster);
     connectRetries = stats.counter("protean_cluster_connect_retries_total",
         "Requests sent to another endpoint after their connection failed to open.", "cluster", cluster);
+    retries = stats.counter("protean_cluster_retries_total",
+        "Tries sent again by a route's retry policy.", "cluster", cluster);
+    retryOverflows = stats.counter("protean_cluster_retry_overflows_total",
+        "Retries the retry budget refused (the failed try's answer went to the client).",
+        "cluster", cluster);
+    mirrorRequests = stats.counter("protean_cluster_mirror_requests_total",
+        "Copies of requests sent to the cluster as a mirror.", "cluster", cluster);
+    mirrorFailures = stats.counter("protean_cluster_mirror_failures_total",
+        "Mirror copies that failed upstream (connect failure, reset, timeout).", "cluster", cluster);
+    mirrorDropped = stats.counter("protean_cluster_mirror_dropped_total",
+        "Mirror copies not sent: max_pending_requests reached, no healthy endpoint, or the"
+            + " connection's write buffer full.", "cluster", cluster);
     pendingRequests = stats.gauge("protean_cluster_pending_requests",
         "Requests sent upstream and waiting for their response.", "cluster", cluster);
   }

@@ -11,7 +11,7 @@ import net.openhft.hashing.LongHashFunction;
 
 /**
  * A compiled route: conditions on request metadata, the target cluster (one, or weighted
- * clusters), the hash policy and the timeout.
+ * clusters), the hash policy, the timeout, the retry policy and the mirrors.
  */
 public final class Route {
   private static final LongHashFunction XX = LongHashFunction.xx();
@@ -25,6 +25,11 @@ public final class Route {
   private final String[] hashKeys;
   private final boolean[] hashTerminal;
   private final long timeoutNanos;
+  private final RetryPolicy retry;
+  private final Mirror[] mirrors;
+
+  /** A cluster that gets a copy of the route's requests, and the share of them it gets. */
+  public record Mirror(String cluster, double fraction) {}
 
   Route(RouteConfig config) {
     this.name = config.name();
@@ -45,6 +50,19 @@ public final class Route {
       hashTerminal[i] = hash.get(i).terminal();
     }
     this.timeoutNanos = config.timeout().toNanos();
+    this.retry = config.retry() == null ? null : new RetryPolicy(config.retry());
+    this.mirrors = config.mirror().stream().map(m -> new Mirror(m.cluster(), m.fraction()))
+        .toArray(Mirror[]::new);
+  }
+
+  /** The retry policy, or null: no retries beyond a failed connect. */
+  public RetryPolicy retry() {
+    return retry;
+  }
+
+  /** The mirror clusters (often none). */
+  public Mirror[] mirrors() {
+    return mirrors;
   }
 
   public String name() {

@@ -1,16 +1,20 @@
 package io.protean.proxy.router;
 
+import io.netty.buffer.ByteBuf;
+import io.protean.abi.codec.CodecException;
 import io.protean.abi.codec.ErrorType;
 import io.protean.proxy.cluster.LoopCluster;
 import io.protean.proxy.cluster.LoopClusters;
 import io.protean.proxy.route.Route;
 import io.protean.proxy.route.RouteTable;
+import io.protean.proxy.upstream.UpstreamConnection;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The terminal filter: picks the route for a request, its cluster on this event loop, and
  * forwards it as an {@link UpstreamRequest}, which owns everything upstream of the request from
- * then on (the connection, the timeout, the retry of a connect that failed). One per downstream
- * connection; confined to its loop.
+ * then on (the connection, the timeout, retries); the route's mirrors get a copy each
+ * ({@link MirrorRequest}). One per downstream connection; confined to its loop.
  */
 public final class Router {
   private final LoopClusters clusters;
@@ -51,7 +55,42 @@ public final class Router {
       return null;
     }
     long hash = route.hash(request.request().metadata());
+    if (route.mirrors().length > 0) {
+      mirror(route, request, hash);
+    }
     UpstreamRequest upstream = new UpstreamRequest(request, route, cluster, hash, clusters.worker());
     return upstream.send() ? upstream : null;
+  }
+
+  /**
+   * Sends each mirror its copy, unless the mirror cannot take it now (max_pending_requests
+   * reached, no healthy endpoint, its connection's write buffer full): then the copy is dropped
+   * and counted. Never delays or fails the request itself.
+   */
+  private void mirror(Route route, RoutedRequest request, long hash) {
+    for (Route.Mirror m : route.mirrors()) {
+      if (m.fraction() < 1 && ThreadLocalRandom.current().nextDouble() >= m.fraction()) {
+        continue;
+      }
+      LoopCluster mirror = clusters.get(m.cluster());
+      if (mirror == null) {
+        continue; // removed by a reload that also changed the route: the next requests see it
+      }
+      var stats = mirror.cluster().stats();
+      UpstreamConnection c = mirror.overloaded() ? null : mirror.pick(hash, null);
+      if (c == null || !c.writable()) {
+        stats.mirrorDropped.inc();
+        continue;
+      }
+      ByteBuf copy;
+      try {
+        copy = MirrorRequest.copyOf(request.upstreamBytes());
+      } catch (CodecException e) {
+        stats.mirrorFailures.inc();
+        continue;
+      }
+      new MirrorRequest(request.request().replace(copy), stats).send(c, request.twoWay(),
+          clusters.worker().deadlines(route.timeoutNanos()));
+    }
   }
 }

@@ -1,25 +1,37 @@
 package io.protean.proxy.router;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.protean.abi.codec.CodecException;
 import io.protean.abi.codec.ErrorType;
 import io.protean.abi.codec.Frame;
 import io.protean.proxy.cluster.LoopCluster;
+import io.protean.proxy.cluster.RetryBudget;
+import io.protean.proxy.config.model.ProxyConfig.RetryOn;
 import io.protean.proxy.loop.Deadlines;
 import io.protean.proxy.loop.Worker;
+import io.protean.proxy.route.RetryPolicy;
 import io.protean.proxy.route.Route;
+import io.protean.proxy.upstream.Endpoint;
 import io.protean.proxy.upstream.UpstreamCallbacks;
 import io.protean.proxy.upstream.UpstreamConnection;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A request's upstream part: the connection it was sent on, its id there, the route timeout, and
- * the retry of a connect that failed (the request was never sent, so another endpoint may take
- * it). Stays on the route and cluster it started with, whatever a reload changes meanwhile.
+ * A request's upstream part: the connection it was sent on, its id there, the route timeout
+ * (which spans every try), and its retries. Without a retry policy only a connect that failed is
+ * tried again (the request never left, so another endpoint may take it); with one, the policy
+ * decides: per-try timeout, conditions, backoff, the cluster's retry budget, and another endpoint
+ * than the ones tried when there is one. A try given up (per-try timeout) abandons its upstream
+ * id, so a late response is dropped by the connection as stale. Stays on the route and cluster
+ * it started with, whatever a reload changes meanwhile.
  */
 public final class UpstreamRequest extends Deadlines.Entry implements UpstreamCallbacks {
   private final RoutedRequest request;
   private final Route route;
+  private final RetryPolicy retry;
   private final LoopCluster cluster;
   private final Worker worker;
   /** The request's hash by the route's hash policy, or LoadBalancer.NO_HASH. */
@@ -27,14 +39,23 @@ public final class UpstreamRequest extends Deadlines.Entry implements UpstreamCa
   private UpstreamConnection upstream;
   private long upstreamId = -1;
   private Deadlines timeout;
-  /** Times the request was handed to an upstream connection (a failed connect allows another). */
+  /** Times the request was handed to an upstream connection. */
   private int attempts;
+  /** Retries the policy granted so far. */
+  private int retries;
+  /** The endpoints tried so far (only with a retry policy). */
+  private List<Endpoint> tried;
+  /** The budget this request holds a place in while it retries, or null. */
+  private RetryBudget budget;
+  private PerTryTimeout perTry;
+  private ScheduledFuture<?> backoff;
   private boolean done;
 
   UpstreamRequest(RoutedRequest request, Route route, LoopCluster cluster, long hash,
       Worker worker) {
     this.request = request;
     this.route = route;
+    this.retry = request.twoWay() ? route.retry() : null; // one-way requests are never retried
     this.cluster = cluster;
     this.hash = hash;
     this.worker = worker;
@@ -42,7 +63,7 @@ public final class UpstreamRequest extends Deadlines.Entry implements UpstreamCa
 
   /** Sends the request on a connection the cluster's policy picks; false when it ended here. */
   boolean send() {
-    UpstreamConnection c = cluster.pick(hash);
+    UpstreamConnection c = cluster.pick(hash, retry == null ? null : tried());
     if (c == null) {
       finish();
       request.localReply(ErrorType.NO_HEALTHY_UPSTREAM, "no healthy upstream in cluster '"
@@ -66,11 +87,27 @@ public final class UpstreamRequest extends Deadlines.Entry implements UpstreamCa
       request.forwarded();
       return false;
     }
-    if (timeout == null) { // a retry on another endpoint keeps the first deadline
+    if (timeout == null) { // a retry keeps the first deadline
       timeout = worker.deadlines(route.timeoutNanos());
       timeout.add(this);
     }
+    if (retry != null) {
+      tried.add(c.endpoint());
+      if (retry.perTryTimeoutNanos() > 0) {
+        if (perTry == null) {
+          perTry = new PerTryTimeout();
+        }
+        worker.deadlines(retry.perTryTimeoutNanos()).add(perTry);
+      }
+    }
     return true;
+  }
+
+  private List<Endpoint> tried() {
+    if (tried == null) {
+      tried = new ArrayList<>(2);
+    }
+    return tried;
   }
 
   @Override
@@ -78,19 +115,39 @@ public final class UpstreamRequest extends Deadlines.Entry implements UpstreamCa
     return request.request();
   }
 
-  /** The route timeout fired. */
+  /** The route timeout fired: no more tries. */
   @Override
   protected void expired() {
     if (done) {
       return;
     }
     timeout = null; // the queue already dropped this entry
-    cluster.cluster().stats().timeouts.inc();
-    upstream.endpoint().errors.increment();
+    if (upstreamId >= 0) { // not between two tries
+      cluster.cluster().stats().timeouts.inc();
+      upstream.endpoint().errors.increment();
+    }
     String address = upstream.address();
     finish();
     request.localReply(ErrorType.TIMEOUT, "upstream " + address + " did not answer within "
         + TimeUnit.NANOSECONDS.toMillis(route.timeoutNanos()) + " ms");
+  }
+
+  /** The try's per_try_timeout fired: abandon its id (a late answer is dropped), maybe retry. */
+  private void tryExpired() {
+    if (done || upstreamId < 0) {
+      return;
+    }
+    cluster.cluster().stats().timeouts.inc();
+    upstream.endpoint().errors.increment();
+    upstream.abandon(upstreamId);
+    upstreamId = -1;
+    if (retryOn(RetryOn.TIMEOUT)) {
+      return;
+    }
+    String address = upstream.address();
+    finish();
+    request.localReply(ErrorType.TIMEOUT, "upstream " + address + " did not answer within "
+        + "per_try_timeout " + TimeUnit.NANOSECONDS.toMillis(retry.perTryTimeoutNanos()) + " ms");
   }
 
   @Override
@@ -100,6 +157,19 @@ public final class UpstreamRequest extends Deadlines.Entry implements UpstreamCa
       return;
     }
     upstreamId = -1;
+    endTry();
+    if (retry != null && retry.onResponses() && retries < retry.attempts()) {
+      RetryOn condition = switch (upstream.classify(response)) {
+        case SERVER_ERROR -> RetryOn.SERVER_ERROR;
+        case SERVER_TIMEOUT -> RetryOn.SERVER_TIMEOUT;
+        case OVERLOADED -> RetryOn.OVERLOADED;
+        default -> null;
+      };
+      if (condition != null && retryOn(condition)) {
+        response.release();
+        return;
+      }
+    }
     finish();
     request.onUpstreamResponse(response);
   }
@@ -113,14 +183,62 @@ public final class UpstreamRequest extends Deadlines.Entry implements UpstreamCa
       return;
     }
     upstreamId = -1;
-    if (error == ErrorType.UPSTREAM_CONNECT_FAILURE
-        && attempts < cluster.cluster().endpoints().size() && cluster.hasHealthyEndpoint()) {
-      cluster.cluster().stats().connectRetries.inc();
-      send();
-      return;
+    endTry();
+    if (retry == null) {
+      if (error == ErrorType.UPSTREAM_CONNECT_FAILURE
+          && attempts < cluster.cluster().endpoints().size() && cluster.hasHealthyEndpoint()) {
+        cluster.cluster().stats().connectRetries.inc();
+        send();
+        return;
+      }
+    } else {
+      RetryOn condition = error == ErrorType.UPSTREAM_CONNECT_FAILURE ? RetryOn.CONNECT_FAILURE
+          : error == ErrorType.UPSTREAM_RESET ? RetryOn.RESET : null;
+      if (condition != null && retryOn(condition)) {
+        return;
+      }
     }
     finish();
     request.localReply(error, message);
+  }
+
+  /**
+   * Schedules a retry after a try that failed with {@code condition}, if the policy and the
+   * cluster's retry budget allow one.
+   *
+   * @return whether a retry is scheduled (else the caller answers the request)
+   */
+  private boolean retryOn(RetryOn condition) {
+    if (retry == null || !retry.on(condition) || retries >= retry.attempts()) {
+      return false;
+    }
+    if (budget == null) {
+      RetryBudget b = cluster.cluster().retryBudget();
+      if (!b.tryAcquire(cluster.cluster().endpoints(), retry.budgetPercent(),
+          retry.minConcurrency())) {
+        cluster.cluster().stats().retryOverflows.inc();
+        return false;
+      }
+      budget = b;
+    }
+    retries++;
+    cluster.cluster().stats().retries.inc();
+    long wait = retry.backoffNanos(retries);
+    backoff = worker.loop().schedule(this::resend, wait, TimeUnit.NANOSECONDS);
+    return true;
+  }
+
+  private void resend() {
+    backoff = null;
+    if (!done) {
+      send();
+    }
+  }
+
+  private void endTry() {
+    if (perTry != null) {
+      worker.deadlines(retry.perTryTimeoutNanos()).remove(perTry);
+    }
   }
 
   /** The downstream side is done with the request (answered, or its client went away). */
@@ -137,9 +255,26 @@ public final class UpstreamRequest extends Deadlines.Entry implements UpstreamCa
       timeout.remove(this);
       timeout = null;
     }
+    endTry();
+    if (backoff != null) {
+      backoff.cancel(false);
+      backoff = null;
+    }
+    if (budget != null) {
+      budget.release();
+      budget = null;
+    }
     if (upstreamId >= 0) {
       upstream.abandon(upstreamId);
       upstreamId = -1;
+    }
+  }
+
+  /** The per-try deadline (a second queue entry: the request itself is the route deadline's). */
+  private final class PerTryTimeout extends Deadlines.Entry {
+    @Override
+    protected void expired() {
+      tryExpired();
     }
   }
 }

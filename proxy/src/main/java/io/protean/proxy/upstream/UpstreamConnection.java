@@ -12,6 +12,7 @@ import io.netty.util.collection.LongObjectMap;
 import io.protean.abi.codec.Codec;
 import io.protean.abi.codec.ErrorType;
 import io.protean.abi.codec.Frame;
+import io.protean.abi.codec.ResponseClass;
 import io.protean.proxy.codec.FrameDecoder;
 import io.protean.proxy.loop.FlushTarget;
 import io.protean.proxy.observability.ClusterStats;
@@ -128,6 +129,19 @@ public final class UpstreamConnection extends FlushTarget {
       }
     }
     return id;
+  }
+
+  /** What a response this connection decoded says about its call (the codec's classification). */
+  public ResponseClass classify(Frame response) {
+    return codec.classify(response);
+  }
+
+  /**
+   * False when the connection's write buffer is above its high-water mark (the peer does not
+   * read): a request that may be dropped (a mirror copy) is then better not queued.
+   */
+  public boolean writable() {
+    return usable() && (!connected || channel.isWritable());
   }
 
   /**

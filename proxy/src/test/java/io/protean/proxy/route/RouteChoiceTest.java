@@ -19,7 +19,7 @@ class RouteChoiceTest {
 
   private static Route route(List<WeightedCluster> clusters, List<HashPolicy> hash) {
     return new Route(new RouteConfig("r", List.of(), clusters.isEmpty() ? "only" : null,
-        Duration.ofSeconds(1), clusters, hash));
+        Duration.ofSeconds(1), clusters, hash, null, List.of()));
   }
 
   private static long xx(String value) {

@@ -77,6 +77,17 @@ public interface Codec {
   }
 
   /**
+   * Classifies a {@link MessageType#RESPONSE} or {@link MessageType#ERROR} frame this codec
+   * decoded, for retry policies: a server error may be retried on another endpoint, a business
+   * exception must not be. Called only when a retry policy asks (not per frame); must not retain
+   * or release {@code response}. Default: what the decoder recorded on the frame
+   * ({@link Frame#responseClass()}), {@link ResponseClass#UNKNOWN} (never retried) if nothing.
+   */
+  default ResponseClass classify(Frame response) {
+    return response.responseClass();
+  }
+
+  /**
    * Called once when its connection closes, on the connection's event loop, after the last
    * {@link #decode}. The codec forgets the connection (a Wasm codec tells its guest, which
    * otherwise keeps per-connection state for ever). No other method is called after it; a codec

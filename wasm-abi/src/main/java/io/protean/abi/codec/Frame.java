@@ -20,6 +20,7 @@ public final class Frame extends DefaultByteBufHolder {
   private final int idOffset;
   private final int idWidth;
   private final IdRewriter idRewriter;
+  private ResponseClass responseClass = ResponseClass.UNKNOWN;
 
   /**
    * Re-encodes a frame with another request id, for protocols whose id cannot be patched in place
@@ -97,6 +98,25 @@ public final class Frame extends DefaultByteBufHolder {
     return responseStatus;
   }
 
+  /**
+   * What the decoder said about this response for retry policies, when it said it at decode time
+   * (a Wasm codec's decode block does); {@link ResponseClass#UNKNOWN} otherwise. A native codec
+   * may instead classify on demand ({@link Codec#classify}).
+   */
+  public ResponseClass responseClass() {
+    return responseClass;
+  }
+
+  /**
+   * Sets {@link #responseClass()}; for the decoder, before it hands the frame out.
+   *
+   * @return this frame
+   */
+  public Frame classified(ResponseClass responseClass) {
+    this.responseClass = Objects.requireNonNull(responseClass, "responseClass");
+    return this;
+  }
+
   /** Offset of the request id in the frame's bytes (meaningful when {@link #idWidth()} is not 0). */
   public int idOffset() {
     return idOffset;
@@ -149,7 +169,8 @@ public final class Frame extends DefaultByteBufHolder {
 
   @Override
   public Frame replace(ByteBuf content) {
-    return new Frame(content, type, requestId, metadata, responseStatus, idOffset, idWidth, idRewriter);
+    return new Frame(content, type, requestId, metadata, responseStatus, idOffset, idWidth, idRewriter)
+        .classified(responseClass);
   }
 
   @Override

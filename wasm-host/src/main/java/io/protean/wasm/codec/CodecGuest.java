@@ -2,6 +2,7 @@ package io.protean.wasm.codec;
 
 import io.protean.abi.codec.MessageType;
 import io.protean.abi.codec.Metadata;
+import io.protean.abi.codec.ResponseClass;
 import io.protean.wasm.WasmLimits;
 import io.protean.wasm.guest.GuestFunction;
 import io.protean.wasm.guest.GuestInstance;
@@ -32,6 +33,12 @@ final class CodecGuest implements AutoCloseable {
     MessageType.REQUEST, MessageType.RESPONSE, MessageType.ONEWAY, MessageType.HEARTBEAT,
     MessageType.ERROR, MessageType.EVENT, MessageType.STREAM_INIT, MessageType.STREAM_DATA,
     MessageType.STREAM_CLOSE
+  };
+  /** The decode block's response_class byte (ABI.md); 0, what older modules write, is unknown. */
+  private static final ResponseClass[] CLASSES = {
+    ResponseClass.UNKNOWN, ResponseClass.SUCCESS, ResponseClass.APPLICATION_EXCEPTION,
+    ResponseClass.REQUEST_REJECTED, ResponseClass.SERVER_ERROR, ResponseClass.SERVER_TIMEOUT,
+    ResponseClass.OVERLOADED
   };
 
   private final String name;
@@ -64,6 +71,7 @@ final class CodecGuest implements AutoCloseable {
   int idOffset;
   long requestId;
   String responseStatus;
+  ResponseClass responseClass;
   Metadata metadata;
   String errorMessage;
 
@@ -167,6 +175,9 @@ final class CodecGuest implements AutoCloseable {
     if (idWidth != 0 && idWidth != 4 && idWidth != 8 || idWidth != 0 && (idOffset < 0 || idOffset > n - idWidth)) {
       throw invalid("request id at " + idOffset + "+" + idWidth + " outside the " + n + "-byte frame");
     }
+    int c = b.get(14) & 0xff;
+    // A value a later ABI may add is "unknown" here, not an error.
+    responseClass = c < CLASSES.length ? CLASSES[c] : ResponseClass.UNKNOWN;
     requestId = b.getLong(20);
     int p = 28;
     int statusLen = length(b, p, "status");

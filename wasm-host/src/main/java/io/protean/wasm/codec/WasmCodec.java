@@ -70,7 +70,7 @@ final class WasmCodec implements Codec {
       default -> {
         needed = 0;
         Frame frame = new Frame(in.retainedSlice(r, g.n), g.type, g.requestId, g.metadata,
-            g.responseStatus, g.idOffset, g.idWidth);
+            g.responseStatus, g.idOffset, g.idWidth).classified(g.responseClass);
         in.skipBytes(g.n);
         return frame;
       }

@@ -28,6 +28,15 @@ public final class DubboProvider implements AutoCloseable {
    * {@code port} and returns once it accepts calls.
    */
   public DubboProvider(String name, int port, String version, String group) {
+    this(name, port, version, group, 0);
+  }
+
+  /**
+   * As {@link #DubboProvider(String, int, String, String)}, with at most {@code threads} calls
+   * served at once (0: Dubbo's default); a call beyond them is refused by Dubbo with status
+   * SERVER_THREADPOOL_EXHAUSTED_ERROR.
+   */
+  public DubboProvider(String name, int port, String version, String group, int threads) {
     this.name = name;
     this.port = port;
     // Dubbo accepts only letters, digits, '-', '_' and '.' in an application name.
@@ -37,6 +46,10 @@ public final class DubboProvider implements AutoCloseable {
     // The Dubbo host for a loopback-only provider (an IPv4 literal is refused on this platform).
     ProtocolConfig protocol = new ProtocolConfig("dubbo", port);
     protocol.setHost("::ffff:127.0.0.1");
+    if (threads > 0) {
+      protocol.setThreads(threads);
+      protocol.setQueues(0);
+    }
     ServiceConfig<DemoService> service = new ServiceConfig<>();
     service.setInterface(DemoService.class);
     service.setRef(new Impl());

@@ -9,6 +9,7 @@ import io.protean.abi.codec.Frame;
 import io.protean.abi.codec.MessageType;
 import io.protean.abi.codec.Metadata;
 import io.protean.abi.codec.Mutation;
+import io.protean.abi.codec.ResponseClass;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -41,6 +42,13 @@ public final class DubboCodec implements Codec {
   static final int SERIALIZATION_MASK = 0x1f;
   static final int HESSIAN2 = 2;
   static final byte OK = 20;
+  /**
+   * The first value of an OK response body (a hessian2 compact int, 0x90 + n): the response
+   * carries an exception the service threw, without or with attachments (Dubbo's
+   * RESPONSE_WITH_EXCEPTION 0 and RESPONSE_WITH_EXCEPTION_WITH_ATTACHMENTS 3).
+   */
+  private static final int WITH_EXCEPTION = 0x90;
+  private static final int WITH_EXCEPTION_AND_ATTACHMENTS = 0x93;
   /** The 64-bit request id sits at bytes 4..11 of the header. */
   static final int ID_OFFSET = 4;
   static final int ID_WIDTH = 8;
@@ -333,6 +341,32 @@ public final class DubboCodec implements Codec {
     Hessian2Writer.writeString(out, message);
     out.setInt(12, out.readableBytes() - HEADER);
     return out;
+  }
+
+  /**
+   * A non-OK status by its meaning ({@link DubboStatus#classOf}); an OK one is a business
+   * exception when its body starts with an exception response type, else a success.
+   */
+  @Override
+  public ResponseClass classify(Frame response) {
+    ByteBuf b = response.content();
+    int start = b.readerIndex();
+    if (b.readableBytes() < HEADER) {
+      return ResponseClass.UNKNOWN;
+    }
+    int status = b.getUnsignedByte(start + 3);
+    if (status != OK) {
+      return DubboStatus.classOf(status);
+    }
+    int flags = b.getUnsignedByte(start + 2);
+    if ((flags & FLAG_EVENT) == 0 && (flags & SERIALIZATION_MASK) == HESSIAN2
+        && b.readableBytes() > HEADER) {
+      int type = b.getUnsignedByte(start + HEADER);
+      if (type == WITH_EXCEPTION || type == WITH_EXCEPTION_AND_ATTACHMENTS) {
+        return ResponseClass.APPLICATION_EXCEPTION;
+      }
+    }
+    return ResponseClass.SUCCESS;
   }
 
   @Override

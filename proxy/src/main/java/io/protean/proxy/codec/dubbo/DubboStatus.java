@@ -1,6 +1,7 @@
 package io.protean.proxy.codec.dubbo;
 
 import io.protean.abi.codec.ErrorType;
+import io.protean.abi.codec.ResponseClass;
 
 /** Dubbo response status codes, their names, and the status each proxy error is answered with. */
 final class DubboStatus {
@@ -29,6 +30,22 @@ final class DubboStatus {
 
   static String name(int status) {
     return NAMES[status & 0xff];
+  }
+
+  /**
+   * What a non-OK status says for retries (an OK one is a result or a business exception: see
+   * {@link DubboCodec#classify}).
+   */
+  static ResponseClass classOf(int status) {
+    return switch (status) {
+      case 30, 31 -> ResponseClass.SERVER_TIMEOUT;
+      // A provider without the service (60) or with a dead channel may be alone in that: another
+      // provider can serve the call, as Dubbo's own failover would try.
+      case 35, 50, 60, 70, 80 -> ResponseClass.SERVER_ERROR;
+      case 40, 90 -> ResponseClass.REQUEST_REJECTED;
+      case 100 -> ResponseClass.OVERLOADED;
+      default -> ResponseClass.UNKNOWN;
+    };
   }
 
   /** The status a Dubbo client sees for each proxy-side error. */

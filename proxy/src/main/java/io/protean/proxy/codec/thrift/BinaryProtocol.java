@@ -77,6 +77,24 @@ final class BinaryProtocol implements ThriftProtocol {
     skip(r, STRUCT, 1);
   }
 
+  @Override
+  public int firstFieldId(ThriftReader r) {
+    return r.readByte("a field type") == STOP ? -1 : r.readI16("a field id");
+  }
+
+  @Override
+  public int applicationExceptionType(ThriftReader r) {
+    int fieldType;
+    while ((fieldType = r.readByte("a field type")) != STOP) {
+      int id = r.readI16("a field id");
+      if (id == EXCEPTION_TYPE_FIELD && fieldType == I32) {
+        return r.readI32("the exception type");
+      }
+      skip(r, fieldType, 2);
+    }
+    return -1;
+  }
+
   /** Skips a value of {@code type}; containers and structs nest one level deeper. */
   private static void skip(ThriftReader r, int type, int depth) {
     switch (type) {

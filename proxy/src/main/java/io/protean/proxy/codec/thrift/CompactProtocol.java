@@ -68,6 +68,36 @@ final class CompactProtocol implements ThriftProtocol {
     skip(r, STRUCT, 1, false);
   }
 
+  @Override
+  public int firstFieldId(ThriftReader r) {
+    int header = r.readByte("a field header");
+    return header == STOP ? -1 : fieldId(r, header, 0);
+  }
+
+  @Override
+  public int applicationExceptionType(ThriftReader r) {
+    int header;
+    int last = 0;
+    while ((header = r.readByte("a field header")) != STOP) {
+      last = fieldId(r, header, last);
+      if (last == EXCEPTION_TYPE_FIELD && (header & 0x0f) == I32) {
+        return zigzag(r.readVarint(5, "the exception type"));
+      }
+      skip(r, header & 0x0f, 2, false);
+    }
+    return -1;
+  }
+
+  /** A field's id: the previous one plus the header's delta, or a zigzag varint after it. */
+  private static int fieldId(ThriftReader r, int header, int previous) {
+    int delta = header >>> 4;
+    return delta != 0 ? previous + delta : zigzag(r.readVarint(5, "a field id"));
+  }
+
+  private static int zigzag(long v) {
+    return (int) (v >>> 1) ^ -(int) (v & 1);
+  }
+
   /**
    * Skips a value of compact {@code type}. A struct field's boolean lives in its type code and
    * takes no byte; a boolean element of a container takes one.

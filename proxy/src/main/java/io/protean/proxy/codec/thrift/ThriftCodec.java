@@ -8,6 +8,7 @@ import io.protean.abi.codec.Frame;
 import io.protean.abi.codec.MessageType;
 import io.protean.abi.codec.Metadata;
 import io.protean.abi.codec.Mutation;
+import io.protean.abi.codec.ResponseClass;
 import io.protean.proxy.codec.thrift.ThriftTransport.Located;
 
 /**
@@ -27,6 +28,9 @@ public final class ThriftCodec implements Codec {
   static final int UNKNOWN_METHOD = 1;
   static final int INTERNAL_ERROR = 6;
   static final int PROTOCOL_ERROR = 7;
+  /** fbthrift's types beyond libthrift's last (10, UNSUPPORTED_CLIENT_TYPE). */
+  static final int LOADSHEDDING = 11;
+  static final int TIMEOUT = 12;
 
   private final ThriftLimits limits;
   private final ThriftTransport configuredTransport;
@@ -195,6 +199,45 @@ public final class ThriftCodec implements Codec {
           RATE_LIMITED, LOCAL_REPLY, INTERNAL -> INTERNAL_ERROR;
       // TApplicationException has no type for a refusal; the message says which policy refused.
       case PERMISSION_DENIED -> INTERNAL_ERROR;
+    };
+  }
+
+  /**
+   * A reply whose result struct holds field 0 (the return value) or nothing (a void method) is a
+   * success, one holding another field a declared exception; an EXCEPTION message is classed by
+   * its TApplicationException type. Reads only the message header and the first field(s).
+   */
+  @Override
+  public ResponseClass classify(Frame response) {
+    if (transport == null) {
+      return ResponseClass.UNKNOWN;
+    }
+    ByteBuf b = response.content();
+    int start = b.readerIndex();
+    int message = transport == ThriftTransport.FRAMED ? start + ThriftTransport.LENGTH_PREFIX : start;
+    // The frame is complete, so running out of bytes is an error here, not a wait.
+    ThriftReader r = new ThriftReader(b, start, message, b.writerIndex(), true, limits);
+    try {
+      ThriftMessageHeader h = protocol.readMessageBegin(r);
+      return switch (h.type()) {
+        case ThriftMessageHeader.REPLY -> protocol.firstFieldId(r) <= 0 ? ResponseClass.SUCCESS
+            : ResponseClass.APPLICATION_EXCEPTION;
+        case ThriftMessageHeader.EXCEPTION -> exceptionClass(protocol.applicationExceptionType(r));
+        default -> ResponseClass.UNKNOWN;
+      };
+    } catch (ThriftCodecException e) {
+      return ResponseClass.UNKNOWN;
+    }
+  }
+
+  /** libthrift's TApplicationException types by meaning. */
+  static ResponseClass exceptionClass(int type) {
+    return switch (type) {
+      case 0, 5, INTERNAL_ERROR, 13 -> ResponseClass.SERVER_ERROR; // unknown, missing result, injected
+      case LOADSHEDDING -> ResponseClass.OVERLOADED;
+      case TIMEOUT -> ResponseClass.SERVER_TIMEOUT;
+      case -1 -> ResponseClass.UNKNOWN;
+      default -> ResponseClass.REQUEST_REJECTED; // unknown method, bad message, protocol error...
     };
   }
 

@@ -19,6 +19,17 @@ sealed interface ThriftProtocol permits BinaryProtocol, CompactProtocol {
   void skipStruct(ThriftReader r);
 
   /**
+   * Reads the header of the struct's first field (of a reply's result struct: 0 is the return
+   * value, 1 and up a declared exception).
+   *
+   * @return the field id, or -1 when the struct is empty (a void method's result)
+   */
+  int firstFieldId(ThriftReader r);
+
+  /** Reads a TApplicationException struct up to its type field; -1 when it has none. */
+  int applicationExceptionType(ThriftReader r);
+
+  /**
    * Writes an EXCEPTION message carrying a TApplicationException, as libthrift's
    * {@code TApplicationException.write} lays it out.
    */

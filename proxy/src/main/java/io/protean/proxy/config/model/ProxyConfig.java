@@ -50,20 +50,26 @@ public record ProxyConfig(
    *                   to its weight
    * @param hashPolicy how to hash a request for a {@code ring_hash} or {@code maglev} cluster
    *                   (Envoy's route hash_policy); empty: no hash
+   * @param retry      when and how often a failed try is retried, or null: no retries (a
+   *                   connect that fails is still tried on another endpoint, the request never
+   *                   left); the timeout spans every retry
+   * @param mirror     clusters that get a copy of the route's requests (responses discarded)
    */
   public record RouteConfig(
       String name, List<MatchConfig> match, String cluster, Duration timeout,
-      List<WeightedCluster> clusters, List<HashPolicy> hashPolicy) {
+      List<WeightedCluster> clusters, List<HashPolicy> hashPolicy, RetryConfig retry,
+      List<MirrorConfig> mirror) {
 
     /** A route with one cluster and no hash policy. */
     public RouteConfig(String name, List<MatchConfig> match, String cluster, Duration timeout) {
-      this(name, match, cluster, timeout, List.of(), List.of());
+      this(name, match, cluster, timeout, List.of(), List.of(), null, List.of());
     }
 
-    /** Whether this route may send requests to {@code clusterName}. */
+    /** Whether this route may send requests (or their mirror copies) to {@code clusterName}. */
     public boolean sendsTo(String clusterName) {
       return clusterName.equals(cluster)
-          || clusters.stream().anyMatch(w -> w.name().equals(clusterName));
+          || clusters.stream().anyMatch(w -> w.name().equals(clusterName))
+          || mirror.stream().anyMatch(m -> m.cluster().equals(clusterName));
     }
   }
 
@@ -75,6 +81,47 @@ public record ProxyConfig(
    * of the present keys are combined; a present key with {@code terminal} ends the list there.
    */
   public record HashPolicy(String key, boolean terminal) {}
+
+  /**
+   * A route's retry policy (Envoy's RetryPolicy; the budget is Envoy's cluster retry_budget).
+   *
+   * @param attempts      retries after the first try (Envoy's num_retries, Istio's attempts)
+   * @param on            the conditions that allow a retry
+   * @param perTryTimeout each try's timeout, or null: a try may take the whole route timeout
+   * @param backoffBase   Envoy's retry_back_off.base_interval: retry n waits a random time in
+   *                      [0, min(max, base * 2^(n-1))]
+   * @param backoffMax    its max_interval
+   * @param budgetPercent retries in flight allowed, as a percentage of the cluster's active
+   *                      requests (Envoy's budget_percent)
+   * @param minConcurrency retries in flight allowed whatever the percentage (Envoy's
+   *                      min_retry_concurrency)
+   */
+  public record RetryConfig(
+      int attempts, List<RetryOn> on, Duration perTryTimeout, Duration backoffBase,
+      Duration backoffMax, double budgetPercent, int minConcurrency) {}
+
+  /** A condition that allows a retry: a transport event or a class of response (Codec.classify). */
+  public enum RetryOn {
+    /** The connection to the endpoint could not be opened (the request never left). */
+    CONNECT_FAILURE,
+    /** The connection closed with the request in flight. */
+    RESET,
+    /** The try's {@code per_try_timeout} passed. */
+    TIMEOUT,
+    /** The server answered that it is overloaded. */
+    OVERLOADED,
+    /** The server answered that it failed. */
+    SERVER_ERROR,
+    /** The server answered that it gave up on time. */
+    SERVER_TIMEOUT
+  }
+
+  /**
+   * A copy of each request sent to {@code cluster} (Envoy's request_mirror_policies).
+   *
+   * @param fraction the share of requests mirrored, 0 to 1 (Envoy's runtime_fraction)
+   */
+  public record MirrorConfig(String cluster, double fraction) {}
 
   /** One condition on a request metadata key. */
   public record MatchConfig(String key, MatchKind kind, String value, boolean invert) {}

@@ -20,6 +20,9 @@ import io.protean.proxy.config.model.ProxyConfig.MatchConfig;
 import io.protean.proxy.config.model.ProxyConfig.MaglevConfig;
 import io.protean.proxy.config.model.ProxyConfig.MatchKind;
 import io.protean.proxy.config.model.ProxyConfig.RingHashConfig;
+import io.protean.proxy.config.model.ProxyConfig.MirrorConfig;
+import io.protean.proxy.config.model.ProxyConfig.RetryConfig;
+import io.protean.proxy.config.model.ProxyConfig.RetryOn;
 import io.protean.proxy.config.model.ProxyConfig.RouteConfig;
 import io.protean.proxy.config.model.ProxyConfig.WeightedCluster;
 import java.io.IOException;
@@ -52,6 +55,11 @@ public final class ConfigLoader {
   /** Envoy's default no_traffic_interval. */
   public static final Duration DEFAULT_NO_TRAFFIC_INTERVAL = Duration.ofSeconds(60);
   public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(5);
+  /** Envoy's retry defaults: one retry, 25 ms base backoff (max 10x), a 20 % budget, 3 minimum. */
+  public static final int DEFAULT_RETRIES = 1;
+  public static final Duration DEFAULT_BACKOFF_BASE = Duration.ofMillis(25);
+  public static final double DEFAULT_BUDGET_PERCENT = 20;
+  public static final int DEFAULT_MIN_RETRY_CONCURRENCY = 3;
 
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
@@ -185,6 +193,11 @@ public final class ConfigLoader {
         return w.field("name");
       }
     }
+    for (Node m : route.field("mirror").list()) {
+      if (cluster.equals(m.field("cluster").json().asText())) {
+        return m.field("cluster");
+      }
+    }
     return route;
   }
 
@@ -295,7 +308,8 @@ public final class ConfigLoader {
   }
 
   private static RouteConfig route(Node n, Set<String> clusters) {
-    n.allowOnly("name", "match", "cluster", "timeout", "clusters", "hash_policy");
+    n.allowOnly("name", "match", "cluster", "timeout", "clusters", "hash_policy", "retry",
+        "mirror");
     String name = n.field("name").text("");
     List<MatchConfig> conditions = conditions(n.field("match").allowOnly("metadata").field("metadata"));
     Node weightedNode = n.field("clusters");
@@ -313,8 +327,13 @@ public final class ConfigLoader {
       weighted = weightedClusters(weightedNode, clusters);
     }
     Duration timeout = n.field("timeout").duration(DEFAULT_ROUTE_TIMEOUT);
+    RetryConfig retry = n.field("retry").isMissing() ? null : retry(n.field("retry"));
+    List<MirrorConfig> mirror = new ArrayList<>();
+    for (Node m : n.field("mirror").list()) {
+      mirror.add(mirror(m, clusters));
+    }
     return new RouteConfig(name, conditions, cluster, timeout, weighted,
-        hashPolicy(n.field("hash_policy")));
+        hashPolicy(n.field("hash_policy")), retry, List.copyOf(mirror));
   }
 
   private static String knownCluster(Node n, Set<String> clusters) {
@@ -367,6 +386,69 @@ public final class ConfigLoader {
       }
     }
     return List.copyOf(policy);
+  }
+
+  private static RetryConfig retry(Node n) {
+    n.allowOnly("attempts", "on", "per_try_timeout", "backoff", "budget");
+    int attempts = n.field("attempts").integer(DEFAULT_RETRIES, 0, 100);
+    Node onNode = n.required("on");
+    List<RetryOn> on = new ArrayList<>();
+    String[] names = java.util.Arrays.stream(RetryOn.values())
+        .map(c -> c.name().toLowerCase(java.util.Locale.ROOT)).toArray(String[]::new);
+    for (Node c : onNode.list()) {
+      String v = c.text();
+      RetryOn condition = java.util.Arrays.stream(RetryOn.values())
+          .filter(x -> x.name().equalsIgnoreCase(v)).findFirst().orElseThrow(() -> c.error(
+              "unknown retry condition '" + v + "'; expected one of " + String.join(", ", names)));
+      if (on.contains(condition)) {
+        throw c.error("retry condition '" + v + "' is given twice");
+      }
+      on.add(condition);
+    }
+    if (on.isEmpty()) {
+      throw onNode.error("at least one retry condition is required (one of "
+          + String.join(", ", names) + ")");
+    }
+    Duration perTryTimeout = n.field("per_try_timeout").duration(null); // Node refuses 0
+    Node backoff = n.field("backoff").allowOnly("base_interval", "max_interval");
+    Duration base = backoff.field("base_interval").duration(DEFAULT_BACKOFF_BASE);
+    Duration max = backoff.field("max_interval").duration(base.multipliedBy(10));
+    if (max.compareTo(base) < 0) {
+      throw backoff.field("max_interval").error("must not be less than base_interval (" + base.toMillis()
+          + " ms)");
+    }
+    Node budget = n.field("budget").allowOnly("percent", "min_concurrency");
+    double percent = number(budget.field("percent"), DEFAULT_BUDGET_PERCENT, 0, 100);
+    int minConcurrency = budget.field("min_concurrency")
+        .integer(DEFAULT_MIN_RETRY_CONCURRENCY, 0, 1_000_000);
+    return new RetryConfig(attempts, List.copyOf(on), perTryTimeout, base, max, percent,
+        minConcurrency);
+  }
+
+  private static MirrorConfig mirror(Node n, Set<String> clusters) {
+    n.allowOnly("cluster", "fraction");
+    String cluster = knownCluster(n.required("cluster"), clusters);
+    return new MirrorConfig(cluster, number(n.field("fraction"), 1, 0, 1));
+  }
+
+  /** A plain number between {@code min} and {@code max}. */
+  private static double number(Node n, double fallback, double min, double max) {
+    if (n.isMissing()) {
+      return fallback;
+    }
+    if (!n.json().isNumber()) {
+      throw n.error("expected a number between " + fmt(min) + " and " + fmt(max) + ", found '"
+          + n.json().asText() + "'");
+    }
+    double v = n.json().doubleValue();
+    if (!(v >= min && v <= max)) {
+      throw n.error("must be between " + fmt(min) + " and " + fmt(max) + ", found " + n.json().asText());
+    }
+    return v;
+  }
+
+  private static String fmt(double v) {
+    return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
   }
 
   /**

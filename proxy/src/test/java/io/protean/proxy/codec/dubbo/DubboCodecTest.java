@@ -13,6 +13,7 @@ import io.protean.abi.codec.ErrorType;
 import io.protean.abi.codec.Frame;
 import io.protean.abi.codec.MessageType;
 import io.protean.abi.codec.Mutation;
+import io.protean.abi.codec.ResponseClass;
 import io.protean.proxy.codec.FrameDecoder;
 import io.protean.demo.peers.DubboConsumer;
 import io.protean.demo.peers.DubboProvider;
@@ -185,6 +186,49 @@ class DubboCodecTest {
       } finally {
         f.release();
       }
+    }
+  }
+
+  /** Of the real provider's answers, the one to {@code fail} carries a business exception. */
+  @Test
+  void classifiesABusinessExceptionApartFromResults() {
+    List<ResponseClass> classes = new ArrayList<>();
+    for (byte[] r : responses) {
+      Frame f = decodeOne(r);
+      try {
+        classes.add(codec.classify(f));
+      } finally {
+        f.release();
+      }
+    }
+    assertThat(classes).containsOnly(ResponseClass.SUCCESS, ResponseClass.APPLICATION_EXCEPTION);
+    assertThat(classes).filteredOn(c -> c == ResponseClass.APPLICATION_EXCEPTION).hasSize(1);
+  }
+
+  /** Error statuses (here in the proxy's own error replies, as a proxy behind a proxy sees them). */
+  @Test
+  void classifiesErrorStatusesByMeaning() {
+    Map<ErrorType, ResponseClass> expected = Map.of(
+        ErrorType.TIMEOUT, ResponseClass.SERVER_TIMEOUT, // 31 SERVER_TIMEOUT
+        ErrorType.UPSTREAM_RESET, ResponseClass.SERVER_ERROR, // 70 SERVICE_ERROR
+        ErrorType.INTERNAL, ResponseClass.SERVER_ERROR, // 80 SERVER_ERROR
+        ErrorType.ROUTE_NOT_FOUND, ResponseClass.SERVER_ERROR, // 60 SERVICE_NOT_FOUND
+        ErrorType.OVERLOADED, ResponseClass.OVERLOADED, // 100 SERVER_THREADPOOL_EXHAUSTED_ERROR
+        ErrorType.CODEC_FAILURE, ResponseClass.REQUEST_REJECTED); // 40 BAD_REQUEST
+    Frame request = decodeOne(greet);
+    try {
+      expected.forEach((error, cls) -> {
+        ByteBuf reply = codec.errorReply(request, error, "x", ByteBufAllocator.DEFAULT);
+        Frame f = codec.decode(reply);
+        reply.release();
+        try {
+          assertThat(codec.classify(f)).as(error.name()).isEqualTo(cls);
+        } finally {
+          f.release();
+        }
+      });
+    } finally {
+      request.release();
     }
   }
 

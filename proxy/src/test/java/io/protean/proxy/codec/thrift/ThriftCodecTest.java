@@ -15,6 +15,7 @@ import io.protean.abi.codec.Frame;
 import io.protean.abi.codec.MessageType;
 import io.protean.abi.codec.Mutation;
 import io.protean.abi.codec.ProtocolMatch;
+import io.protean.abi.codec.ResponseClass;
 import io.protean.proxy.codec.FrameDecoder;
 import io.protean.proxy.codec.thrift.gen.Echo;
 import java.io.ByteArrayOutputStream;
@@ -107,6 +108,44 @@ class ThriftCodecTest {
       assertThat(frame.metadata().get("method")).isEqualTo(method);
       assertThat(frame.metadata().get("message_type")).isEqualTo(messageType);
       assertThat(frame.metadata().get("seq_id")).isEqualTo("1");
+    } finally {
+      frame.release();
+    }
+  }
+
+  /** Libthrift's own replies, classified for retries: a declared exception is never a failure. */
+  @ParameterizedTest
+  @EnumSource(ThriftWire.class)
+  void classifiesResponsesForRetries(ThriftWire wire) throws Exception {
+    assertClass(wire.answer(wire.call(c -> c.send_echo("hi"))), ResponseClass.SUCCESS);
+    assertClass(wire.answer(wire.call(c -> c.send_fail(7))), ResponseClass.APPLICATION_EXCEPTION);
+    // An undeclared exception: libthrift's processor answers INTERNAL_ERROR.
+    assertClass(wire.answer(wire.call(c -> c.send_fail(-1))), ResponseClass.SERVER_ERROR);
+    // fbthrift's LOADSHEDDING (11) and TIMEOUT (12); Apache libthrift stops at 10.
+    assertClass(exception(wire, 11), ResponseClass.OVERLOADED);
+    assertClass(exception(wire, 12), ResponseClass.SERVER_TIMEOUT);
+    assertClass(exception(wire, TApplicationException.UNKNOWN_METHOD),
+        ResponseClass.REQUEST_REJECTED);
+    assertClass(exception(wire, TApplicationException.PROTOCOL_ERROR),
+        ResponseClass.REQUEST_REJECTED);
+  }
+
+  /** An EXCEPTION message as libthrift's TApplicationException.write lays it out. */
+  private static byte[] exception(ThriftWire wire, int type) throws Exception {
+    TMemoryBuffer out = new TMemoryBuffer(64);
+    TProtocol p = wire.protocol(out);
+    p.writeMessageBegin(new TMessage("echo", TMessageType.EXCEPTION, 1));
+    new TApplicationException(type, "refused").write(p);
+    p.writeMessageEnd();
+    p.getTransport().flush();
+    return Arrays.copyOf(out.getArray(), out.length());
+  }
+
+  private static void assertClass(byte[] response, ResponseClass expected) {
+    ThriftCodec codec = codec();
+    Frame frame = decodeOne(codec, response);
+    try {
+      assertThat(codec.classify(frame)).isEqualTo(expected);
     } finally {
       frame.release();
     }

@@ -364,4 +364,85 @@ class ConfigLoaderTest {
           - {name: spare, endpoints: ["127.0.0.1:4"]}
         """)).hasMessageStartingWith("clusters[2].codec: cluster 'spare' needs a codec: no route names it");
   }
+
+  private static final String TRAFFIC = """
+      listeners:
+        - name: in
+          address: 127.0.0.1:0
+          codec: dubbo
+          routes:
+            - cluster: a
+              timeout: 2s
+              retry:
+                attempts: 2
+                on: [connect_failure, reset, server_error]
+                per_try_timeout: 500ms
+                backoff: {base_interval: 10ms, max_interval: 80ms}
+                budget: {percent: 25, min_concurrency: 5}
+              mirror: [{cluster: shadow, fraction: 0.25}]
+            - cluster: a
+              retry: {on: [timeout]}
+              mirror: [{cluster: shadow}]
+      clusters:
+        - {name: a, endpoints: [127.0.0.1:1]}
+        - {name: shadow, endpoints: [127.0.0.1:2]}
+      """;
+
+  @Test
+  void parsesRetryAndMirror() {
+    var routes = loader.parse(TRAFFIC).listeners().get(0).routes();
+    var retry = routes.get(0).retry();
+    assertThat(retry.attempts()).isEqualTo(2);
+    assertThat(retry.on()).containsExactly(ProxyConfig.RetryOn.CONNECT_FAILURE,
+        ProxyConfig.RetryOn.RESET, ProxyConfig.RetryOn.SERVER_ERROR);
+    assertThat(retry.perTryTimeout()).isEqualTo(Duration.ofMillis(500));
+    assertThat(retry.backoffBase()).isEqualTo(Duration.ofMillis(10));
+    assertThat(retry.backoffMax()).isEqualTo(Duration.ofMillis(80));
+    assertThat(retry.budgetPercent()).isEqualTo(25);
+    assertThat(retry.minConcurrency()).isEqualTo(5);
+    assertThat(routes.get(0).mirror()).containsExactly(new ProxyConfig.MirrorConfig("shadow", 0.25));
+    // Envoy's defaults.
+    var defaults = routes.get(1).retry();
+    assertThat(defaults.attempts()).isEqualTo(1);
+    assertThat(defaults.perTryTimeout()).isNull();
+    assertThat(defaults.backoffBase()).isEqualTo(Duration.ofMillis(25));
+    assertThat(defaults.backoffMax()).isEqualTo(Duration.ofMillis(250));
+    assertThat(defaults.budgetPercent()).isEqualTo(20);
+    assertThat(defaults.minConcurrency()).isEqualTo(3);
+    assertThat(routes.get(1).mirror()).containsExactly(new ProxyConfig.MirrorConfig("shadow", 1));
+    // Records compare by value: a reload of the same text changes nothing.
+    assertThat(loader.parse(TRAFFIC)).isEqualTo(loader.parse(TRAFFIC));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', value = {
+      "'server_error]'|'foo]'|listeners[0].routes[0].retry.on[2]: unknown retry condition 'foo'; expected one of connect_failure, reset, timeout, overloaded, server_error, server_timeout",
+      "'reset, server_error]'|'reset, reset]'|listeners[0].routes[0].retry.on[2]: retry condition 'reset' is given twice",
+      "'on: [timeout]'|'on: []'|listeners[0].routes[1].retry.on: at least one retry condition is required",
+      "'{on: [timeout]}'|'{attempts: 1}'|listeners[0].routes[1].retry.on: required field is missing",
+      "'attempts: 2'|'attempts: -1'|listeners[0].routes[0].retry.attempts: must be between 0 and 100, found -1",
+      "'per_try_timeout: 500ms'|'per_try_timeout: 0ms'|listeners[0].routes[0].retry.per_try_timeout: must be greater than zero",
+      "'max_interval: 80ms'|'max_interval: 5ms'|listeners[0].routes[0].retry.backoff.max_interval: must not be less than base_interval (10 ms)",
+      "'percent: 25'|'percent: 125'|listeners[0].routes[0].retry.budget.percent: must be between 0 and 100, found 125",
+      "'percent: 25'|'percent: 25%'|listeners[0].routes[0].retry.budget.percent: expected a number between 0 and 100, found '25%'",
+      "'min_concurrency: 5'|'max_concurrency: 5'|listeners[0].routes[0].retry.budget.max_concurrency: unknown field (expected one of percent, min_concurrency)",
+      "'retry: {on: [timeout]}'|'retry: {on: [timeout], tries: 3}'|listeners[0].routes[1].retry.tries: unknown field",
+      "'fraction: 0.25'|'fraction: 25'|listeners[0].routes[0].mirror[0].fraction: must be between 0 and 1, found 25",
+      "'{cluster: shadow}'|'{cluster: shadw}'|listeners[0].routes[1].mirror[0].cluster: no cluster named 'shadw'",
+  })
+  void retryAndMirrorErrorsNameTheField(String from, String to, String expected) {
+    assertThat(TRAFFIC).contains(from);
+    assertThatThrownBy(() -> loader.parse(TRAFFIC.replace(from, to)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith(expected);
+  }
+
+  @Test
+  void aMirrorSpeaksTheListenersProtocol() {
+    ConfigLoader two = new ConfigLoader(Set.of("dubbo", "thrift")::contains, n -> false);
+    String yaml = TRAFFIC.replace("{name: shadow, endpoints: [127.0.0.1:2]}",
+        "{name: shadow, codec: thrift, endpoints: [127.0.0.1:2]}");
+    assertThatThrownBy(() -> two.parse(yaml)).hasMessage("listeners[0].routes[0].mirror[0].cluster:"
+        + " cluster 'shadow' speaks codec 'thrift', but listener 'in' speaks 'dubbo'");
+  }
 }
