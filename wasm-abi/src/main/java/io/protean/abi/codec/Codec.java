@@ -50,6 +50,21 @@ public interface Codec {
   ByteBuf encode(Frame frame, Mutation mutation, ByteBufAllocator alloc);
 
   /**
+   * Re-encodes the {@code response} to {@code request} with {@code mutation} applied to its
+   * metadata, on the downstream connection's codec. The request tells the codec what the client
+   * can read (Dubbo: response attachments need protocol version 2.0.2). The request id in the
+   * result is the response's; the proxy rewrites it afterwards ({@link Frame#withRequestId}).
+   * Ownership as for {@link #encode}; the default is {@code encode(response, mutation, alloc)}.
+   *
+   * @throws CodecException if this response or this mutation cannot be encoded (the proxy then
+   *     forwards the response unchanged and counts it)
+   */
+  default ByteBuf encodeResponse(Frame request, Frame response, Mutation mutation,
+      ByteBufAllocator alloc) {
+    return encode(response, mutation, alloc);
+  }
+
+  /**
    * Builds the protocol's error reply to {@code request}, which a client of that protocol shows to
    * its caller as an error carrying {@code message}.
    *
