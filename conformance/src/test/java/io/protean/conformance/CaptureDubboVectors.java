@@ -83,7 +83,9 @@ public final class CaptureDubboVectors {
   private static void write(Path dir, String name, byte[] frame, String description,
       Map<String, String> mutation) throws Exception {
     ByteBuf in = Unpooled.wrappedBuffer(frame);
-    Frame f = new DubboCodecFactory().newCodec().decode(in);
+    io.protean.abi.codec.Codec codec = new DubboCodecFactory().newCodec();
+    Frame f = codec.decode(in);
+    codec.decodeResponseMetadata(f); // responses: the attachments, as filters see them
     StringBuilder y = new StringBuilder();
     y.append("description: ").append(description).append('\n');
     if (frame.length > 4096) {

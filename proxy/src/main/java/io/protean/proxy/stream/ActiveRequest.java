@@ -45,6 +45,8 @@ public final class ActiveRequest implements FilterContext, RoutedRequest {
   private Mutation responseMutation;
   private UpstreamRequest upstream;
   private Frame response;
+  /** Whether the codec was asked for the response's costly metadata (the first filter look). */
+  private boolean responseMetadataDecoded;
   private boolean done;
   /** An answer waiting for earlier ones (ordered protocols); owned by {@link ActiveRequests}. */
   ByteBuf readyReply;
@@ -266,6 +268,10 @@ public final class ActiveRequest implements FilterContext, RoutedRequest {
 
   @Override
   public Frame response() {
+    if (response != null && !responseMetadataDecoded) {
+      responseMetadataDecoded = true;
+      downstream.codec().decodeResponseMetadata(response);
+    }
     return response;
   }
 
@@ -287,6 +293,7 @@ public final class ActiveRequest implements FilterContext, RoutedRequest {
 
   @Override
   public void setResponseMetadata(String key, String value) {
+    Frame response = response();
     if (response == null) {
       throw new IllegalStateException("response metadata can change only in onResponse");
     }

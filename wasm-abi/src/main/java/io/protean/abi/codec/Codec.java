@@ -40,6 +40,15 @@ public interface Codec {
   default void inputMoved() {}
 
   /**
+   * Adds to {@code response}'s metadata what {@link #decode} leaves out because finding it costs
+   * on every response (Dubbo: the attachments, which follow the value). The proxy calls it at most
+   * once per response, when a filter first looks at the response ({@code FilterContext.response()}
+   * or a response metadata change), so a chain that never does pays nothing. A response whose
+   * metadata cannot be read keeps what it has: no exception. Default: decode found it all.
+   */
+  default void decodeResponseMetadata(Frame response) {}
+
+  /**
    * Re-encodes {@code frame} with {@code mutation} applied to its metadata.
    *
    * <p><b>Ownership.</b> {@code frame} stays owned by the caller (not released here). The returned

@@ -22,7 +22,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
 /**
- * Response attachments: decoded as metadata and re-encoded with a mutation, on responses written by
+ * Response attachments: decoded as metadata (on demand) and re-encoded with a mutation, on responses written by
  * Apache Dubbo's own codec and read back by Dubbo's own consumer-side decoder. Every response type:
  * a value, null, an exception, each with attachments (clients of protocol 2.0.2+) and without.
  */
@@ -83,6 +83,8 @@ class DubboResponseCodecTest {
     Frame f = decode(wire);
     try {
       assertThat(f.type()).isEqualTo(MessageType.RESPONSE);
+      assertThat(f.metadata().isEmpty()).as("read on demand only").isTrue();
+      codec.decodeResponseMetadata(f);
       assertThat(f.metadata().toMap()).containsEntry("x-served", "p1").containsEntry("x-n", "3")
           .containsEntry("dubbo", "2.0.2");
     } finally {
@@ -97,6 +99,7 @@ class DubboResponseCodecTest {
     assertThat(wire[DubboCodec.HEADER] & 0xff).as("response type").isEqualTo(0x90 + type);
     Frame f = decode(wire);
     try {
+      codec.decodeResponseMetadata(f);
       assertThat(f.metadata().isEmpty()).isTrue();
     } finally {
       f.release();
@@ -114,6 +117,7 @@ class DubboResponseCodecTest {
       byte[] out = bytes(codec.encodeResponse(request("2.0.2"), f, m, ByteBufAllocator.DEFAULT));
       // Our own decoder sees the change...
       Frame again = decode(out);
+      codec.decodeResponseMetadata(again);
       assertThat(again.requestId()).isEqualTo(9);
       assertThat(again.metadata().toMap()).containsEntry("x-added", "yes")
           .containsEntry("x-kept", "k2").doesNotContainKey("x-gone");
@@ -137,6 +141,7 @@ class DubboResponseCodecTest {
     String big = "\u00e9x".repeat(300_000);
     Frame f = decode(dubbo.response(1, "2.0.2", big, Map.of("x-after", "big")));
     try {
+      codec.decodeResponseMetadata(f);
       assertThat(f.metadata().get("x-after")).isEqualTo("big");
       byte[] out = bytes(codec.encodeResponse(request("2.0.2"), f, new Mutation().set("x-more", "1"),
           ByteBufAllocator.DEFAULT));
@@ -154,6 +159,7 @@ class DubboResponseCodecTest {
     Frame f = decode(dubbo.error(3, Response.SERVICE_ERROR, "it broke"));
     try {
       assertThat(f.type()).isEqualTo(MessageType.ERROR);
+      codec.decodeResponseMetadata(f);
       assertThat(f.metadata().isEmpty()).isTrue();
       assertThatThrownBy(() -> codec.encodeResponse(request("2.0.2"), f,
           new Mutation().set("x", "y"), ByteBufAllocator.DEFAULT))
@@ -189,6 +195,7 @@ class DubboResponseCodecTest {
       ByteBuf out = codec.encodeResponse(request("2.0.2"), f, new Mutation().set("x", "y"),
           ByteBufAllocator.DEFAULT);
       Frame again = decode(bytes(f.withRequestId(out, 77)));
+      codec.decodeResponseMetadata(again);
       assertThat(again.requestId()).isEqualTo(77);
       assertThat(again.metadata().get("x")).isEqualTo("y");
       again.release();
