@@ -413,9 +413,18 @@ fn finish(b: &mut Vec<u8>, status: u32, n: u32) -> *const u8 {
 }
 
 /// Generates the ABI exports for a [`Codec`] type. Use once per module:
-/// `protean_codec_sdk::protean_codec!(MyCodec);`
+/// `protean_codec_sdk::protean_codec!(MyCodec);`, or
+/// `protean_codec_sdk::protean_codec!(MyCodec, encodes_responses);` when [`Codec::encode`] also
+/// re-encodes responses with a mutation (the module then exports the marker
+/// `protean_codec_encodes_responses`, and the proxy lets filters change response metadata).
 #[macro_export]
 macro_rules! protean_codec {
+    ($codec:ty, encodes_responses) => {
+        $crate::protean_codec!($codec);
+
+        #[no_mangle]
+        pub extern "C" fn protean_codec_encodes_responses() {}
+    };
     ($codec:ty) => {
         mod __protean_codec_exports {
             use super::*;

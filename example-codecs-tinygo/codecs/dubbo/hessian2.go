@@ -49,6 +49,7 @@ const (
 	wKey
 	wAttachmentValue
 	wEventData
+	wResponseType
 )
 
 var whats = [...]string{
@@ -76,6 +77,7 @@ var whats = [...]string{
 	wKey:             "an attachment key",
 	wAttachmentValue: "an attachment value",
 	wEventData:       "event data",
+	wResponseType:    "the response type",
 }
 
 // The kinds of value a tag starts, for skip: one table load instead of a chain of range tests.

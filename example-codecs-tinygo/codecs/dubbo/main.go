@@ -6,14 +6,19 @@
 //	0-1 magic 0xdabb   2 flags: 0x80 request, 0x40 two-way, 0x20 event, low 5 bits serialization
 //	3 status           4-11 request id          12-15 body length
 //	request body: dubbo version, service path, version, method, parameter types, args, attachments
+//	OK response body: type (0 exception, 1 value, 2 null; +3 with attachments), value, attachments
 //
 //	metadata  interface, method, version (when not empty), dubbo, then the attachments with
 //	          string or scalar values (body fields win over attachments of the same name, the
-//	          first attachment over later ones; at most 256); event for events
+//	          first attachment over later ones; at most 256); event for events; for an OK
+//	          response of a *_WITH_ATTACHMENTS type, its attachments (the value is skipped)
 //	id        the request id: 8 big-endian bytes at offset 4
 //	errors    a hessian2-serialized response carrying the message, with a Dubbo status
 //
-// The argument values are skipped, not decoded. Config: {"max_body_size": N} (default 8 MiB).
+// The argument values are skipped, not decoded. Encode re-encodes requests and OK responses (a
+// response without attachments that gains one becomes its *_WITH_ATTACHMENTS variant; this codec
+// cannot see the request's protocol version and assumes a 2.0.2+ client, as the Rust one does).
+// Config: {"max_body_size": N} (default 8 MiB).
 package main
 
 import (
@@ -29,6 +34,12 @@ func main() {}
 
 func init() { protean.SetCodec(newDubbo) }
 
+// The proxy lets filters change response metadata only on a module that says Encode re-encodes
+// responses (ABI.md).
+//
+//go:wasmexport protean_codec_encodes_responses
+func encodesResponses() {}
+
 const (
 	header          = 16
 	flagRequest     = 0x80
@@ -39,6 +50,10 @@ const (
 	statusOK        = 20
 	maxValueChars   = 65536
 	maxMetadataKeys = 256
+	// Response types: a value, null and an exception, each also with attachments (+3).
+	responseNullValue                = 2
+	withAttachments                  = 3
+	responseNullValueWithAttachments = 5
 )
 
 // dubbo is the codec and, as it keeps no per-connection state, every connection's Connection:
@@ -49,9 +64,13 @@ type dubbo struct {
 	r       reader
 	keys    [][]byte // the attachment keys put into the metadata of the frame being decoded
 	spans   []span   // the attachments of the frame being re-encoded
+	// Where the value of the response being parsed starts and ends in its body.
+	valueStart, valueEnd int
 	out     []byte   // the last Encode / ErrorReply / HeartbeatReply result
 	// Whether the frame being decoded put version and dubbo (interface and method it always puts).
 	hasVersion, hasDubbo bool
+	// Whether the frame being decoded is a response (no body fields: every key is an attachment).
+	inResponse bool
 }
 
 // span is where an attachment entry is in the body, and its key (has false: not a string or
@@ -150,6 +169,10 @@ func (d *dubbo) Decode(in []byte, md *protean.Metadata) protean.Decoded {
 	case flags&flagRequest == 0:
 		if flags&flagEvent != 0 {
 			md.Put("event", "true")
+		} else if in[3] == statusOK && flags&serialization == hessian2 && total > header {
+			// The client, not the proxy, judges a response: one that does not parse is forwarded
+			// with the attachments read so far (a re-encode of it fails).
+			d.responseBody(in[header:total], md, false)
 		}
 		f.Type = protean.Response
 		if in[3] != statusOK {
@@ -226,6 +249,46 @@ func (d *dubbo) request(flags byte, body []byte, md *protean.Metadata, spans boo
 		return 0, false
 	}
 	return d.attachments(md, spans)
+}
+
+// responseBody parses an OK response body: its type, the value or exception (skipped), then the
+// attachments of a *_WITH_ATTACHMENTS type into md (none when md is nil) and, with spans, into
+// d.spans. It returns the type and where the value is, or false with the error in d.r.message().
+func (d *dubbo) responseBody(body []byte, md *protean.Metadata, spans bool) (kind int32, valueStart, valueEnd int, ok bool) {
+	r := &d.r
+	r.reset(body)
+	d.keys, d.spans = d.keys[:0], d.spans[:0]
+	d.hasVersion, d.hasDubbo, d.inResponse = false, false, true
+	kind, ok = d.responseParts(md, spans)
+	d.inResponse = false
+	return kind, d.valueStart, d.valueEnd, ok
+}
+
+func (d *dubbo) responseParts(md *protean.Metadata, spans bool) (int32, bool) {
+	r := &d.r
+	kind, ok := r.readInt(wResponseType)
+	if !ok {
+		return 0, false
+	}
+	if kind < 0 || kind > responseNullValueWithAttachments {
+		return 0, r.badResponseType(kind)
+	}
+	d.valueStart = r.pos
+	if kind != responseNullValue && kind != responseNullValueWithAttachments && !r.skip(0) {
+		return 0, false
+	}
+	d.valueEnd = r.pos
+	if kind >= withAttachments {
+		if _, ok := d.attachments(md, spans); !ok {
+			return 0, false
+		}
+	}
+	return kind, true
+}
+
+//go:noinline
+func (r *reader) badResponseType(kind int32) bool {
+	return r.fail("unknown response type " + strconv.Itoa(int(kind)))
 }
 
 //go:noinline
@@ -364,7 +427,9 @@ func (r *reader) notAMap(tag byte) bool {
 func (d *dubbo) taken(key []byte) bool {
 	switch string(key) {
 	case "interface", "method":
-		return true
+		if !d.inResponse {
+			return true
+		}
 	case "version":
 		if d.hasVersion {
 			return true
@@ -386,8 +451,14 @@ func (d *dubbo) taken(key []byte) bool {
 // string values, removed keys are dropped, new keys appended; the body fields are not touched.
 // The result is valid until the next call.
 func (d *dubbo) Encode(frame []byte, m protean.Mutation) ([]byte, error) {
-	if len(frame) < header || frame[2]&flagRequest == 0 || frame[2]&flagEvent != 0 {
-		return nil, errors.New("dubbo: only requests can be re-encoded")
+	if len(frame) < header {
+		return nil, errors.New("dubbo: no frame to re-encode")
+	}
+	if frame[2]&flagRequest == 0 {
+		return d.encodeResponse(frame, m)
+	}
+	if frame[2]&flagEvent != 0 {
+		return nil, errors.New("dubbo: only requests and responses can be re-encoded")
 	}
 	body := frame[header:]
 	start, ok := d.request(frame[2], body, nil, true)
@@ -395,6 +466,45 @@ func (d *dubbo) Encode(frame []byte, m protean.Mutation) ([]byte, error) {
 		return nil, errors.New(d.r.message())
 	}
 	out := append(d.out[:0], frame[:header+start]...)
+	return d.finish(d.appendAttachments(out, body, m)), nil
+}
+
+// encodeResponse rewrites an OK response's attachments; one without gains them as its
+// *_WITH_ATTACHMENTS variant. An error status carries only its message.
+func (d *dubbo) encodeResponse(frame []byte, m protean.Mutation) ([]byte, error) {
+	flags, status := frame[2], frame[3]
+	if flags&flagEvent != 0 {
+		return nil, errors.New("dubbo: an event response carries no attachments")
+	}
+	if status != statusOK {
+		return nil, errors.New("dubbo: a response with status " + statusName(status) + " carries only an error message, no attachments")
+	}
+	if s := flags & serialization; s != hessian2 {
+		return nil, errors.New("dubbo: response serialization id " + strconv.Itoa(int(s)) + " is not supported; this codec reads hessian2 (id 2)")
+	}
+	body := frame[header:]
+	kind, valueStart, valueEnd, ok := d.responseBody(body, nil, true)
+	if !ok {
+		return nil, errors.New(d.r.message())
+	}
+	if kind < withAttachments {
+		sets := false
+		for _, c := range m {
+			sets = sets || !c.Remove
+		}
+		if !sets { // nothing to remove from a response without attachments
+			return d.finish(append(d.out[:0], frame...)), nil
+		}
+		kind += withAttachments
+	}
+	out := append(append(d.out[:0], frame[:header]...), byte(0x90+kind))
+	out = append(out, body[valueStart:valueEnd]...)
+	return d.finish(d.appendAttachments(out, body, m)), nil
+}
+
+// appendAttachments appends an attachments map: the entries in d.spans byte for byte unless m
+// changes them, then m's sets.
+func (d *dubbo) appendAttachments(out, body []byte, m protean.Mutation) []byte {
 	out = append(out, 'H')
 	for _, s := range d.spans {
 		if s.has {
@@ -410,8 +520,7 @@ func (d *dubbo) Encode(frame []byte, m protean.Mutation) ([]byte, error) {
 			out = appendString(appendString(out, c.Key), c.Value)
 		}
 	}
-	out = append(out, 'Z')
-	return d.finish(out), nil
+	return append(out, 'Z')
 }
 
 // finish writes out's body length and keeps out for the next call.

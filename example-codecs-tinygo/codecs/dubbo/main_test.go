@@ -405,8 +405,12 @@ func TestEncodeAppliesTheMutation(t *testing.T) {
 			t.Fatalf("%x %v", out, err)
 		}
 	}
-	for _, bad := range [][]byte{frame(hessian2, 20, 1, nil), frame(flagRequest|flagEvent|hessian2, 0, 1, nil), in[:10]} {
-		if _, err := c.Encode(bad, nil); err == nil || err.Error() != "dubbo: only requests can be re-encoded" {
+	for bad, want := range map[string]string{
+		string(frame(flagRequest|flagEvent|hessian2, 0, 1, nil)): "dubbo: only requests and responses can be re-encoded",
+		string(in[:10]):                    "dubbo: no frame to re-encode",
+		string(frame(hessian2, 70, 1, nil)): "dubbo: a response with status SERVICE_ERROR carries only an error message, no attachments",
+	} {
+		if _, err := c.Encode([]byte(bad), nil); err == nil || err.Error() != want {
 			t.Fatal(err)
 		}
 	}
@@ -415,11 +419,63 @@ func TestEncodeAppliesTheMutation(t *testing.T) {
 	}
 }
 
+// okResponse is an OK response of kind (0 exception, 1 value, 2 null, +3 with attachments kv).
+func okResponse(kind byte, kv ...string) []byte {
+	body := []byte{0x90 + kind}
+	switch kind % 3 {
+	case 0: // an exception object: class Boom {message}, then its instance
+		body = append(strs(append(strs(append(body, 'C'), "Boom"), 0x91), "message"), 0x60)
+		body = strs(body, "boom")
+	case 1:
+		body = strs(body, "hello")
+	}
+	if kind >= 3 {
+		body = append(strs(append(body, 'H'), kv...), 'Z')
+	}
+	return frame(hessian2, 20, 9, body)
+}
+
+func TestResponseAttachments(t *testing.T) {
+	c := codec(t, `{}`)
+	for kind := byte(0); kind < 6; kind++ {
+		in := okResponse(kind, "dubbo", "2.0.2", "interface", "i", "x-gone", "a")
+		f, md := decode(t, in)
+		var want [][2]string
+		if kind >= 3 {
+			want = [][2]string{{"dubbo", "2.0.2"}, {"interface", "i"}, {"x-gone", "a"}}
+		}
+		if f.Type != protean.Response || f.Consumed != len(in) || !reflect.DeepEqual(md, want) {
+			t.Fatalf("kind %d: %+v %q", kind, f, md)
+		}
+		out, err := c.Encode(in, protean.Mutation{{Key: "x-gone", Remove: true}, {Key: "x-added", Value: "yes"}})
+		if err != nil {
+			t.Fatalf("kind %d: %v", kind, err)
+		}
+		// The type gains attachments; the value or exception is copied byte for byte.
+		value := len(okResponse(kind%3)) - header - 1
+		if out[header] != 0x90+kind%3+3 || !bytes.Equal(out[header+1:header+1+value], in[header+1:header+1+value]) {
+			t.Fatalf("kind %d: %x", kind, out)
+		}
+		_, md = decode(t, out)
+		want = [][2]string{{"x-added", "yes"}}
+		if kind >= 3 {
+			want = [][2]string{{"dubbo", "2.0.2"}, {"interface", "i"}, {"x-added", "yes"}}
+		}
+		if !reflect.DeepEqual(md, want) {
+			t.Fatalf("kind %d: %q", kind, md)
+		}
+	}
+	// Only removals on a response without attachments: the same frame.
+	if out, err := c.Encode(okResponse(1), protean.Mutation{{Key: "k", Remove: true}}); err != nil || !bytes.Equal(out, okResponse(1)) {
+		t.Fatalf("%x %v", out, err)
+	}
+}
+
 // After the first frame has sized the scratch buffers, parsing, encoding and replies allocate nothing.
 func TestNoAllocations(t *testing.T) {
 	c, in := codec(t, `{}`), greet()
 	m := protean.Mutation{{Key: "x-user", Value: "bob"}}
-	response := frame(hessian2, 20, 1, nil)
+	response := okResponse(4, "dubbo", "2.0.2")
 	n := testing.AllocsPerRun(100, func() {
 		if _, ok := c.request(in[2], in[header:], nil, true); !ok {
 			t.Fatal(c.r.message())
@@ -428,6 +484,7 @@ func TestNoAllocations(t *testing.T) {
 		c.ErrorReply(in, protean.Timeout, "timed out")
 		c.HeartbeatReply(in)
 		c.Decode(response, nil)
+		c.Encode(response, m)
 	})
 	if n != 0 {
 		t.Fatalf("%v allocations", n)

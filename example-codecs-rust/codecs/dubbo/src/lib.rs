@@ -6,7 +6,14 @@
 //! 0-1 magic 0xdabb   2 flags: 0x80 request, 0x40 two-way, 0x20 event, low 5 bits serialization
 //! 3 status           4-11 request id          12-15 body length
 //! request body: dubbo version, service path, version, method, parameter types, args, attachments
+//! OK response body: type (0 exception, 1 value, 2 null; +3 with attachments), value, attachments
 //! ```
+//!
+//! Response metadata: the attachments of an OK `*_WITH_ATTACHMENTS` response (the value is
+//! skipped, not built). `encode` re-encodes requests and OK responses (the module exports
+//! `protean_codec_encodes_responses`); a response without attachments that gains one becomes its
+//! `*_WITH_ATTACHMENTS` variant (unlike the native codec, this one cannot see the request's
+//! protocol version and assumes a 2.0.2+ client, as every Dubbo since 2.7 is).
 
 mod hessian2;
 
@@ -23,16 +30,78 @@ const HESSIAN2: u8 = 2;
 const OK: u8 = 20;
 const MAX_VALUE_CHARS: usize = 65536;
 const MAX_METADATA_KEYS: usize = 256;
+/// Response types: a value, null and an exception, each also `WITH_ATTACHMENTS` (+3).
+const RESPONSE_NULL_VALUE: i32 = 2;
+const WITH_ATTACHMENTS: i32 = 3;
+const RESPONSE_NULL_VALUE_WITH_ATTACHMENTS: i32 = 5;
 
 pub struct Dubbo {
     max_body: usize,
 }
 
+/// Each attachment's byte span in the body and its key (None for a non-string key).
+type Entries = Vec<(usize, usize, Option<String>)>;
+
 /// Where the attachments are in a request body, for re-encoding.
 struct Attachments {
     start: usize,
-    /// Each entry's byte span and key (None for a non-string key).
-    entries: Vec<(usize, usize, Option<String>)>,
+    entries: Entries,
+}
+
+/// Where the parts of an OK response body are, for re-encoding.
+struct ResponseBody {
+    kind: i32,
+    value_start: usize,
+    value_end: usize,
+    entries: Entries,
+}
+
+/// Reads an attachments map (or null) at `r` into `metadata`; with `entries`, records each entry.
+fn read_attachments(r: &mut Reader, metadata: &mut Metadata, mut entries: Option<&mut Entries>) -> Result<(), String> {
+    let tag = r.peek()?;
+    if tag == b'N' {
+        return Ok(());
+    }
+    if tag != b'H' && tag != b'M' {
+        return Err(r.error(&format!("expected the attachments map, found tag 0x{tag:02x}")));
+    }
+    r.read_map_start(tag)?;
+    let mut taken = 0;
+    while r.peek()? != b'Z' {
+        let entry_start = r.pos;
+        let key = r.read_scalar_or_skip("an attachment key", MAX_VALUE_CHARS)?;
+        let value = r.read_scalar_or_skip("an attachment value", MAX_VALUE_CHARS)?;
+        if let (Some(k), Some(v)) = (&key, &value) {
+            // Body fields win over attachments of the same name, the first attachment over later ones.
+            if taken < MAX_METADATA_KEYS && !metadata.contains(k) {
+                metadata.put(k, v);
+                taken += 1;
+            }
+        }
+        if let Some(e) = entries.as_deref_mut() {
+            e.push((entry_start, r.pos, key.map(Cow::into_owned)));
+        }
+    }
+    Ok(())
+}
+
+/// Writes an attachments map: the unchanged entries of `body` byte for byte, then the sets.
+fn write_attachments(out: &mut Vec<u8>, body: &[u8], entries: &Entries, mutation: &Mutation) {
+    out.push(b'H');
+    for (start, end, key) in entries {
+        if key.as_deref().is_some_and(|k| mutation.get(k).is_some()) {
+            continue;
+        }
+        out.extend_from_slice(&body[*start..*end]);
+    }
+    // The host sends each key once (removals, then sets).
+    for (k, v) in &mutation.entries {
+        if let Some(v) = v {
+            write_string(out, k);
+            write_string(out, v);
+        }
+    }
+    out.push(b'Z');
 }
 
 fn status_name(status: u8) -> std::borrow::Cow<'static, str> {
@@ -130,34 +199,64 @@ impl Dubbo {
             r.skip(0)?;
         }
         let mut attachments = Attachments { start: r.pos, entries: Vec::new() };
-        if r.at_end() {
-            return Ok(spans.then_some(attachments));
-        }
-        let tag = r.peek()?;
-        if tag == b'N' {
-            return Ok(spans.then_some(attachments));
-        }
-        if tag != b'H' && tag != b'M' {
-            return Err(r.error(&format!("expected the attachments map, found tag 0x{tag:02x}")));
-        }
-        r.read_map_start(tag)?;
-        let mut taken = 0;
-        while r.peek()? != b'Z' {
-            let entry_start = r.pos;
-            let key = r.read_scalar_or_skip("an attachment key", MAX_VALUE_CHARS)?;
-            let value = r.read_scalar_or_skip("an attachment value", MAX_VALUE_CHARS)?;
-            if let (Some(k), Some(v)) = (&key, &value) {
-                // Body fields win over attachments of the same name, the first attachment over later ones.
-                if taken < MAX_METADATA_KEYS && !metadata.contains(k) {
-                    metadata.put(k, v);
-                    taken += 1;
-                }
-            }
-            if spans {
-                attachments.entries.push((entry_start, r.pos, key.map(Cow::into_owned)));
-            }
+        if !r.at_end() {
+            read_attachments(&mut r, metadata, spans.then_some(&mut attachments.entries))?;
         }
         Ok(spans.then_some(attachments))
+    }
+
+    /// Parses an OK hessian2 response body: its type, the value or exception (skipped), the
+    /// attachments of a `*_WITH_ATTACHMENTS` type into `metadata` (with `spans`, where each is).
+    fn parse_response(&self, body: &[u8], metadata: &mut Metadata, spans: bool) -> Result<ResponseBody, String> {
+        let mut r = Reader::new(body);
+        let kind = r.read_int("the response type")?;
+        if !(0..=RESPONSE_NULL_VALUE_WITH_ATTACHMENTS).contains(&kind) {
+            return Err(r.error(&format!("unknown response type {kind}")));
+        }
+        let value_start = r.pos;
+        if kind != RESPONSE_NULL_VALUE && kind != RESPONSE_NULL_VALUE_WITH_ATTACHMENTS {
+            r.skip(0)?;
+        }
+        let value_end = r.pos;
+        let mut entries = Vec::new();
+        if kind >= WITH_ATTACHMENTS {
+            read_attachments(&mut r, metadata, spans.then_some(&mut entries))?;
+        }
+        Ok(ResponseBody { kind, value_start, value_end, entries })
+    }
+
+    /// Rewrites an OK response's attachments; one without gains them as its `*_WITH_ATTACHMENTS`
+    /// variant. An error status carries only its message.
+    fn encode_response(&self, frame: &[u8], mutation: &Mutation) -> Reply {
+        let (flags, status) = (frame[2], frame[3]);
+        if flags & FLAG_EVENT != 0 {
+            return Reply::Error("dubbo: an event response carries no attachments".into());
+        }
+        if status != OK {
+            return Reply::Error(format!("dubbo: a response with status {} carries only an error message, no attachments", status_name(status)));
+        }
+        if flags & SERIALIZATION != HESSIAN2 {
+            return Reply::Error(format!("dubbo: response serialization id {} is not supported; this codec reads hessian2 (id 2)", flags & SERIALIZATION));
+        }
+        let body = &frame[HEADER..];
+        let mut scratch = Vec::new();
+        let mut ignored = Metadata::for_tests(&mut scratch);
+        let parsed = match self.parse_response(body, &mut ignored, true) {
+            Ok(p) => p,
+            Err(e) => return Reply::Error(e),
+        };
+        let had = parsed.kind >= WITH_ATTACHMENTS;
+        if !had && mutation.entries.iter().all(|(_, v)| v.is_none()) {
+            return Reply::Data(frame.to_vec()); // nothing to remove from a response without attachments
+        }
+        let mut out = Vec::with_capacity(frame.len() + 64);
+        out.extend_from_slice(&frame[..HEADER]);
+        out.push((0x90 + if had { parsed.kind } else { parsed.kind + WITH_ATTACHMENTS }) as u8);
+        out.extend_from_slice(&body[parsed.value_start..parsed.value_end]);
+        write_attachments(&mut out, body, &parsed.entries, mutation);
+        let body_len = (out.len() - HEADER) as u32;
+        out[12..16].copy_from_slice(&body_len.to_be_bytes());
+        Reply::Data(out)
     }
 
     fn decode_frame(&self, input: &[u8], metadata: &mut Metadata) -> Result<Decoded, String> {
@@ -181,10 +280,14 @@ impl Dubbo {
         let body = &input[HEADER..total];
         let frame = |message_type, status| Decoded::Frame(FrameInfo { consumed: total, message_type, request_id: id, id_offset: 4, id_width: 8, status, response_class: ResponseClass::Unknown });
         if flags & FLAG_REQUEST == 0 {
+            let status = input[3];
             if flags & FLAG_EVENT != 0 {
                 metadata.put("event", "true");
+            } else if status == OK && flags & SERIALIZATION == HESSIAN2 && !body.is_empty() {
+                // The client, not the proxy, judges a response: one that does not parse is
+                // forwarded with the attachments read so far (a re-encode of it fails).
+                let _ = self.parse_response(body, metadata, false);
             }
-            let status = input[3];
             let kind = if status == OK { MessageType::Response } else { MessageType::Error };
             let response_class = class_of(status, flags, body);
             return Ok(Decoded::Frame(FrameInfo { consumed: total, message_type: kind, request_id: id, id_offset: 4, id_width: 8, status: Some(status_name(status)), response_class }));
@@ -228,8 +331,14 @@ impl Codec for Dubbo {
     /// Rewrites the attachments map: unchanged entries copied byte for byte, mutated keys get
     /// string values, removed keys are dropped, new keys appended; the body fields are not touched.
     fn encode(&mut self, _: &mut (), frame: &[u8], mutation: &Mutation) -> Reply {
-        if frame.len() < HEADER || frame[2] & FLAG_REQUEST == 0 || frame[2] & FLAG_EVENT != 0 {
-            return Reply::Error("dubbo: only requests can be re-encoded".into());
+        if frame.len() < HEADER {
+            return Reply::Error("dubbo: no frame to re-encode".into());
+        }
+        if frame[2] & FLAG_REQUEST == 0 {
+            return self.encode_response(frame, mutation);
+        }
+        if frame[2] & FLAG_EVENT != 0 {
+            return Reply::Error("dubbo: only requests and responses can be re-encoded".into());
         }
         let body = &frame[HEADER..];
         let mut scratch = Vec::new();
@@ -241,21 +350,7 @@ impl Codec for Dubbo {
         };
         let mut out = Vec::with_capacity(frame.len() + 64);
         out.extend_from_slice(&frame[..HEADER + attachments.start]);
-        out.push(b'H');
-        for (start, end, key) in &attachments.entries {
-            if key.as_deref().is_some_and(|k| mutation.get(k).is_some()) {
-                continue;
-            }
-            out.extend_from_slice(&body[*start..*end]);
-        }
-        // The host sends each key once (removals, then sets).
-        for (k, v) in &mutation.entries {
-            if let Some(v) = v {
-                write_string(&mut out, k);
-                write_string(&mut out, v);
-            }
-        }
-        out.push(b'Z');
+        write_attachments(&mut out, body, &attachments.entries, mutation);
         let body_len = (out.len() - HEADER) as u32;
         out[12..16].copy_from_slice(&body_len.to_be_bytes());
         Reply::Data(out)
@@ -282,7 +377,7 @@ impl Codec for Dubbo {
     }
 }
 
-protean_codec!(Dubbo);
+protean_codec!(Dubbo, encodes_responses);
 
 #[cfg(test)]
 mod tests {
@@ -383,6 +478,91 @@ mod tests {
                 let _ = decode(&t);
             }
         }
+    }
+
+    /// An OK response of `kind` (0 exception, 1 value, 2 null, +3 with attachments) as Dubbo writes it.
+    fn ok_response(kind: u8, attachments: &[(&str, &str)]) -> Vec<u8> {
+        let mut body = vec![0x90 + kind];
+        match kind % 3 {
+            0 => body.extend_from_slice(b"C\x04Boom\x91\x07message`\x04boom"), // class def + object
+            1 => write_string(&mut body, "hello"),
+            _ => {}
+        }
+        if kind >= 3 {
+            body.push(b'H');
+            for (k, v) in attachments {
+                write_string(&mut body, k);
+                write_string(&mut body, v);
+            }
+            body.push(b'Z');
+        }
+        response(&9u64.to_be_bytes(), HESSIAN2, OK, &body)
+    }
+
+    fn mutation_block(entries: &[(&str, Option<&str>)]) -> Vec<u8> {
+        let mut b = (entries.len() as u32).to_le_bytes().to_vec();
+        for (k, v) in entries {
+            b.extend_from_slice(&(k.len() as u32).to_le_bytes());
+            b.extend_from_slice(k.as_bytes());
+            match v {
+                Some(v) => {
+                    b.extend_from_slice(&(v.len() as i32).to_le_bytes());
+                    b.extend_from_slice(v.as_bytes());
+                }
+                None => b.extend_from_slice(&(-1i32).to_le_bytes()),
+            }
+        }
+        b
+    }
+
+    #[test]
+    fn response_attachments_are_metadata() {
+        for kind in 0..6u8 {
+            let frame = ok_response(kind, &[("dubbo", "2.0.2"), ("x-served", "p1")]);
+            let (d, meta) = decode(&frame);
+            assert!(matches!(d, Decoded::Frame(ref f) if f.consumed == frame.len()), "kind {kind}");
+            let expected: Vec<(String, String)> = if kind >= 3 {
+                vec![("dubbo".into(), "2.0.2".into()), ("x-served".into(), "p1".into())]
+            } else {
+                vec![]
+            };
+            assert_eq!(meta, expected, "kind {kind}");
+        }
+    }
+
+    #[test]
+    fn responses_are_reencoded_with_a_mutation() {
+        for kind in 0..6u8 {
+            let frame = ok_response(kind, &[("x-gone", "a"), ("x-kept", "k")]);
+            let block = mutation_block(&[("x-gone", None), ("x-added", Some("yes"))]);
+            let m = Mutation::parse(&block).unwrap();
+            let Reply::Data(out) = Dubbo::new(b"{}").unwrap().encode(&mut (), &frame, &m) else { panic!("kind {kind}") };
+            assert_eq!(out[HEADER], 0x90 + if kind >= 3 { kind } else { kind + 3 }, "kind {kind}");
+            let (_, meta) = decode(&out);
+            let mut expected = vec![("x-added".to_string(), "yes".to_string())];
+            if kind >= 3 {
+                expected.insert(0, ("x-kept".into(), "k".into()));
+            }
+            assert_eq!(meta, expected, "kind {kind}");
+            // The value or exception is carried byte for byte.
+            let value_len = frame.len() - HEADER - 1 - if kind >= 3 { attachments_len(&frame) } else { 0 };
+            assert_eq!(&out[HEADER + 1..HEADER + 1 + value_len], &frame[HEADER + 1..HEADER + 1 + value_len]);
+        }
+    }
+
+    fn attachments_len(frame: &[u8]) -> usize {
+        frame.len() - frame.iter().rposition(|&b| b == b'H').unwrap()
+    }
+
+    #[test]
+    fn an_error_status_cannot_carry_attachments() {
+        let mut body = Vec::new();
+        write_string(&mut body, "it broke");
+        let frame = response(&9u64.to_be_bytes(), HESSIAN2, 70, &body);
+        let block = mutation_block(&[("x", Some("y"))]);
+        let m = Mutation::parse(&block).unwrap();
+        assert!(matches!(Dubbo::new(b"{}").unwrap().encode(&mut (), &frame, &m), Reply::Error(ref e) if e.contains("SERVICE_ERROR")));
+        assert!(decode(&frame).1.is_empty());
     }
 
     #[test]

@@ -2,9 +2,11 @@
 //! requests: the request's metadata is the HTTP request header map.
 //!
 //! Plugin configuration (the YAML `config`, as JSON):
-//! `{"deny": ["slow", "drop"], "header": "x-filtered-by", "value": "protean"}`
+//! `{"deny": ["slow", "drop"], "header": "x-filtered-by", "value": "protean",
+//!   "response_header": "x-served-via", "response_value": "protean"}`
 //! — requests whose `method` is denied get a local response (the codec's error reply); the others
-//! get the header added before routing.
+//! get the header added before routing, and their responses get the response header (which the
+//! codec re-encodes: a Dubbo response attachment).
 
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, ContextType, LogLevel};
@@ -19,6 +21,8 @@ struct Config {
     deny: Vec<String>,
     header: String,
     value: String,
+    response_header: String,
+    response_value: String,
 }
 
 #[derive(Default)]
@@ -73,6 +77,9 @@ impl HttpContext for Filter {
     }
 
     fn on_http_response_headers(&mut self, _headers: usize, _end_of_stream: bool) -> Action {
+        if !self.config.response_header.is_empty() {
+            self.set_http_response_header(&self.config.response_header, Some(&self.config.response_value));
+        }
         Action::Continue
     }
 }
@@ -92,5 +99,11 @@ fn parse(json: &str) -> Option<Config> {
         }
         None => Vec::new(),
     };
-    Some(Config { deny, header: string_after("header").unwrap_or_default(), value: string_after("value").unwrap_or_default() })
+    Some(Config {
+        deny,
+        header: string_after("header").unwrap_or_default(),
+        value: string_after("value").unwrap_or_default(),
+        response_header: string_after("response_header").unwrap_or_default(),
+        response_value: string_after("response_value").unwrap_or_default(),
+    })
 }

@@ -85,6 +85,7 @@ public final class CaptureDubboVectors {
     ByteBuf in = Unpooled.wrappedBuffer(frame);
     io.protean.abi.codec.Codec codec = new DubboCodecFactory().newCodec();
     Frame f = codec.decode(in);
+    codec.decodeResponseMetadata(f); // responses: the attachments, as filters see them
     StringBuilder y = new StringBuilder();
     y.append("description: ").append(description).append('\n');
     if (frame.length > 4096) {

@@ -40,6 +40,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *       request);
  *   <li>{@code decodeResponse}: the server's answer, on the upstream connection's codec (every
  *       response);
+ *   <li>{@code decodeResponseWithMetadata}: the same plus the response metadata a codec reads
+ *       only on demand (when a filter looks at the response; Dubbo: the attachments after the
+ *       value, so it grows with the value);
  *   <li>{@code encodeRequest}: re-encoding the request with a metadata mutation (only when a filter
  *       changed the metadata). Dubbo sets one attachment; binary Thrift has no header map, so its
  *       codecs accept only an empty mutation, and this is the round trip of the unchanged frame;
@@ -136,6 +139,21 @@ public class CodecBenchmark {
   @Benchmark
   public long decodeResponse() {
     return decode(upstream, response);
+  }
+
+  /**
+   * A response for a chain whose filters look at it: the response metadata the codec reads only
+   * on demand (Dubbo's attachments, after the value) too.
+   */
+  @Benchmark
+  public long decodeResponseWithMetadata() {
+    ByteBuf in = response.duplicate();
+    upstream.inputMoved();
+    Frame f = upstream.decode(in);
+    upstream.decodeResponseMetadata(f);
+    long r = f.requestId() + f.metadata().size() + f.length() + f.type().ordinal();
+    f.release();
+    return r;
   }
 
   private static long decode(Codec c, ByteBuf bytes) {

@@ -172,6 +172,11 @@ public class TrafficFilterBenchmark {
     }
 
     @Override
+    public void setResponseMetadata(String key, String value) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
     public void sendLocalReply(ErrorType error, String message) {
       replied = error;
     }

@@ -97,6 +97,7 @@ class MicroBenchmarksTest {
     b.setup();
     assertThat(b.decodeRequest()).isPositive();
     assertThat(b.decodeResponse()).isPositive();
+    assertThat(b.decodeResponseWithMetadata()).isPositive();
     assertThat(b.encodeRequest()).isPositive();
     assertThat(b.errorReply()).isPositive();
     b.tearDown();

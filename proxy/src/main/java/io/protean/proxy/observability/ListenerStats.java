@@ -14,6 +14,7 @@ public final class ListenerStats {
   public final Stats.Counter onewayDropped;
   public final Stats.Counter heartbeats;
   public final Stats.Counter unexpectedFrames;
+  public final Stats.Counter responseMutationsRefused;
   public final Stats.Gauge activeRequests;
   public final Stats.Gauge downstreamConnections;
   public final Stats.Counter downstreamConnectionsAccepted;
@@ -35,6 +36,10 @@ public final class ListenerStats {
         "Heartbeats answered locally.", "listener", listener);
     unexpectedFrames = stats.counter("protean_listener_unexpected_frames_total",
         "Frames a client must not send (responses, stray events), dropped.", "listener", listener);
+    responseMutationsRefused = stats.counter("protean_listener_response_mutations_refused_total",
+        "Responses forwarded without the metadata changes filters asked for, because the codec "
+        + "cannot re-encode them (a Dubbo error status carries no attachments).",
+        "listener", listener);
     activeRequests = stats.gauge("protean_listener_active_requests",
         "Requests waiting for their response.", "listener", listener);
     downstreamConnections = stats.gauge("protean_listener_downstream_connections",

@@ -3,6 +3,7 @@ package io.protean.proxy.server;
 import io.protean.abi.Reloadable;
 import io.protean.abi.codec.CodecFactory;
 import io.protean.abi.codec.HealthCheck;
+import io.protean.abi.codec.MessageType;
 import io.protean.abi.filter.FilterFactory;
 import io.protean.proxy.cluster.Cluster;
 import io.protean.proxy.codec.CodecRegistry;
@@ -80,6 +81,7 @@ final class SnapshotBuilder {
         CodecFactory codec = codec(l.codec(), path + ".codec", previous, codecFactories, created,
             staged);
         List<FilterFactory> chain = filters(l, path, previous, created, staged);
+        checkResponseMutations(l, chain, codec, path);
         filterFactories.put(l.name(), chain);
         ListenerSnapshot old = previous == null ? null : previous.listeners().get(l.name());
         if (old != null && old.config().equals(l) && old.codec() == codec
@@ -184,6 +186,22 @@ final class SnapshotBuilder {
       }
     }
     return List.copyOf(chain);
+  }
+
+  /** Refuses a filter that would change responses the listener's codec cannot re-encode. */
+  private static void checkResponseMutations(ListenerConfig l, List<FilterFactory> chain,
+      CodecFactory codec, String path) {
+    String refusal = codec.encodeRefusal(MessageType.RESPONSE);
+    if (refusal == null) {
+      return;
+    }
+    for (int f = 0; f < chain.size(); f++) {
+      String field = chain.get(f).responseMutationField();
+      if (field != null) {
+        throw new ConfigException(path + ".filters[" + f + "]." + l.filters().get(f).name() + "."
+            + field, "codec '" + codec.protocol() + "' cannot re-encode responses (" + refusal + ")");
+      }
+    }
   }
 
   /** A reused factory whose module file changed: the new module, validated, to commit later. */

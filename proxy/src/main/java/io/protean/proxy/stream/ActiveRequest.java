@@ -44,8 +44,11 @@ public final class ActiveRequest implements FilterContext, RoutedRequest {
   private int filterIndex;
   private boolean responsePhase;
   private Mutation mutation;
+  private Mutation responseMutation;
   private UpstreamRequest upstream;
   private Frame response;
+  /** Whether the codec was asked for the response's costly metadata (the first filter look). */
+  private boolean responseMetadataDecoded;
   private boolean done;
   /** An answer waiting for earlier ones (ordered protocols); owned by {@link ActiveRequests}. */
   ByteBuf readyReply;
@@ -150,8 +153,31 @@ public final class ActiveRequest implements FilterContext, RoutedRequest {
       return;
     }
     stats().response(frame.responseStatus() == null ? "UNKNOWN" : frame.responseStatus());
-    reply(frame.withRequestId(frame.content(), request.requestId()));
+    ByteBuf bytes = responseBytes(frame);
+    reply(frame.withRequestId(bytes, request.requestId()));
     complete();
+  }
+
+  /**
+   * The response's bytes for downstream: its own (ownership passes from the frame), or a
+   * re-encoding with the filters' mutation (the frame is released). A response the codec cannot
+   * re-encode goes unchanged: the client still gets its answer.
+   */
+  private ByteBuf responseBytes(Frame frame) {
+    if (responseMutation == null || responseMutation.isEmpty()) {
+      return frame.content();
+    }
+    try {
+      ByteBuf encoded = downstream.codec().encodeResponse(request, frame, responseMutation,
+          downstream.channel().alloc());
+      frame.release();
+      return encoded;
+    } catch (CodecException e) {
+      stats().responseMutationsRefused.inc();
+      log.debug("listener {}: response to {} forwarded without its metadata changes {}: {}",
+          config.listener(), describe(), responseMutation, e.getMessage());
+      return frame.content();
+    }
   }
 
   private void reply(ByteBuf bytes) {
@@ -251,6 +277,10 @@ public final class ActiveRequest implements FilterContext, RoutedRequest {
 
   @Override
   public Frame response() {
+    if (response != null && !responseMetadataDecoded) {
+      responseMetadataDecoded = true;
+      downstream.codec().decodeResponseMetadata(response);
+    }
     return response;
   }
 
@@ -267,6 +297,23 @@ public final class ActiveRequest implements FilterContext, RoutedRequest {
       request.metadata().remove(key);
     } else {
       request.metadata().put(key, value);
+    }
+  }
+
+  @Override
+  public void setResponseMetadata(String key, String value) {
+    Frame response = response();
+    if (response == null) {
+      throw new IllegalStateException("response metadata can change only in onResponse");
+    }
+    if (responseMutation == null) {
+      responseMutation = new Mutation();
+    }
+    responseMutation.set(key, value);
+    if (value == null) {
+      response.metadata().remove(key);
+    } else {
+      response.metadata().put(key, value);
     }
   }
 

@@ -105,6 +105,11 @@ final class TestRequest implements FilterContext {
   }
 
   @Override
+  public void setResponseMetadata(String key, String value) {
+    throw new UnsupportedOperationException();
+  }
+
+  @Override
   public void sendLocalReply(ErrorType error, String message) {
     if (completed) {
       throw new IllegalStateException("answered after completion");

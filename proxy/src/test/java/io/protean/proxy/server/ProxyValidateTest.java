@@ -1,5 +1,6 @@
 package io.protean.proxy.server;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -75,6 +76,20 @@ class ProxyValidateTest {
         .doesNotThrowAnyException();
   }
 
+  private static final String RESPONSE_MUTATION =
+      "[{set_metadata: {request: {rename: {a: b}}, response: {set: {x: y}, remove: [z], rename: {p: q}}}}]";
+  private static final String THRIFT_REFUSAL = "listeners[0].filters[0].set_metadata.response: "
+      + "codec 'thrift' cannot re-encode responses (Thrift without THeader carries no response headers)";
+
+  @Test
+  void acceptsRequestAndResponseSectionsOnDubbo() {
+    assertThatCode(() -> Proxy.validate(parse(RESPONSE_MUTATION, "dubbo")))
+        .doesNotThrowAnyException();
+    // The original shape is the request section.
+    assertThatCode(() -> Proxy.validate(parse("[{set_metadata: {remove: [a]}}]", "thrift")))
+        .doesNotThrowAnyException();
+  }
+
   @Test
   void namesTheBadHealthCheckField() {
     assertThatThrownBy(() -> withHealthCheck("dubbo", "{http_health_check: {}}"))
@@ -125,5 +140,39 @@ class ProxyValidateTest {
         .hasMessageContaining("cannot build a health-check request; use tcp_health_check: {}");
     assertThatCode(() -> Proxy.validate(withHealthCheck(wasm, "{tcp_health_check: {}}")))
         .doesNotThrowAnyException();
+  }
+
+  @Test
+  void refusesResponseMutationOnACodecThatCannotReencodeResponses() {
+    assertThatThrownBy(() -> Proxy.validate(parse(RESPONSE_MUTATION, "thrift")))
+        .isInstanceOf(ConfigException.class).hasMessage(THRIFT_REFUSAL);
+    assertThatCode(() -> Proxy.validate(parse("[{set_metadata: {request: {set: {a: b}}}}]",
+        "thrift"))).doesNotThrowAnyException();
+  }
+
+  @Test
+  void aReloadThatWouldMutateThriftResponsesIsRefused() throws Exception {
+    try (Proxy proxy = Proxy.start(parse("[]", "thrift"))) {
+      long version = proxy.version();
+      ReloadResult r = proxy.apply(parse(RESPONSE_MUTATION, "thrift"));
+      assertThat(r.outcome()).isEqualTo(ReloadResult.Outcome.REFUSED);
+      assertThat(r.field() + ": " + r.reason()).isEqualTo(THRIFT_REFUSAL);
+      assertThat(proxy.version()).isEqualTo(version);
+    }
+  }
+
+  @Test
+  void namesTheBadMutationField() {
+    assertThatThrownBy(() -> Proxy.validate(parse(
+        "[{set_metadata: {set: {a: b}, request: {set: {c: d}}}}]", "dubbo")))
+        .hasMessageStartingWith("listeners[0].filters[0].set_metadata: request: give set/remove");
+    assertThatThrownBy(() -> Proxy.validate(parse(
+        "[{set_metadata: {response: {renam: {a: b}}}}]", "dubbo")))
+        .hasMessageStartingWith("listeners[0].filters[0].set_metadata: response.renam: unknown field");
+    assertThatThrownBy(() -> Proxy.validate(parse(
+        "[{set_metadata: {response: {rename: [a]}}}]", "dubbo")))
+        .hasMessageStartingWith("listeners[0].filters[0].set_metadata: response.rename: expected a mapping");
+    assertThatThrownBy(() -> Proxy.validate(parse("[{set_metadata: {request: {}}}]", "dubbo")))
+        .hasMessageContaining("nothing to do");
   }
 }

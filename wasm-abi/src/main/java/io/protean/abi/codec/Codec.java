@@ -40,6 +40,15 @@ public interface Codec {
   default void inputMoved() {}
 
   /**
+   * Adds to {@code response}'s metadata what {@link #decode} leaves out because finding it costs
+   * on every response (Dubbo: the attachments, which follow the value). The proxy calls it at most
+   * once per response, when a filter first looks at the response ({@code FilterContext.response()}
+   * or a response metadata change), so a chain that never does pays nothing. A response whose
+   * metadata cannot be read keeps what it has: no exception. Default: decode found it all.
+   */
+  default void decodeResponseMetadata(Frame response) {}
+
+  /**
    * Re-encodes {@code frame} with {@code mutation} applied to its metadata.
    *
    * <p><b>Ownership.</b> {@code frame} stays owned by the caller (not released here). The returned
@@ -48,6 +57,21 @@ public interface Codec {
    * @throws CodecException if this frame type or this mutation cannot be encoded
    */
   ByteBuf encode(Frame frame, Mutation mutation, ByteBufAllocator alloc);
+
+  /**
+   * Re-encodes the {@code response} to {@code request} with {@code mutation} applied to its
+   * metadata, on the downstream connection's codec. The request tells the codec what the client
+   * can read (Dubbo: response attachments need protocol version 2.0.2). The request id in the
+   * result is the response's; the proxy rewrites it afterwards ({@link Frame#withRequestId}).
+   * Ownership as for {@link #encode}; the default is {@code encode(response, mutation, alloc)}.
+   *
+   * @throws CodecException if this response or this mutation cannot be encoded (the proxy then
+   *     forwards the response unchanged and counts it)
+   */
+  default ByteBuf encodeResponse(Frame request, Frame response, Mutation mutation,
+      ByteBufAllocator alloc) {
+    return encode(response, mutation, alloc);
+  }
 
   /**
    * Builds the protocol's error reply to {@code request}, which a client of that protocol shows to

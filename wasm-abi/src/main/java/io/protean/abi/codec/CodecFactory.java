@@ -40,6 +40,17 @@ public interface CodecFactory {
   }
 
   /**
+   * Why this protocol's codec cannot re-encode frames of {@code type} with a {@link Mutation}
+   * ({@link Codec#encode}), or null when it can. The proxy asks before accepting a configuration
+   * whose filters would mutate such frames, and refuses it with this reason. Default: requests
+   * (and one-way requests) can be re-encoded, responses cannot.
+   */
+  default String encodeRefusal(MessageType type) {
+    return type == MessageType.REQUEST || type == MessageType.ONEWAY ? null
+        : "the codec does not re-encode " + type.name().toLowerCase(java.util.Locale.ROOT) + "s";
+  }
+
+  /**
    * Whether {@code firstBytes} (not consumed, still owned by the caller) start this protocol; used to
    * auto-detect the protocol of a connection. The default cannot tell.
    */

@@ -36,6 +36,18 @@ public interface FilterContext {
   void setRequestMetadata(String key, String value);
 
   /**
+   * Sets ({@code value != null}) or removes ({@code value == null}) a response metadata key, during
+   * {@link Filter#onResponse}. The key is visible to later filters at once; the downstream codec
+   * re-encodes the response before it goes downstream (Dubbo: the response's attachments). A
+   * response the codec cannot re-encode (a Dubbo error status, which carries only a message) is
+   * forwarded unchanged, logged at debug and counted
+   * ({@code protean_listener_response_mutations_refused_total}).
+   *
+   * @throws IllegalStateException outside {@link Filter#onResponse} (no response yet)
+   */
+  void setResponseMetadata(String key, String value);
+
+  /**
    * Answers the request with the codec's error reply instead of forwarding it. The filter then
    * returns {@link FilterStatus#STOP}. One-way requests are dropped (and counted) instead.
    */

@@ -9,6 +9,17 @@ public interface FilterFactory {
   /** Called for each request, on the request's event loop. */
   Filter newFilter();
 
+  /**
+   * The field of this filter's config that makes it change response metadata
+   * ({@link FilterContext#setResponseMetadata}), or null when it never does. The proxy refuses
+   * the filter, naming this field, on a listener whose codec cannot re-encode responses
+   * ({@link io.protean.abi.codec.CodecFactory#encodeRefusal}). A filter that cannot tell in
+   * advance (a proxy-wasm module) returns null and meets the refusal at run time.
+   */
+  default String responseMutationField() {
+    return null;
+  }
+
   /** Called once on each event loop thread at start-up (see {@code CodecFactory#prepareThread}). */
   default void prepareThread() {}
 

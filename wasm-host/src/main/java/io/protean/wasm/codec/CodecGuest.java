@@ -21,6 +21,8 @@ import java.util.List;
  * and length is validated; a violation is a {@link GuestTrap} (INVALID_RESULT).
  */
 final class CodecGuest implements AutoCloseable {
+  /** Optional marker export: the module's encode also re-encodes responses with a mutation. */
+  static final String ENCODES_RESPONSES = "protean_codec_encodes_responses";
   static final List<String> REQUIRED_EXPORTS = List.of("protean_codec_abi_v1", "protean_codec_input",
       "protean_codec_init", "protean_codec_decode", "protean_codec_encode",
       "protean_codec_error_reply", "protean_codec_heartbeat_reply");

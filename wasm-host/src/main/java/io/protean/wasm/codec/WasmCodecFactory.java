@@ -6,6 +6,7 @@ import io.protean.abi.Reloadable;
 import io.protean.abi.codec.Codec;
 import io.protean.abi.codec.CodecException;
 import io.protean.abi.codec.CodecFactory;
+import io.protean.abi.codec.MessageType;
 import io.protean.wasm.guest.GuestModule;
 import io.protean.wasm.guest.GuestTrap;
 import io.protean.wasm.module.ModuleMetrics;
@@ -91,6 +92,23 @@ public final class WasmCodecFactory implements CodecFactory, Reloadable {
   @Override
   public String protocol() {
     return protocol;
+  }
+
+  /**
+   * Requests always; responses when the module says it re-encodes them, by exporting the marker
+   * {@value CodecGuest#ENCODES_RESPONSES} (ABI.md). Asked of the module running now: a reload to
+   * a module without the marker makes response changes fail at run time (forwarded unchanged and
+   * counted), not at load.
+   */
+  @Override
+  public String encodeRefusal(MessageType type) {
+    return switch (type) {
+      case REQUEST, ONEWAY -> null;
+      case RESPONSE, ERROR -> module.current().module().exportedFunctions()
+          .contains(CodecGuest.ENCODES_RESPONSES) ? null : "module " + module.name()
+          + " does not export " + CodecGuest.ENCODES_RESPONSES;
+      default -> "the codec ABI re-encodes requests and responses only";
+    };
   }
 
   public String moduleName() {

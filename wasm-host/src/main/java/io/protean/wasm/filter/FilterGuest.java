@@ -313,7 +313,11 @@ final class FilterGuest implements AutoCloseable {
    * forwarded: after that (in on_response_headers, on_done) a change has nothing left to change.
    * It answers Ok and is ignored (logged at debug), as Envoy's request map still takes writes
    * once the request has gone: the official Rust SDK unwraps these calls and panics on any other
-   * status, which would kill the instance over a no-op. Response changes only change the view.
+   * status, which would kill the instance over a no-op. Response changes (during
+   * on_response_headers) go through the filter context too: the downstream codec re-encodes the
+   * response. On a codec that cannot (Thrift without THeader, a Dubbo error status) the proxy
+   * forwards the response unchanged, logs at debug and counts it; the write still answers Ok, for
+   * the same reason.
    */
   private int change(int type, String key, String value) {
     if (type == REQUEST_HEADERS && current != null) {
@@ -327,6 +331,10 @@ final class FilterGuest implements AutoCloseable {
         log.debug("request header {} not changed: {}", key, refused.getMessage());
         return BAD_ARGUMENT;
       }
+      return OK;
+    }
+    if (type == RESPONSE_HEADERS && current != null && current.filter.response() != null) {
+      current.filter.setResponseMetadata(key, value);
       return OK;
     }
     Metadata m = map(type);

@@ -99,6 +99,18 @@ class WasmFilterTest {
     }
 
     @Override
+    public void setResponseMetadata(String key, String value) {
+      if (response == null) {
+        throw new IllegalStateException("response metadata can change only in onResponse");
+      }
+      if (value == null) {
+        response.metadata().remove(key);
+      } else {
+        response.metadata().put(key, value);
+      }
+    }
+
+    @Override
     public void sendLocalReply(ErrorType error, String message) {
       replied = error;
       this.message = message;

@@ -78,7 +78,10 @@ public final class DubboProvider implements AutoCloseable {
     return notes;
   }
 
-  /** The attachments of every {@code greet} call this provider served. */
+  /**
+   * The attachments of every {@code greet} call this provider served. A call with an
+   * {@code x-reply: k=v,...} attachment gets those attachments on its response (greet and fail).
+   */
   public List<java.util.Map<String, Object>> attachments() {
     return attachments;
   }
@@ -91,10 +94,26 @@ public final class DubboProvider implements AutoCloseable {
     framework.destroy();
   }
 
+  /**
+   * A caller's {@code x-reply: k=v,k2=v2} attachment asks for those response attachments (which a
+   * Dubbo consumer reads from {@code RpcContext.getServerContext()} after the call).
+   */
+  private static void replyAttachments() {
+    String reply = RpcContext.getServerAttachment().getAttachment("x-reply");
+    if (reply == null || reply.isEmpty()) {
+      return;
+    }
+    for (String pair : reply.split(",")) {
+      int eq = pair.indexOf('=');
+      RpcContext.getServerContext().setAttachment(pair.substring(0, eq), pair.substring(eq + 1));
+    }
+  }
+
   private final class Impl implements DemoService {
     @Override
     public String greet(String who) {
       attachments.add(new java.util.HashMap<>(RpcContext.getServerAttachment().getObjectAttachments()));
+      replyAttachments();
       return "hello " + who + " from " + name;
     }
 
@@ -116,6 +135,7 @@ public final class DubboProvider implements AutoCloseable {
 
     @Override
     public String fail(String why) {
+      replyAttachments();
       throw new IllegalStateException(why);
     }
 

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.protean.abi.codec.Codec;
 import io.protean.abi.codec.CodecFactory;
 import io.protean.abi.codec.HealthCheck;
+import io.protean.abi.codec.MessageType;
 import io.protean.abi.codec.ProtocolMatch;
 import java.util.Map;
 
@@ -27,6 +28,17 @@ public final class DubboCodecFactory implements CodecFactory {
   @Override
   public Codec newCodec() {
     return new DubboCodec(limits); // one per connection: it memoizes the last parameter types
+  }
+
+  /** Requests and OK responses carry attachments; an error response carries only its message. */
+  @Override
+  public String encodeRefusal(MessageType type) {
+    return switch (type) {
+      case REQUEST, ONEWAY, RESPONSE -> null;
+      case ERROR -> "a Dubbo response with an error status carries only its message";
+      default -> "a Dubbo " + type.name().toLowerCase(java.util.Locale.ROOT)
+          + " carries no attachments";
+    };
   }
 
   @Override

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.protean.abi.codec.Codec;
 import io.protean.abi.codec.CodecFactory;
 import io.protean.abi.codec.HealthCheck;
+import io.protean.abi.codec.MessageType;
 import io.protean.abi.codec.ProtocolMatch;
 import java.util.Map;
 
@@ -39,6 +40,13 @@ public final class ThriftCodecFactory implements CodecFactory {
   @Override
   public Codec newCodec() {
     return new ThriftCodec(limits, transport, protocol);
+  }
+
+  /** Binary and compact messages have no header map; THeader info headers are not re-encoded yet. */
+  @Override
+  public String encodeRefusal(MessageType type) {
+    return "Thrift without THeader carries no " + (type == MessageType.REQUEST
+        || type == MessageType.ONEWAY ? "request" : "response") + " headers";
   }
 
   /** Thrift clients that pipeline calls expect the replies in call order. */
