@@ -182,10 +182,13 @@ public final class ConfigLoader {
         c.connectTimeout(), c.maxPendingRequests(), c.ringHash(), c.maglev(), c.healthCheck());
   }
 
-  /** Where route {@code route} names {@code cluster}: its {@code cluster} or {@code clusters[j].name}. */
+  /**
+   * Where route {@code route} names {@code cluster}: its {@code cluster}, a {@code clusters[j].name}
+   * or a {@code mirror[m].cluster}.
+   */
   private static Node clusterReference(Node route, String cluster) {
     Node single = route.field("cluster");
-    if (!single.isMissing()) {
+    if (!single.isMissing() && cluster.equals(single.json().asText())) {
       return single;
     }
     for (Node w : route.field("clusters").list()) {
