@@ -5,22 +5,29 @@
 # QPS, p99 and the proxy's CPU per request in the window; with --alloc also the bytes the proxy's
 # worker threads allocated per request (JFR jdk.ThreadAllocationStatistics over the window).
 # Usage: bash bench/ab.sh [--rounds R] [--warmup S] [--duration S] [--alloc]
+#                         [--a-config TEMPLATE] [--b-config TEMPLATE]
 #                         A_JAR "A_JAVA_OPTS" B_JAR "B_JAVA_OPTS"
+# A template is a Protean YAML in which ${PORT}, ${ADMIN} and ${PROVIDER} are replaced by the
+# proxy's listener port, its admin port and the provider's port (default: one route, one cluster);
+# e.g. the same jar twice, B with bench/traffic-features.yaml, prices the traffic features.
 # Round 1 includes the proxies' JIT warm-up: compare the later rounds.
 # Loopback only; every process it starts is ended on exit.
 set -euo pipefail
 ROUNDS=4 WARMUP=3 DURATION=5 ALLOC=0
+CONFIGS=("" "")
 while [[ $# -gt 0 ]]; do
   case $1 in
     --rounds) ROUNDS=$2; shift 2 ;;
     --warmup) WARMUP=$2; shift 2 ;;
     --duration) DURATION=$2; shift 2 ;;
     --alloc) ALLOC=1; shift ;;
+    --a-config) CONFIGS[0]=$2; shift 2 ;;
+    --b-config) CONFIGS[1]=$2; shift 2 ;;
     -*) echo "unknown option $1" >&2; exit 2 ;;
     *) break ;;
   esac
 done
-[[ $# -eq 4 ]] || { sed -n 2,10p "$0" >&2; exit 2; }
+[[ $# -eq 4 ]] || { sed -n 2,14p "$0" >&2; exit 2; }
 JARS=("$1" "$3")
 OPTS=("$2" "$4")
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -55,7 +62,11 @@ grep -q READY "$TMP/provider.log" || { cat "$TMP/provider.log" >&2; exit 1; }
 PROXY_PIDS=()
 for i in 0 1; do
   port=$((PORT_BASE + 10 * (i + 1))) admin=$((PORT_BASE + 10 * (i + 1) + 1))
-  cat >"$TMP/p$i.yaml" <<EOF
+  if [[ -n ${CONFIGS[$i]} ]]; then
+    PORT=$port ADMIN=$admin PROVIDER=$PROVIDER_PORT perl -pe \
+      's/\$\{(PORT|ADMIN|PROVIDER)\}/$ENV{$1}/g' "${CONFIGS[$i]}" >"$TMP/p$i.yaml"
+  else
+    cat >"$TMP/p$i.yaml" <<EOF
 workers: 1
 admin: {address: 127.0.0.1:$admin}
 listeners:
@@ -63,6 +74,7 @@ listeners:
 clusters:
   - {name: provider, connections_per_endpoint: 2, endpoints: [127.0.0.1:$PROVIDER_PORT]}
 EOF
+  fi
   # shellcheck disable=SC2086 # the options are a list
   taskset -c $PROXY_CPU java -Xms256m -Xmx512m -XX:-DontCompileHugeMethods ${OPTS[$i]} -jar "${JARS[$i]}" run -c "$TMP/p$i.yaml" \
     >"$TMP/p$i.log" 2>&1 &
