@@ -54,6 +54,9 @@ public final class SetMetadataFilterProvider implements FilterProvider {
 
       @Override
       public FilterStatus onResponse(FilterContext ctx) {
+        if (response.isEmpty()) {
+          return FilterStatus.CONTINUE; // looking at the response would decode its attachments
+        }
         response.apply(ctx.response().metadata(), ctx::setResponseMetadata);
         return FilterStatus.CONTINUE;
       }

@@ -263,11 +263,15 @@ public final class DubboCodec implements Codec {
     while (r.peek() != 'Z') {
       int entryStart = r.position();
       String key = r.readScalarOrSkip("an attachment key", limits.maxValueChars());
-      String value = r.readScalarOrSkip("an attachment value", limits.maxValueChars());
       if (entries != null) {
+        // Re-encoding needs the keys and where each entry lies, not the values: making their
+        // strings again was most of a set_metadata request's re-encode (async-profiler).
+        r.skip(0);
         entries.add(new int[] {entryStart, r.position()});
         keys.add(key);
+        continue;
       }
+      String value = r.readScalarOrSkip("an attachment value", limits.maxValueChars());
       if (key != null && value != null && !m.contains(key) && taken < limits.maxMetadataKeys()) {
         m.put(key, value);
         taken++;
