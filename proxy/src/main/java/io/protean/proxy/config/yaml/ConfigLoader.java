@@ -421,7 +421,7 @@ public final class ConfigLoader {
           + " ms)");
     }
     Node budget = n.field("budget").allowOnly("percent", "min_concurrency");
-    double percent = number(budget.field("percent"), DEFAULT_BUDGET_PERCENT, 0, 100);
+    double percent = budget.field("percent").number(DEFAULT_BUDGET_PERCENT, 0, 100);
     int minConcurrency = budget.field("min_concurrency")
         .integer(DEFAULT_MIN_RETRY_CONCURRENCY, 0, 1_000_000);
     return new RetryConfig(attempts, List.copyOf(on), perTryTimeout, base, max, percent,
@@ -431,27 +431,7 @@ public final class ConfigLoader {
   private static MirrorConfig mirror(Node n, Set<String> clusters) {
     n.allowOnly("cluster", "fraction");
     String cluster = knownCluster(n.required("cluster"), clusters);
-    return new MirrorConfig(cluster, number(n.field("fraction"), 1, 0, 1));
-  }
-
-  /** A plain number between {@code min} and {@code max}. */
-  private static double number(Node n, double fallback, double min, double max) {
-    if (n.isMissing()) {
-      return fallback;
-    }
-    if (!n.json().isNumber()) {
-      throw n.error("expected a number between " + fmt(min) + " and " + fmt(max) + ", found '"
-          + n.json().asText() + "'");
-    }
-    double v = n.json().doubleValue();
-    if (!(v >= min && v <= max)) {
-      throw n.error("must be between " + fmt(min) + " and " + fmt(max) + ", found " + n.json().asText());
-    }
-    return v;
-  }
-
-  private static String fmt(double v) {
-    return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
+    return new MirrorConfig(cluster, n.field("fraction").number(1, 0, 1));
   }
 
   /**

@@ -159,7 +159,8 @@ public final class Node {
       return fallback;
     }
     if (!json.isNumber()) {
-      throw error("expected a number, found " + describe(json));
+      throw error("expected a number between " + plain(min) + " and " + plain(max) + ", found "
+          + describe(json));
     }
     double v = json.doubleValue();
     if (!(v >= min && v <= max)) {
