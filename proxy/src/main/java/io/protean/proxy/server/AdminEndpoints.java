@@ -64,6 +64,9 @@ final class AdminEndpoints {
     m.put("last_reload", proxy.lastReload() == null ? null : result(proxy.lastReload()));
     m.put("last_refused", proxy.lastRefused() == null ? null : result(proxy.lastRefused()));
     m.put("config", proxy.config());
+    if (proxy.xdsStatus() != null) {
+      m.put("xds", proxy.xdsStatus()); // per resource type: version accepted, last rejection
+    }
     return m;
   }
 

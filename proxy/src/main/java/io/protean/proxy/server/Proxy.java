@@ -13,7 +13,9 @@ import io.protean.proxy.cluster.ClusterManager;
 import io.protean.proxy.codec.CodecRegistry;
 import io.protean.proxy.config.model.ConfigException;
 import io.protean.proxy.config.model.ProxyConfig;
+import io.protean.proxy.config.model.ProxyConfig.ClusterConfig;
 import io.protean.proxy.config.model.ProxyConfig.ListenerConfig;
+import io.protean.proxy.config.xds.XdsClient;
 import io.protean.proxy.config.yaml.ConfigLoader;
 import io.protean.proxy.filter.FilterRegistry;
 import io.protean.proxy.listener.Listener;
@@ -82,6 +84,12 @@ public final class Proxy implements AutoCloseable {
   private ClusterManager clusters;
   private AdminServer admin;
   private ConfigWatcher watcher;
+  /** The file's configuration (static resources); the snapshot's adds the xDS ones to it. */
+  private ProxyConfig staticConfig;
+  /** The xDS client, when the configuration names a server; its resources (guarded by this). */
+  private XdsClient xds;
+  private List<ListenerConfig> dynamicListeners = List.of();
+  private List<ClusterConfig> dynamicClusters = List.of();
 
   private Proxy(Path configFile) {
     this.configFile = configFile;
@@ -167,9 +175,68 @@ public final class Proxy implements AutoCloseable {
       log.info("admin on http://{}:{}/", admin.localAddress().getHostString(),
           admin.localAddress().getPort());
     }
+    staticConfig = config;
     ready = true;
     log.info("protean ready: {} workers, {} transport, {} listeners, {} clusters",
         config.workers(), transport.name(), listeners.size(), clusters.clusters().size());
+    if (config.xds() != null) {
+      xds = new XdsClient(config.xds(), new XdsSink());
+      xds.start();
+    }
+  }
+
+  /** Applies the xDS client's resources together with the file's. */
+  private final class XdsSink implements XdsClient.Sink {
+    @Override
+    public void apply(List<ListenerConfig> listeners, List<ClusterConfig> clusters) {
+      synchronized (Proxy.this) {
+        ProxyConfig merged = merge(staticConfig, listeners, clusters);
+        ReloadResult r = Proxy.this.apply(merged);
+        if (r.outcome() == ReloadResult.Outcome.REFUSED) {
+          throw new ConfigException(dynamicPath(r.field(), merged), r.reason());
+        }
+        dynamicListeners = listeners;
+        dynamicClusters = clusters;
+      }
+    }
+
+    @Override
+    public ProxyConfig file() {
+      synchronized (Proxy.this) {
+        return staticConfig;
+      }
+    }
+  }
+
+  private static ProxyConfig merge(ProxyConfig file, List<ListenerConfig> listeners,
+      List<ClusterConfig> clusters) {
+    List<ListenerConfig> l = new ArrayList<>(file.listeners());
+    l.addAll(listeners);
+    List<ClusterConfig> c = new ArrayList<>(file.clusters());
+    c.addAll(clusters);
+    return file.with(List.copyOf(l), List.copyOf(c));
+  }
+
+  /** {@code listeners[3].routes[0]} of a merged configuration as the xDS resource it came from. */
+  private String dynamicPath(String field, ProxyConfig merged) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("^(listeners|clusters)\\[(\\d+)\\]\\.?(.*)")
+        .matcher(field == null ? "" : field);
+    if (!m.matches()) {
+      return field;
+    }
+    int i = Integer.parseInt(m.group(2));
+    boolean listener = m.group(1).equals("listeners");
+    int statics = listener ? staticConfig.listeners().size() : staticConfig.clusters().size();
+    if (i < statics) {
+      return field + " (of the configuration file)";
+    }
+    String name = listener ? merged.listeners().get(i).name() : merged.clusters().get(i).name();
+    return (listener ? "Listener '" : "Cluster '") + name + "' " + m.group(3);
+  }
+
+  /** The xDS client's state per resource type, or null without one. */
+  public Map<String, Map<String, String>> xdsStatus() {
+    return xds == null ? null : xds.status();
   }
 
   private Listener bind(ListenerSnapshot s, int index) throws InterruptedException {
@@ -218,7 +285,18 @@ public final class Proxy implements AutoCloseable {
     } catch (ConfigException e) {
       return record(ReloadResult.refused(version(), e.path(), e.problem()));
     }
-    return apply(next);
+    synchronized (this) {
+      if (xds == null) {
+        return apply(next);
+      }
+      ProxyConfig previous = staticConfig;
+      staticConfig = next; // the dynamic resources stay; the file's change around them
+      ReloadResult r = apply(merge(next, dynamicListeners, dynamicClusters));
+      if (r.outcome() == ReloadResult.Outcome.REFUSED) {
+        staticConfig = previous;
+      }
+      return r;
+    }
   }
 
   /** The same as {@link #reload()} on the reload thread, for callers that must not block. */
@@ -339,6 +417,9 @@ public final class Proxy implements AutoCloseable {
     if (!java.util.Objects.equals(running.admin(), next.admin())) {
       return new ConfigException("admin", "cannot change while running; restart the proxy");
     }
+    if (!java.util.Objects.equals(running.xds(), next.xds())) {
+      return new ConfigException("xds", "cannot change while running; restart the proxy");
+    }
     return null;
   }
 
@@ -419,6 +500,9 @@ public final class Proxy implements AutoCloseable {
     ready = false;
     if (watcher != null) {
       watcher.close();
+    }
+    if (xds != null) {
+      xds.close();
     }
     List<Listener> all;
     synchronized (this) {

@@ -14,7 +14,39 @@ import java.util.Map;
  * @param admin     the admin HTTP endpoint, or null when disabled; fixed at start
  */
 public record ProxyConfig(
-    int workers, AdminConfig admin, List<ListenerConfig> listeners, List<ClusterConfig> clusters) {
+    int workers, AdminConfig admin, List<ListenerConfig> listeners, List<ClusterConfig> clusters,
+    XdsConfig xds) {
+
+  /** A configuration without a control plane: everything is in the file. */
+  public ProxyConfig(int workers, AdminConfig admin, List<ListenerConfig> listeners,
+      List<ClusterConfig> clusters) {
+    this(workers, admin, listeners, clusters, null);
+  }
+
+  /** The same configuration with other listeners and clusters (the xDS client's merge). */
+  public ProxyConfig with(List<ListenerConfig> listeners, List<ClusterConfig> clusters) {
+    return new ProxyConfig(workers, admin, listeners, clusters, xds);
+  }
+
+  /**
+   * Where dynamic resources come from (Envoy's bootstrap dynamic_resources and node). Fixed at
+   * start: a reload that changes it is refused.
+   *
+   * @param node                identifies this proxy to the control plane
+   * @param servers             xDS management servers, tried in order on each (re)connect
+   * @param ads                 one aggregated stream for every type (Envoy's ADS), else one
+   *                            stream per type
+   * @param listeners           whether listeners (and their generic_proxy routes) come over xDS
+   * @param clusters            whether clusters (and their endpoints) come over xDS
+   * @param initialFetchTimeout how long a listener or cluster waits for the resources it needs
+   *                            before it is served without them (Envoy's initial_fetch_timeout)
+   */
+  public record XdsConfig(
+      NodeConfig node, List<HostPort> servers, boolean ads, boolean listeners, boolean clusters,
+      Duration initialFetchTimeout) {}
+
+  /** Envoy's Node: {@code id}, {@code cluster} and string {@code metadata}. */
+  public record NodeConfig(String id, String cluster, Map<String, String> metadata) {}
 
   /** The admin endpoint. */
   public record AdminConfig(HostPort address) {}

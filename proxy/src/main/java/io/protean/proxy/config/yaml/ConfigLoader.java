@@ -3,6 +3,8 @@ package io.protean.proxy.config.yaml;
 import io.protean.proxy.config.model.ConfigException;
 import io.protean.proxy.config.model.HostPort;
 import io.protean.proxy.config.model.ProxyConfig;
+import io.protean.proxy.config.model.ProxyConfig.NodeConfig;
+import io.protean.proxy.config.model.ProxyConfig.XdsConfig;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -110,7 +112,8 @@ public final class ConfigLoader {
     if (root == null || root.isMissingNode()) {
       throw new ConfigException("(root)", "the configuration is empty");
     }
-    Node top = new Node("", root).allowOnly("workers", "admin", "listeners", "clusters");
+    Node top = new Node("", root).allowOnly("workers", "admin", "listeners", "clusters", "node",
+        "xds");
     int workers = top.field("workers").integer(Runtime.getRuntime().availableProcessors(), 1, 1024);
     AdminConfig admin = admin(top.field("admin"));
 
@@ -125,8 +128,10 @@ public final class ConfigLoader {
       clusters.add(cluster);
     }
 
-    List<Node> listenerNodes = top.required("listeners").list();
-    if (listenerNodes.isEmpty()) {
+    XdsConfig xds = xds(top.field("xds"), top.field("node"));
+    List<Node> listenerNodes = (xds != null && xds.listeners() ? top.field("listeners")
+        : top.required("listeners")).list();
+    if (listenerNodes.isEmpty() && (xds == null || !xds.listeners())) {
       throw top.field("listeners").error("at least one listener is required");
     }
     List<ListenerConfig> listeners = new ArrayList<>();
@@ -141,7 +146,59 @@ public final class ConfigLoader {
     for (int i = 0; i < clusters.size(); i++) {
       clusters.set(i, withCodec(clusters.get(i), clusterNodes.get(i), listeners, listenerNodes));
     }
-    return new ProxyConfig(workers, admin, List.copyOf(listeners), List.copyOf(clusters));
+    return new ProxyConfig(workers, admin, List.copyOf(listeners), List.copyOf(clusters), xds);
+  }
+
+  /** Envoy's default initial_fetch_timeout. */
+  public static final Duration DEFAULT_INITIAL_FETCH_TIMEOUT = Duration.ofSeconds(15);
+
+  /** The {@code xds} section (and the {@code node} it identifies itself with), or null. */
+  private static XdsConfig xds(Node n, Node nodeNode) {
+    if (n.isMissing()) {
+      if (!nodeNode.isMissing()) {
+        throw nodeNode.error("node identifies the proxy to an xDS server; give xds too");
+      }
+      return null;
+    }
+    n.allowOnly("servers", "ads", "resources", "initial_fetch_timeout");
+    List<HostPort> servers = new ArrayList<>();
+    for (Node s : n.required("servers").list()) {
+      servers.add((s.json().isObject() ? s.allowOnly("address").required("address") : s).hostPort());
+    }
+    if (servers.isEmpty()) {
+      throw n.field("servers").error("at least one xDS server is required");
+    }
+    boolean ads = n.field("ads").bool(true);
+    Node resources = n.required("resources");
+    Set<String> kinds = new HashSet<>();
+    for (Node r : resources.list()) {
+      String kind = r.text();
+      if (!kind.equals("listeners") && !kind.equals("clusters")) {
+        throw r.error("unknown resource kind '" + kind + "'; expected listeners or clusters"
+            + " (their routes and endpoints come with them)");
+      }
+      kinds.add(kind);
+    }
+    if (kinds.isEmpty()) {
+      throw resources.error("name listeners, clusters or both");
+    }
+    Duration initialFetch = n.field("initial_fetch_timeout").duration(DEFAULT_INITIAL_FETCH_TIMEOUT);
+    nodeNode.allowOnly("id", "cluster", "metadata");
+    String id = nodeNode.required("id").text();
+    if (id.isEmpty()) {
+      throw nodeNode.field("id").error("must not be empty");
+    }
+    Map<String, String> metadata = new LinkedHashMap<>();
+    Node md = nodeNode.field("metadata");
+    if (!md.isMissing()) {
+      if (!md.json().isObject()) {
+        throw md.error("expected a mapping of strings");
+      }
+      md.json().fieldNames().forEachRemaining(k -> metadata.put(k, md.field(k).text()));
+    }
+    return new XdsConfig(new NodeConfig(id, nodeNode.field("cluster").text(""), Map.copyOf(metadata)),
+        List.copyOf(servers), ads, kinds.contains("listeners"), kinds.contains("clusters"),
+        initialFetch);
   }
 
   /**
