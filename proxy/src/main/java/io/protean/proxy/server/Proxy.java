@@ -87,7 +87,7 @@ public final class Proxy implements AutoCloseable {
   /** The file's configuration (static resources); the snapshot's adds the xDS ones to it. */
   private ProxyConfig staticConfig;
   /** The xDS client, when the configuration names a server; its resources (guarded by this). */
-  private XdsClient xds;
+  private volatile XdsClient xds;
   private List<ListenerConfig> dynamicListeners = List.of();
   private List<ClusterConfig> dynamicClusters = List.of();
 
@@ -466,8 +466,10 @@ public final class Proxy implements AutoCloseable {
     return stats;
   }
 
+  /** Serving; with xDS, also the first resources applied (or the initial fetch timed out). */
   public boolean ready() {
-    return ready;
+    XdsClient x = xds;
+    return ready && (x == null || x.initialized());
   }
 
   ClusterManager clusterManager() {

@@ -63,6 +63,7 @@ class XdsEndToEndTest {
           resources: [listeners, clusters]
         """.formatted(cp.port()))));
     await("the xDS listener is served", () -> proxy.config().listener("mesh") != null);
+    await("/ready once every type has arrived", proxy::ready);
     AdminClient admin = new AdminClient(proxy.adminAddress());
 
     List<DubboConsumer> consumers = new ArrayList<>();

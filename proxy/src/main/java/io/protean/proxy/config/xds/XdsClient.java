@@ -83,6 +83,8 @@ public final class XdsClient implements AutoCloseable {
   private int failures;
   private int serverIndex;
   private boolean closed;
+  /** Set once every type has had a response applied, or the initial fetch timed out. */
+  private volatile boolean initialized;
 
   public XdsClient(XdsConfig config, Sink sink) {
     this.config = config;
@@ -113,6 +115,18 @@ public final class XdsClient implements AutoCloseable {
   /** Connects and subscribes; returns at once (resources apply as they arrive). */
   public void start() {
     executor.execute(this::connect);
+    executor.schedule(() -> {
+      if (!initialized) {
+        initialized = true;
+        log.warn("xDS: no complete set of resources within the initial fetch timeout; serving what"
+            + " has arrived");
+      }
+    }, config.initialFetchTimeout().toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /** Whether the first resources have been applied (then {@code /ready} says so). */
+  public boolean initialized() {
+    return initialized;
   }
 
   /** One type's subscription and the last resources accepted for it. */
@@ -128,6 +142,8 @@ public final class XdsClient implements AutoCloseable {
     /** The version last rejected and how often in a row: a server that resends it waits. */
     String rejectedVersion;
     int rejections;
+    /** Whether a response of this type has been accepted. */
+    boolean answered;
 
     TypeState(String url, boolean wildcard) {
       this.url = url;
@@ -264,8 +280,14 @@ public final class XdsClient implements AutoCloseable {
     t.version = r.getVersionInfo();
     t.lastError = null;
     t.rejectedVersion = null;
+    t.answered = true;
     send(t, t.version, null); // ACK
     subscribe();
+    if (!initialized && types.values().stream().allMatch(s -> s.answered
+        || (!s.wildcard && s.names.isEmpty()))) {
+      initialized = true;
+      log.info("xDS: initial resources applied");
+    }
   }
 
   private void nack(TypeState t, DiscoveryResponse r, ConfigException e) {
