@@ -32,6 +32,7 @@ import io.envoyproxy.envoy.extensions.filters.network.generic_proxy.matcher.v3.M
 import io.envoyproxy.envoy.extensions.filters.network.generic_proxy.matcher.v3.ServiceMatchInput;
 import io.envoyproxy.envoy.extensions.filters.network.generic_proxy.router.v3.Router;
 import io.envoyproxy.envoy.extensions.filters.network.generic_proxy.v3.GenericProxy;
+import io.envoyproxy.envoy.extensions.filters.network.generic_proxy.v3.GenericRds;
 import io.envoyproxy.envoy.extensions.filters.network.generic_proxy.v3.RouteConfiguration;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.grpc.Server;
@@ -143,13 +144,25 @@ final class XdsControlPlane implements AutoCloseable {
 
   /** A generic_proxy Dubbo listener whose inline routes are {@code routes}. */
   static Listener dubboListener(String name, int port, RouteConfiguration routes) {
-    GenericProxy gp = GenericProxy.newBuilder().setStatPrefix(name)
+    return dubboListener(name, port, genericProxy(name).setRouteConfig(routes).build());
+  }
+
+  /** A generic_proxy Dubbo listener whose routes come over RDS as {@code routeConfigName}. */
+  static Listener dubboListenerRds(String name, int port, String routeConfigName) {
+    return dubboListener(name, port, genericProxy(name).setGenericRds(GenericRds.newBuilder()
+        .setConfigSource(ConfigSource.newBuilder().setAds(AggregatedConfigSource.getDefaultInstance()))
+        .setRouteConfigName(routeConfigName)).build());
+  }
+
+  private static GenericProxy.Builder genericProxy(String name) {
+    return GenericProxy.newBuilder().setStatPrefix(name)
         .setCodecConfig(TypedExtensionConfig.newBuilder().setName("envoy.generic_proxy.codecs.dubbo")
             .setTypedConfig(Any.pack(DubboCodecConfig.getDefaultInstance())))
-        .setRouteConfig(routes)
         .addFilters(TypedExtensionConfig.newBuilder().setName("envoy.filters.generic.router")
-            .setTypedConfig(Any.pack(Router.getDefaultInstance())))
-        .build();
+            .setTypedConfig(Any.pack(Router.getDefaultInstance())));
+  }
+
+  private static Listener dubboListener(String name, int port, GenericProxy gp) {
     return Listener.newBuilder().setName(name).setAddress(address(port))
         .addFilterChains(FilterChain.newBuilder().addFilters(Filter.newBuilder()
             .setName("envoy.filters.network.generic_proxy").setTypedConfig(Any.pack(gp))))
@@ -159,6 +172,11 @@ final class XdsControlPlane implements AutoCloseable {
   /** Routes: calls of {@code method} go to {@code methodCluster}, the rest of the service to {@code cluster}. */
   static RouteConfiguration routes(String service, String method, String methodCluster,
       String cluster) {
+    return routes("routes", service, method, methodCluster, cluster);
+  }
+
+  static RouteConfiguration routes(String name, String service, String method,
+      String methodCluster, String cluster) {
     FieldMatcher byMethod = FieldMatcher.newBuilder()
         .setPredicate(Predicate.newBuilder().setAndMatcher(Predicate.PredicateList.newBuilder()
             .addPredicate(single(ServiceMatchInput.getDefaultInstance(), service))
@@ -167,7 +185,7 @@ final class XdsControlPlane implements AutoCloseable {
     FieldMatcher byService = FieldMatcher.newBuilder()
         .setPredicate(single(ServiceMatchInput.getDefaultInstance(), service))
         .setOnMatch(action(cluster)).build();
-    return RouteConfiguration.newBuilder().setName("routes")
+    return RouteConfiguration.newBuilder().setName(name)
         .setRoutes(Matcher.newBuilder().setMatcherList(
             MatcherList.newBuilder().addMatchers(byMethod).addMatchers(byService)))
         .build();

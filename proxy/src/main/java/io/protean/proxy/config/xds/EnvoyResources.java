@@ -94,9 +94,9 @@ public final class EnvoyResources {
     /** The listener with {@code routes} (its RDS resource, or null when it never came). */
     public ListenerConfig complete(RouteConfiguration routes) {
       RouteConfiguration r = inlineRoutes != null ? inlineRoutes : routes;
-      String where = "Listener '" + name + "' " + (inlineRoutes != null
-          ? "filter_chains[0].filters[0].typed_config.route_config"
-          : "RouteConfiguration '" + rdsName + "'");
+      String where = inlineRoutes != null
+          ? "Listener '" + name + "' filter_chains[0].filters[0].typed_config.route_config."
+          : "RouteConfiguration '" + rdsName + "' ";
       List<RouteConfig> table = r == null ? List.of() : routes(r, codec, where);
       return new ListenerConfig(name, address, codec, filters, table,
           ConfigLoader.DEFAULT_DRAIN_TIMEOUT);
@@ -180,15 +180,19 @@ public final class EnvoyResources {
     return dubbo ? "interface" : "service";
   }
 
-  /** The routes of a generic_proxy RouteConfiguration, in match order. */
+  /**
+   * The routes of a generic_proxy RouteConfiguration, in match order.
+   *
+   * @param at where it is, ending with the separator of its fields ("RouteConfiguration 'r' ")
+   */
   static List<RouteConfig> routes(RouteConfiguration r, CodecConfig codec, String at) {
     if (r.getVirtualHostsCount() > 0) {
-      throw new ConfigException(at + ".virtual_hosts", "virtual hosts are not supported; give"
+      throw new ConfigException(at + "virtual_hosts", "virtual hosts are not supported; give"
           + " routes (match on the service instead)");
     }
     List<RouteConfig> routes = new ArrayList<>();
     if (r.hasRoutes()) {
-      new Expander(codec, routes).matcher(r.getRoutes(), List.of(), at + ".routes");
+      new Expander(codec, routes).matcher(r.getRoutes(), List.of(), at + "routes");
     }
     return List.copyOf(routes);
   }

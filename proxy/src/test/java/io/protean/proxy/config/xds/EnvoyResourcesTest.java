@@ -226,7 +226,7 @@ class EnvoyResourcesTest {
 
   private static List<RouteConfig> routes(Matcher m, CodecConfig codec) {
     return EnvoyResources.routes(RouteConfiguration.newBuilder().setName("r").setRoutes(m).build(),
-        codec, "RouteConfiguration 'r'");
+        codec, "RouteConfiguration 'r' ");
   }
 
   private static com.github.xds.core.v3.TypedExtensionConfig input(Message m) {
