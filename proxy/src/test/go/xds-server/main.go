@@ -80,6 +80,12 @@ func main() {
 			}
 			return nil
 		},
+		StreamDeltaRequestFunc: func(_ int64, r *discovery.DeltaDiscoveryRequest) error {
+			if r.GetErrorDetail() != nil {
+				fmt.Printf("NACK %s delta %s\n", r.GetTypeUrl(), r.GetErrorDetail().GetMessage())
+			}
+			return nil
+		},
 	}
 	srv := server.NewServer(context.Background(), mux, callbacks)
 	g := grpc.NewServer()

@@ -20,14 +20,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The proxy driven by an independent xDS server, go-control-plane, whose linear caches serve
  * generic_proxy's own RouteConfiguration type over RDS (java-control-plane's cache serves only
  * Envoy's HTTP routes): routes arrive by name, change under load with no failed call, and a bad
- * one is NACKed naming the field while the old routes serve.
+ * one is NACKed naming the field while the old routes serve; over state-of-the-world and over
+ * incremental (delta) xDS.
  */
 class XdsGoControlPlaneTest {
   private static final String SERVICE = DemoService.class.getName();
@@ -35,8 +37,9 @@ class XdsGoControlPlaneTest {
   @TempDir
   Path dir;
 
-  @Test
-  void genericProxyRoutesOverRdsFromGoControlPlane() throws Exception {
+  @ParameterizedTest(name = "delta: {0}")
+  @ValueSource(booleans = {false, true})
+  void genericProxyRoutesOverRdsFromGoControlPlane(boolean delta) throws Exception {
     try (DubboProvider a = new DubboProvider("a", Ports.free(), "1.0.0", null);
         DubboProvider b = new DubboProvider("b", Ports.free(), "1.0.0", null);
         GoControlPlane cp = new GoControlPlane(dir)) {
@@ -51,8 +54,9 @@ class XdsGoControlPlaneTest {
           node: {id: sidecar-go}
           xds:
             servers: ["127.0.0.1:%d"]
+            delta: %s
             resources: [listeners, clusters]
-          """.formatted(cp.port())))) {
+          """.formatted(cp.port(), delta)))) {
         await(() -> proxy.ready() && proxy.config().listener("mesh") != null);
         List<DubboConsumer> consumers = new ArrayList<>();
         try {
@@ -96,7 +100,7 @@ class XdsGoControlPlaneTest {
           cp.push("3", with(base, broken.build()));
           await(() -> !cp.nacks().isEmpty());
           assertThat(cp.nacks().get(0))
-              .contains("generic_proxy.v3.RouteConfiguration 2 ")
+              .contains("generic_proxy.v3.RouteConfiguration " + (delta ? "delta " : "2 "))
               .contains("RouteConfiguration 'mesh-routes' routes.matcher_list.matchers[1].predicate"
                   + ".single_predicate.value_match.safe_regex.regex: invalid regex");
           long before = fromB.get();

@@ -36,13 +36,15 @@ public record ProxyConfig(
    * @param servers             xDS management servers, tried in order on each (re)connect
    * @param ads                 one aggregated stream for every type (Envoy's ADS), else one
    *                            stream per type
+   * @param delta               incremental xDS (Envoy's DELTA_GRPC), else state of the world
    * @param listeners           whether listeners (and their generic_proxy routes) come over xDS
    * @param clusters            whether clusters (and their endpoints) come over xDS
    * @param initialFetchTimeout how long a listener or cluster waits for the resources it needs
    *                            before it is served without them (Envoy's initial_fetch_timeout)
    */
   public record XdsConfig(
-      NodeConfig node, List<HostPort> servers, boolean ads, boolean listeners, boolean clusters,
+      NodeConfig node, List<HostPort> servers, boolean ads, boolean delta, boolean listeners,
+      boolean clusters,
       Duration initialFetchTimeout) {}
 
   /** Envoy's Node: {@code id}, {@code cluster} and string {@code metadata}. */

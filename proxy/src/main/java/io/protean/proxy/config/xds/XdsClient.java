@@ -13,6 +13,8 @@ import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.extensions.filters.network.generic_proxy.v3.RouteConfiguration;
 import io.envoyproxy.envoy.service.cluster.v3.ClusterDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.envoyproxy.envoy.service.discovery.v3.Resource;
@@ -78,6 +80,7 @@ public final class XdsClient implements AutoCloseable {
   private final Assembler assembler;
   private ManagedChannel channel;
   private final Map<String, StreamObserver<DiscoveryRequest>> streams = new HashMap<>();
+  private final Map<String, StreamObserver<DeltaDiscoveryRequest>> deltaStreams = new HashMap<>();
   /** Bumped per connection, so callbacks of an old stream are ignored. */
   private int generation;
   private int failures;
@@ -135,6 +138,8 @@ public final class XdsClient implements AutoCloseable {
     /** Listeners and clusters are subscribed as a wildcard; their responses hold every resource. */
     final boolean wildcard;
     Map<String, Any> resources = new LinkedHashMap<>();
+    /** Delta xDS: each accepted resource's version, sent back on reconnect. */
+    Map<String, String> resourceVersions = new LinkedHashMap<>();
     Set<String> names = new LinkedHashSet<>();
     String version = "";
     String nonce = "";
@@ -164,25 +169,50 @@ public final class XdsClient implements AutoCloseable {
     channel = NettyChannelBuilder.forAddress(server.host(), server.port()).usePlaintext()
         .keepAliveTime(30, TimeUnit.SECONDS).build();
     streams.clear();
-    log.info("xDS: connecting to {} ({})", server, config.ads() ? "ADS" : "one stream per type");
-    if (config.ads()) {
-      StreamObserver<DiscoveryRequest> ads = AggregatedDiscoveryServiceGrpc.newStub(channel)
-          .streamAggregatedResources(new Responses(gen));
-      types.keySet().forEach(url -> streams.put(url, ads));
-    } else {
+    deltaStreams.clear();
+    log.info("xDS: connecting to {} ({}, {})", server, config.ads() ? "ADS" : "one stream per type",
+        config.delta() ? "incremental" : "state of the world");
+    if (config.delta()) {
+      Responses<DeltaDiscoveryResponse> responses = new Responses<>(gen, this::handleDelta);
+      StreamObserver<DeltaDiscoveryRequest> ads = config.ads()
+          ? AggregatedDiscoveryServiceGrpc.newStub(channel).deltaAggregatedResources(responses) : null;
       for (String url : types.keySet()) {
-        streams.put(url, openTypeStream(url, new Responses(gen)));
+        deltaStreams.put(url, ads != null ? ads
+            : openDeltaTypeStream(url, new Responses<>(gen, this::handleDelta)));
+      }
+    } else {
+      StreamObserver<DiscoveryRequest> ads = config.ads() ? AggregatedDiscoveryServiceGrpc
+          .newStub(channel).streamAggregatedResources(new Responses<>(gen, this::handle)) : null;
+      for (String url : types.keySet()) {
+        streams.put(url, ads != null ? ads : openTypeStream(url, new Responses<>(gen, this::handle)));
       }
     }
     for (TypeState t : types.values()) {
       t.nonce = "";
-      if (t.wildcard || !t.names.isEmpty()) {
+      if (config.delta()) {
+        // A new delta stream starts from nothing: subscribe again, saying what is held.
+        if (t.wildcard || !t.names.isEmpty()) {
+          sendDelta(t, t.wildcard ? List.of("*") : List.copyOf(t.names), List.of(), null,
+              t.resourceVersions);
+        }
+      } else if (t.wildcard || !t.names.isEmpty()) {
         send(t, t.version, null);
       }
     }
   }
 
-  private StreamObserver<DiscoveryRequest> openTypeStream(String url, Responses r) {
+  private StreamObserver<DeltaDiscoveryRequest> openDeltaTypeStream(String url,
+      Responses<DeltaDiscoveryResponse> r) {
+    return switch (url) {
+      case EnvoyResources.CLUSTER -> ClusterDiscoveryServiceGrpc.newStub(channel).deltaClusters(r);
+      case EnvoyResources.ENDPOINTS -> EndpointDiscoveryServiceGrpc.newStub(channel).deltaEndpoints(r);
+      case EnvoyResources.LISTENER -> ListenerDiscoveryServiceGrpc.newStub(channel).deltaListeners(r);
+      default -> RouteDiscoveryServiceGrpc.newStub(channel).deltaRoutes(r);
+    };
+  }
+
+  private StreamObserver<DiscoveryRequest> openTypeStream(String url,
+      Responses<DiscoveryResponse> r) {
     return switch (url) {
       case EnvoyResources.CLUSTER -> ClusterDiscoveryServiceGrpc.newStub(channel).streamClusters(r);
       case EnvoyResources.ENDPOINTS -> EndpointDiscoveryServiceGrpc.newStub(channel).streamEndpoints(r);
@@ -192,19 +222,21 @@ public final class XdsClient implements AutoCloseable {
   }
 
   /** Receives one stream's responses; hands each to the xDS thread. */
-  private final class Responses implements StreamObserver<DiscoveryResponse> {
+  private final class Responses<R> implements StreamObserver<R> {
     private final int gen;
+    private final java.util.function.Consumer<R> handler;
 
-    Responses(int gen) {
+    Responses(int gen, java.util.function.Consumer<R> handler) {
       this.gen = gen;
+      this.handler = handler;
     }
 
     @Override
-    public void onNext(DiscoveryResponse r) {
+    public void onNext(R r) {
       run(() -> {
         if (gen == generation) {
           failures = 0;
-          handle(r);
+          handler.accept(r);
         }
       });
     }
@@ -242,7 +274,12 @@ public final class XdsClient implements AutoCloseable {
     executor.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
   }
 
+  /** An ACK (no error) or NACK of the last response, or a (re)subscription. */
   private void send(TypeState t, String version, Status error) {
+    if (config.delta()) {
+      sendDelta(t, List.of(), List.of(), error, Map.of());
+      return;
+    }
     DiscoveryRequest.Builder b = DiscoveryRequest.newBuilder().setNode(node).setTypeUrl(t.url)
         .setVersionInfo(version).setResponseNonce(t.nonce).addAllResourceNames(t.names);
     if (error != null) {
@@ -251,6 +288,63 @@ public final class XdsClient implements AutoCloseable {
     StreamObserver<DiscoveryRequest> s = streams.get(t.url);
     if (s != null) {
       s.onNext(b.build());
+    }
+  }
+
+  private void sendDelta(TypeState t, List<String> subscribe, List<String> unsubscribe,
+      Status error, Map<String, String> initialVersions) {
+    DeltaDiscoveryRequest.Builder b = DeltaDiscoveryRequest.newBuilder().setNode(node)
+        .setTypeUrl(t.url).setResponseNonce(t.nonce).addAllResourceNamesSubscribe(subscribe)
+        .addAllResourceNamesUnsubscribe(unsubscribe).putAllInitialResourceVersions(initialVersions);
+    if (error != null) {
+      b.setErrorDetail(error);
+    }
+    StreamObserver<DeltaDiscoveryRequest> s = deltaStreams.get(t.url);
+    if (s != null) {
+      s.onNext(b.build());
+    }
+  }
+
+  /** Delta: the response adds, replaces and removes resources by name. */
+  private void handleDelta(DeltaDiscoveryResponse r) {
+    TypeState t = types.get(r.getTypeUrl());
+    if (t == null) {
+      log.warn("xDS: ignoring a response of type {}, which was not asked for", r.getTypeUrl());
+      return;
+    }
+    t.nonce = r.getNonce();
+    Map<String, Any> candidate = new LinkedHashMap<>(t.resources);
+    Map<String, String> versions = new LinkedHashMap<>(t.resourceVersions);
+    try {
+      for (int i = 0; i < r.getResourcesCount(); i++) {
+        Resource res = r.getResources(i);
+        String at = shortType(t.url) + " resources[" + i + "]";
+        Any any = res.getResource();
+        if (!any.getTypeUrl().equals(t.url)) {
+          throw new ConfigException(at, "expected " + t.url + ", found " + any.getTypeUrl());
+        }
+        String name = name(t.url, any);
+        if (!res.getName().isEmpty() && !res.getName().equals(name)) {
+          throw new ConfigException(at + " name", "'" + res.getName() + "' names a resource whose"
+              + " own name is '" + name + "'");
+        }
+        candidate.put(name, any);
+        versions.put(name, res.getVersion());
+      }
+    } catch (InvalidProtocolBufferException e) {
+      nack(t, r.getSystemVersionInfo(), new ConfigException(shortType(t.url), "does not parse: "
+          + e.getMessage()));
+      return;
+    } catch (ConfigException e) {
+      nack(t, r.getSystemVersionInfo(), e);
+      return;
+    }
+    for (String removed : r.getRemovedResourcesList()) {
+      candidate.remove(removed);
+      versions.remove(removed);
+    }
+    if (accept(t, candidate, r.getSystemVersionInfo())) {
+      t.resourceVersions = versions;
     }
   }
 
@@ -265,19 +359,24 @@ public final class XdsClient implements AutoCloseable {
     try {
       candidate = decode(t, r);
     } catch (ConfigException e) {
-      nack(t, r, e);
+      nack(t, r.getVersionInfo(), e);
       return;
     }
+    accept(t, candidate, r.getVersionInfo());
+  }
+
+  /** Applies {@code candidate} as the type's resources: ACKs, or NACKs and keeps the old ones. */
+  private boolean accept(TypeState t, Map<String, Any> candidate, String version) {
     Map<String, Any> previous = t.resources;
     t.resources = candidate;
     try {
       apply();
     } catch (ConfigException e) {
       t.resources = previous;
-      nack(t, r, e);
-      return;
+      nack(t, version, e);
+      return false;
     }
-    t.version = r.getVersionInfo();
+    t.version = version;
     t.lastError = null;
     t.rejectedVersion = null;
     t.answered = true;
@@ -288,17 +387,18 @@ public final class XdsClient implements AutoCloseable {
       initialized = true;
       log.info("xDS: initial resources applied");
     }
+    return true;
   }
 
-  private void nack(TypeState t, DiscoveryResponse r, ConfigException e) {
+  private void nack(TypeState t, String version, ConfigException e) {
     String message = e.path() + ": " + e.problem();
     t.lastError = message;
-    t.rejections = r.getVersionInfo().equals(t.rejectedVersion) ? t.rejections + 1 : 0;
-    t.rejectedVersion = r.getVersionInfo();
+    t.rejections = version.equals(t.rejectedVersion) ? t.rejections + 1 : 0;
+    t.rejectedVersion = version;
     Status status = Status.newBuilder().setCode(Code.INVALID_ARGUMENT_VALUE).setMessage(message)
         .build();
     if (t.rejections == 0) {
-      log.warn("xDS: rejected {} version {}: {}", shortType(t.url), r.getVersionInfo(), message);
+      log.warn("xDS: rejected {} version {}: {}", shortType(t.url), version, message);
       send(t, t.version, status);
       return;
     }
@@ -400,8 +500,25 @@ public final class XdsClient implements AutoCloseable {
     if (names.equals(t.names)) {
       return;
     }
+    Set<String> added = new LinkedHashSet<>(names);
+    added.removeAll(t.names);
+    Set<String> removed = new LinkedHashSet<>(t.names);
+    removed.removeAll(names);
     t.names = names;
     t.resources.keySet().retainAll(names);
+    t.resourceVersions.keySet().retainAll(names);
+    if (config.delta()) {
+      assembler.subscribed(url, names, System.nanoTime());
+      String nonce = t.nonce;
+      t.nonce = ""; // a subscription change answers no response
+      sendDelta(t, List.copyOf(added), List.copyOf(removed), null, Map.of());
+      t.nonce = nonce;
+      if (!added.isEmpty()) {
+        executor.schedule(this::reassemble, config.initialFetchTimeout().toNanos(),
+            TimeUnit.NANOSECONDS);
+      }
+      return;
+    }
     assembler.subscribed(url, names, System.nanoTime());
     if (!names.isEmpty()) { // an empty list would be a wildcard subscription
       send(t, t.version, null);
@@ -435,7 +552,8 @@ public final class XdsClient implements AutoCloseable {
   public void close() {
     executor.execute(() -> {
       closed = true;
-      streams.values().stream().distinct().forEach(s -> {
+      java.util.stream.Stream.concat(streams.values().stream(), deltaStreams.values().stream())
+          .distinct().forEach(s -> {
         try {
           s.onCompleted();
         } catch (RuntimeException ignored) {

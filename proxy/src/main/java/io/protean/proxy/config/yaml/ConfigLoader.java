@@ -160,7 +160,7 @@ public final class ConfigLoader {
       }
       return null;
     }
-    n.allowOnly("servers", "ads", "resources", "initial_fetch_timeout");
+    n.allowOnly("servers", "ads", "delta", "resources", "initial_fetch_timeout");
     List<HostPort> servers = new ArrayList<>();
     for (Node s : n.required("servers").list()) {
       servers.add((s.json().isObject() ? s.allowOnly("address").required("address") : s).hostPort());
@@ -169,6 +169,7 @@ public final class ConfigLoader {
       throw n.field("servers").error("at least one xDS server is required");
     }
     boolean ads = n.field("ads").bool(true);
+    boolean delta = n.field("delta").bool(false);
     Node resources = n.required("resources");
     Set<String> kinds = new HashSet<>();
     for (Node r : resources.list()) {
@@ -197,7 +198,7 @@ public final class ConfigLoader {
       md.json().fieldNames().forEachRemaining(k -> metadata.put(k, md.field(k).text()));
     }
     return new XdsConfig(new NodeConfig(id, nodeNode.field("cluster").text(""), Map.copyOf(metadata)),
-        List.copyOf(servers), ads, kinds.contains("listeners"), kinds.contains("clusters"),
+        List.copyOf(servers), ads, delta, kinds.contains("listeners"), kinds.contains("clusters"),
         initialFetch);
   }
 
