@@ -1,7 +1,9 @@
 // A go-control-plane xDS server for Protean's tests: an independent implementation of the xDS
 // server side (state of the world, ADS and per-type services), serving whatever resources the
-// test writes, of any type url (Envoy's and generic_proxy's; Aeraki's once their types are
-// linked in). The test writes a snapshot file: a serialized envoy.service.discovery.v3
+// test writes, of any type url (Envoy's and generic_proxy's parsed; others, such as Aeraki's,
+// passed through unparsed: a resource of a type not linked in comes wrapped in a
+// discovery.v3.Resource that gives its name, and is served as the bytes it came as). The test
+// writes a snapshot file: a serialized envoy.service.discovery.v3
 // DiscoveryResponse whose resources (mixed types) become the linear caches' contents, one cache
 // per type url. Every request the proxy sends that carries an error_detail is printed as
 //
@@ -33,6 +35,8 @@ import (
 	"github.com/envoyproxy/go-control-plane/pkg/server/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/emptypb"
 )
 
 func name(m proto.Message) (string, error) {
@@ -54,6 +58,7 @@ var typeURLs = []string{
 	"type.googleapis.com/envoy.config.cluster.v3.Cluster",
 	"type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment",
 	"type.googleapis.com/envoy.extensions.filters.network.generic_proxy.v3.RouteConfiguration",
+	"type.googleapis.com/aeraki.meta_protocol_proxy.config.route.v1alpha.RouteConfiguration",
 }
 
 func main() {
@@ -133,18 +138,34 @@ func load(file string, linear map[string]*cache.LinearCache) error {
 		byType[u] = map[string]types.Resource{}
 	}
 	for _, a := range r.GetResources() {
-		m, err := a.UnmarshalNew()
-		if err != nil {
-			return err
+		n, inner := "", a
+		if a.MessageIs(&discovery.Resource{}) {
+			var res discovery.Resource
+			if err := a.UnmarshalTo(&res); err != nil {
+				return err
+			}
+			n, inner = res.GetName(), res.GetResource()
 		}
-		n, err := name(m)
-		if err != nil {
-			return err
+		var m proto.Message
+		if known, err := inner.UnmarshalNew(); err == nil {
+			m = known
+			if n == "" {
+				if n, err = name(m); err != nil {
+					return err
+				}
+			}
+		} else if n != "" {
+			// Not linked in: served as the bytes it came as (the cache sends them under its type url).
+			raw := &emptypb.Empty{}
+			raw.ProtoReflect().SetUnknown(protoreflect.RawFields(inner.GetValue()))
+			m = raw
+		} else {
+			return fmt.Errorf("%s: %v (wrap it in a Resource that names it)", inner.GetTypeUrl(), err)
 		}
-		if byType[a.GetTypeUrl()] == nil {
-			return fmt.Errorf("type %s is not served", a.GetTypeUrl())
+		if byType[inner.GetTypeUrl()] == nil {
+			return fmt.Errorf("type %s is not served", inner.GetTypeUrl())
 		}
-		byType[a.GetTypeUrl()][n] = m
+		byType[inner.GetTypeUrl()][n] = m
 	}
 	for u, rs := range byType {
 		linear[u].SetResources(rs)

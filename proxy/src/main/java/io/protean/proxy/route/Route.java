@@ -6,6 +6,7 @@ import io.protean.proxy.config.model.ProxyConfig.HashPolicy;
 import io.protean.proxy.config.model.ProxyConfig.RouteConfig;
 import io.protean.proxy.config.model.ProxyConfig.WeightedCluster;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import net.openhft.hashing.LongHashFunction;
 
@@ -27,6 +28,8 @@ public final class Route {
   private final long timeoutNanos;
   private final RetryPolicy retry;
   private final Mirror[] mirrors;
+  private final Map<String, String> requestMutation;
+  private final Map<String, String> responseMutation;
 
   /** A cluster that gets a copy of the route's requests, and the share of them it gets. */
   public record Mirror(String cluster, double fraction) {}
@@ -53,6 +56,21 @@ public final class Route {
     this.retry = config.retry() == null ? null : new RetryPolicy(config.retry());
     this.mirrors = config.mirror().stream().map(m -> new Mirror(m.cluster(), m.fraction()))
         .toArray(Mirror[]::new);
+    this.requestMutation = config.requestMutation();
+    this.responseMutation = config.responseMutation();
+  }
+
+  /** Whether the route sets request or response metadata. */
+  public boolean mutates() {
+    return !requestMutation.isEmpty() || !responseMutation.isEmpty();
+  }
+
+  public Map<String, String> requestMutation() {
+    return requestMutation;
+  }
+
+  public Map<String, String> responseMutation() {
+    return responseMutation;
   }
 
   /** The retry policy, or null: no retries beyond a failed connect. */

@@ -20,6 +20,12 @@ public interface RoutedRequest {
    */
   ByteBuf upstreamBytes() throws CodecException;
 
+  /**
+   * The route's metadata changes: {@code request} keys are set now (before {@link #upstreamBytes}),
+   * {@code response} keys on the response when it arrives, before the filters see it.
+   */
+  void mutate(java.util.Map<String, String> request, java.util.Map<String, String> response);
+
   /** The response arrived from upstream; ownership passes to the callee. */
   void onUpstreamResponse(Frame response);
 

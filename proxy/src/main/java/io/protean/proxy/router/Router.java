@@ -54,6 +54,9 @@ public final class Router {
           + " so the request cannot share an upstream connection");
       return null;
     }
+    if (route.mutates()) {
+      request.mutate(route.requestMutation(), route.responseMutation());
+    }
     long hash = route.hash(request.request().metadata());
     if (route.mirrors().length > 0) {
       mirror(route, request, hash);

@@ -188,12 +188,28 @@ final class SnapshotBuilder {
     return List.copyOf(chain);
   }
 
-  /** Refuses a filter that would change responses the listener's codec cannot re-encode. */
+  /**
+   * Refuses a filter or route that would change responses (a route: also requests) the
+   * listener's codec cannot re-encode.
+   */
   private static void checkResponseMutations(ListenerConfig l, List<FilterFactory> chain,
       CodecFactory codec, String path) {
+    String requestRefusal = codec.encodeRefusal(MessageType.REQUEST);
+    for (int r = 0; r < l.routes().size() && requestRefusal != null; r++) {
+      if (!l.routes().get(r).requestMutation().isEmpty()) {
+        throw new ConfigException(path + ".routes[" + r + "].request_mutation", "codec '"
+            + codec.protocol() + "' cannot re-encode requests (" + requestRefusal + ")");
+      }
+    }
     String refusal = codec.encodeRefusal(MessageType.RESPONSE);
     if (refusal == null) {
       return;
+    }
+    for (int r = 0; r < l.routes().size(); r++) {
+      if (!l.routes().get(r).responseMutation().isEmpty()) {
+        throw new ConfigException(path + ".routes[" + r + "].response_mutation", "codec '"
+            + codec.protocol() + "' cannot re-encode responses (" + refusal + ")");
+      }
     }
     for (int f = 0; f < chain.size(); f++) {
       String field = chain.get(f).responseMutationField();

@@ -45,6 +45,8 @@ public final class ActiveRequest implements FilterContext, RoutedRequest {
   private boolean responsePhase;
   private Mutation mutation;
   private Mutation responseMutation;
+  /** The route's response metadata changes, applied when the response arrives (or null). */
+  private java.util.Map<String, String> routeResponseMutation;
   private UpstreamRequest upstream;
   private Frame response;
   /** Whether the codec was asked for the response's costly metadata (the first filter look). */
@@ -105,6 +107,12 @@ public final class ActiveRequest implements FilterContext, RoutedRequest {
   }
 
   @Override
+  public void mutate(java.util.Map<String, String> request, java.util.Map<String, String> response) {
+    request.forEach(this::setRequestMetadata);
+    routeResponseMutation = response.isEmpty() ? null : response;
+  }
+
+  @Override
   public void onUpstreamResponse(Frame frame) {
     if (done) {
       frame.release();
@@ -113,6 +121,9 @@ public final class ActiveRequest implements FilterContext, RoutedRequest {
     upstream = null;
     response = frame;
     responsePhase = true;
+    if (routeResponseMutation != null) {
+      routeResponseMutation.forEach(this::setResponseMetadata);
+    }
     filterIndex = 0;
     continueResponse();
   }

@@ -88,15 +88,26 @@ public record ProxyConfig(
    *                   connect that fails is still tried on another endpoint, the request never
    *                   left); the timeout spans every retry
    * @param mirror     clusters that get a copy of the route's requests (responses discarded)
+   * @param requestMutation  metadata set on the requests this route takes (Aeraki's
+   *                   request_mutation), after the filters
+   * @param responseMutation metadata set on their responses, before the filters see them
    */
   public record RouteConfig(
       String name, List<MatchConfig> match, String cluster, Duration timeout,
       List<WeightedCluster> clusters, List<HashPolicy> hashPolicy, RetryConfig retry,
-      List<MirrorConfig> mirror) {
+      List<MirrorConfig> mirror, Map<String, String> requestMutation,
+      Map<String, String> responseMutation) {
 
     /** A route with one cluster and no hash policy. */
     public RouteConfig(String name, List<MatchConfig> match, String cluster, Duration timeout) {
       this(name, match, cluster, timeout, List.of(), List.of(), null, List.of());
+    }
+
+    /** A route that changes no metadata. */
+    public RouteConfig(String name, List<MatchConfig> match, String cluster, Duration timeout,
+        List<WeightedCluster> clusters, List<HashPolicy> hashPolicy, RetryConfig retry,
+        List<MirrorConfig> mirror) {
+      this(name, match, cluster, timeout, clusters, hashPolicy, retry, mirror, Map.of(), Map.of());
     }
 
     /** Whether this route may send requests (or their mirror copies) to {@code clusterName}. */

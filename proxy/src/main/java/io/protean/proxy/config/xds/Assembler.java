@@ -6,7 +6,6 @@ import com.google.protobuf.Message;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
-import io.envoyproxy.envoy.extensions.filters.network.generic_proxy.v3.RouteConfiguration;
 import io.protean.proxy.config.model.ConfigException;
 import io.protean.proxy.config.model.ProxyConfig;
 import io.protean.proxy.config.model.ProxyConfig.ClusterConfig;
@@ -58,6 +57,7 @@ final class Assembler {
   }
 
   /**
+   * @param rds every route configuration, keyed by {@code type url|name}
    * @param now System.nanoTime()
    * @throws ConfigException when a resource is invalid (the response that brought it is NACKed)
    */
@@ -100,15 +100,10 @@ final class Assembler {
             "the configuration file already has a listener of this name");
       }
       long seen = firstSeen.computeIfAbsent(p.name(), k -> now);
-      RouteConfiguration routes = null;
-      if (p.rdsName() != null) {
-        Any r = rds.get(p.rdsName());
-        if (r != null) {
-          routes = unpack(r, RouteConfiguration.class);
-        } else if (waiting(EnvoyResources.GENERIC_ROUTES + "|" + p.rdsName(), now, next)) {
-          keepServed(p.name(), listeners);
-          continue;
-        }
+      Any routes = p.rdsKey() == null ? null : rds.get(p.rdsKey());
+      if (p.rdsKey() != null && routes == null && waiting(p.rdsKey(), now, next)) {
+        keepServed(p.name(), listeners);
+        continue;
       }
       ListenerConfig l = p.complete(routes);
       List<String> missing = referenced(l).filter(n -> !clusters.containsKey(n)
@@ -243,12 +238,13 @@ final class Assembler {
     return names;
   }
 
-  Set<String> rdsNames(Map<String, Any> lds) {
+  /** The route configurations of type {@code rdsType} that the listeners name. */
+  Set<String> rdsNames(Map<String, Any> lds, String rdsType) {
     Set<String> names = new LinkedHashSet<>();
     for (Any a : lds.values()) {
-      String rds = EnvoyResources.listener(unpack(a, Listener.class)).rdsName();
-      if (rds != null) {
-        names.add(rds);
+      EnvoyResources.PendingListener p = EnvoyResources.listener(unpack(a, Listener.class));
+      if (p.rdsName() != null && p.rdsType().equals(rdsType)) {
+        names.add(p.rdsName());
       }
     }
     return names;

@@ -32,6 +32,7 @@ import io.envoyproxy.envoy.extensions.filters.network.generic_proxy.router.v3.Ro
 import io.envoyproxy.envoy.extensions.filters.network.generic_proxy.v3.GenericProxy;
 import io.envoyproxy.envoy.extensions.filters.network.generic_proxy.v3.RouteConfiguration;
 import io.protean.proxy.config.model.ConfigException;
+import io.protean.proxy.config.xds.aeraki.MetaProtocolProxy;
 import io.protean.proxy.config.model.HostPort;
 import io.protean.proxy.config.model.ProxyConfig.ClusterConfig;
 import io.protean.proxy.config.model.ProxyConfig.CodecConfig;
@@ -86,24 +87,43 @@ public final class EnvoyResources {
 
   private EnvoyResources() {}
 
-  /** A listener and the name of the generic_proxy route configuration it waits for (or null). */
+  /**
+   * A listener whose routes are inline (translated already) or come over RDS: {@code rdsType}
+   * (generic_proxy's or Aeraki's RouteConfiguration type url) and {@code rdsName}.
+   */
   public record PendingListener(
       String name, HostPort address, CodecConfig codec, List<FilterConfig> filters,
-      RouteConfiguration inlineRoutes, String rdsName) {
+      List<RouteConfig> inlineRoutes, String rdsType, String rdsName) {
+
+    /** The RDS resource it waits for, as {@code type url|name}, or null. */
+    public String rdsKey() {
+      return rdsName == null ? null : rdsType + "|" + rdsName;
+    }
 
     /** The listener with {@code routes} (its RDS resource, or null when it never came). */
-    public ListenerConfig complete(RouteConfiguration routes) {
-      RouteConfiguration r = inlineRoutes != null ? inlineRoutes : routes;
-      String where = inlineRoutes != null
-          ? "Listener '" + name + "' filter_chains[0].filters[0].typed_config.route_config."
-          : "RouteConfiguration '" + rdsName + "' ";
-      List<RouteConfig> table = r == null ? List.of() : routes(r, codec, where);
+    public ListenerConfig complete(Any routes) {
+      List<RouteConfig> table;
+      if (inlineRoutes != null) {
+        table = inlineRoutes;
+      } else if (routes == null) {
+        table = List.of();
+      } else if (rdsType.equals(AerakiResources.ROUTES)) {
+        table = AerakiResources.routes(unpack(routes,
+            io.protean.proxy.config.xds.aeraki.route.RouteConfiguration.class,
+            "MetaRouteConfiguration '" + rdsName + "'"), "MetaRouteConfiguration '" + rdsName + "' ");
+      } else {
+        table = routes(unpack(routes, RouteConfiguration.class, "RouteConfiguration '" + rdsName
+            + "'"), codec, "RouteConfiguration '" + rdsName + "' ");
+      }
       return new ListenerConfig(name, address, codec, filters, table,
           ConfigLoader.DEFAULT_DRAIN_TIMEOUT);
     }
   }
 
-  /** Reads a Listener: its address and its one generic_proxy filter. */
+  /**
+   * Reads a Listener: its address and its one network filter, Envoy's generic_proxy or Aeraki's
+   * MetaProtocolProxy.
+   */
   public static PendingListener listener(Listener l) {
     String at = "Listener '" + l.getName() + "' ";
     if (l.getName().isEmpty()) {
@@ -128,10 +148,19 @@ public final class EnvoyResources {
     }
     if (chain.getFiltersCount() != 1) {
       throw new ConfigException(at + chainAt + ".filters", "expected one network filter"
-          + " (generic_proxy), found " + chain.getFiltersCount());
+          + " (generic_proxy or MetaProtocolProxy), found " + chain.getFiltersCount());
     }
     Filter f = chain.getFilters(0);
     String filterAt = at + chainAt + ".filters[0].typed_config";
+    if (f.getTypedConfig().getTypeUrl().equals(AerakiResources.PROXY)) {
+      return AerakiResources.listener(l.getName(), address, unpack(f.getTypedConfig(),
+          MetaProtocolProxy.class, filterAt), filterAt);
+    }
+    if (!f.getTypedConfig().getTypeUrl().equals(typeUrl(GenericProxy.getDescriptor().getFullName()))) {
+      throw new ConfigException(filterAt, "expected " + typeUrl(GenericProxy.getDescriptor()
+          .getFullName()) + " or " + AerakiResources.PROXY + ", found "
+          + (f.getTypedConfig().getTypeUrl().isEmpty() ? "nothing" : f.getTypedConfig().getTypeUrl()));
+    }
     GenericProxy gp = unpack(f.getTypedConfig(), GenericProxy.class, filterAt);
     CodecConfig codec = codec(gp.getCodecConfig(), filterAt + ".codec_config");
     List<FilterConfig> filters = new ArrayList<>();
@@ -144,21 +173,33 @@ public final class EnvoyResources {
         }
         continue;
       }
-      Typed t = typedStruct(fc.getTypedConfig(), FILTER_TYPE, fAt + ".typed_config");
-      filters.add(new FilterConfig(t.name, t.options));
+      filters.add(filter(fc.getTypedConfig(), fAt + ".typed_config"));
     }
     return switch (gp.getRouteSpecifierCase()) {
       case ROUTE_CONFIG -> new PendingListener(l.getName(), address, codec, List.copyOf(filters),
-          gp.getRouteConfig(), null);
+          routes(gp.getRouteConfig(), codec, filterAt + ".route_config."), null, null);
       case GENERIC_RDS -> {
         String rds = gp.getGenericRds().getRouteConfigName();
         if (rds.isEmpty()) {
           throw new ConfigException(filterAt + ".generic_rds.route_config_name", "must not be empty");
         }
-        yield new PendingListener(l.getName(), address, codec, List.copyOf(filters), null, rds);
+        yield new PendingListener(l.getName(), address, codec, List.copyOf(filters), null,
+            GENERIC_ROUTES, rds);
       }
       default -> throw new ConfigException(filterAt, "give route_config or generic_rds");
     };
+  }
+
+  /** A Protean filter: a TypedStruct {@code protean.io/filter/NAME}. */
+  static FilterConfig filter(Any any, String at) {
+    Typed t = typedStruct(any, FILTER_TYPE, at);
+    return new FilterConfig(t.name, t.options);
+  }
+
+  /** A Protean codec: a TypedStruct {@code protean.io/codec/NAME}. */
+  static CodecConfig proteanCodec(Any any, String at) {
+    Typed t = typedStruct(any, CODEC_TYPE, at);
+    return new CodecConfig(t.name, t.options);
   }
 
   private static CodecConfig codec(TypedExtensionConfig c, String at) {
@@ -166,8 +207,7 @@ public final class EnvoyResources {
     if (any.getTypeUrl().equals(typeUrl(DubboCodecConfig.getDescriptor().getFullName()))) {
       return new CodecConfig("dubbo", Map.of());
     }
-    Typed t = typedStruct(any, CODEC_TYPE, at + ".typed_config");
-    return new CodecConfig(t.name, t.options);
+    return proteanCodec(any, at + ".typed_config");
   }
 
   /**

@@ -112,6 +112,7 @@ public final class XdsClient implements AutoCloseable {
     if (config.listeners()) {
       types.put(EnvoyResources.LISTENER, new TypeState(EnvoyResources.LISTENER, true));
       types.put(EnvoyResources.GENERIC_ROUTES, new TypeState(EnvoyResources.GENERIC_ROUTES, false));
+      types.put(AerakiResources.ROUTES, new TypeState(AerakiResources.ROUTES, false));
     }
   }
 
@@ -446,6 +447,8 @@ public final class XdsClient implements AutoCloseable {
       case EnvoyResources.LISTENER -> any.unpack(Listener.class).getName();
       case EnvoyResources.CLUSTER -> any.unpack(Cluster.class).getName();
       case EnvoyResources.ENDPOINTS -> any.unpack(ClusterLoadAssignment.class).getClusterName();
+      case AerakiResources.ROUTES ->
+          any.unpack(io.protean.proxy.config.xds.aeraki.route.RouteConfiguration.class).getName();
       default -> any.unpack(RouteConfiguration.class).getName();
     };
   }
@@ -456,8 +459,12 @@ public final class XdsClient implements AutoCloseable {
 
   /** Assembles what is ready from every type and applies it. */
   private void apply() {
+    Map<String, Any> routes = new HashMap<>();
+    for (String url : List.of(EnvoyResources.GENERIC_ROUTES, AerakiResources.ROUTES)) {
+      resources(url).forEach((name, any) -> routes.put(url + "|" + name, any));
+    }
     Assembler.Result result = assembler.assemble(resources(EnvoyResources.LISTENER),
-        resources(EnvoyResources.GENERIC_ROUTES), resources(EnvoyResources.CLUSTER),
+        routes, resources(EnvoyResources.CLUSTER),
         resources(EnvoyResources.ENDPOINTS), System.nanoTime());
     sink.apply(List.copyOf(result.listeners().values()), List.copyOf(result.clusters().values()));
     assembler.served(result);
@@ -487,8 +494,9 @@ public final class XdsClient implements AutoCloseable {
   /** Asks for the routes and endpoints the accepted listeners and clusters name. */
   private void subscribe() {
     resubscribe(EnvoyResources.ENDPOINTS, () -> assembler.edsNames(resources(EnvoyResources.CLUSTER)));
-    resubscribe(EnvoyResources.GENERIC_ROUTES,
-        () -> assembler.rdsNames(resources(EnvoyResources.LISTENER)));
+    for (String url : List.of(EnvoyResources.GENERIC_ROUTES, AerakiResources.ROUTES)) {
+      resubscribe(url, () -> assembler.rdsNames(resources(EnvoyResources.LISTENER), url));
+    }
   }
 
   private void resubscribe(String url, Supplier<Set<String>> wanted) {

@@ -370,7 +370,7 @@ public final class ConfigLoader {
 
   private static RouteConfig route(Node n, Set<String> clusters) {
     n.allowOnly("name", "match", "cluster", "timeout", "clusters", "hash_policy", "retry",
-        "mirror");
+        "mirror", "request_mutation", "response_mutation");
     String name = n.field("name").text("");
     List<MatchConfig> conditions = conditions(n.field("match").allowOnly("metadata").field("metadata"));
     Node weightedNode = n.field("clusters");
@@ -394,7 +394,26 @@ public final class ConfigLoader {
       mirror.add(mirror(m, clusters));
     }
     return new RouteConfig(name, conditions, cluster, timeout, weighted,
-        hashPolicy(n.field("hash_policy")), retry, List.copyOf(mirror));
+        hashPolicy(n.field("hash_policy")), retry, List.copyOf(mirror),
+        stringMap(n.field("request_mutation")), stringMap(n.field("response_mutation")));
+  }
+
+  /** A mapping of metadata keys to string values (empty when missing). */
+  private static Map<String, String> stringMap(Node n) {
+    if (n.isMissing()) {
+      return Map.of();
+    }
+    if (!n.json().isObject()) {
+      throw n.error("expected a mapping of metadata keys to values");
+    }
+    Map<String, String> m = new LinkedHashMap<>();
+    n.json().fieldNames().forEachRemaining(k -> {
+      if (k.isEmpty()) {
+        throw n.error("a metadata key must not be empty");
+      }
+      m.put(k, n.field(k).text());
+    });
+    return java.util.Collections.unmodifiableMap(m);
   }
 
   private static String knownCluster(Node n, Set<String> clusters) {
