@@ -10,29 +10,26 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.FileTime;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
- * go-control-plane's xDS server (src/test/go/xds-server, built with the go command into
- * target/ on first use) as a child process: it serves whatever resources {@link #push} writes,
- * of any type url, and prints each NACK it receives.
+ * go-control-plane's xDS server (src/test/go/xds-server, built by {@link GoBuild}) as a child
+ * process: it serves whatever resources {@link #push} writes, of any type url, and prints each
+ * NACK it receives.
  */
 final class GoControlPlane implements AutoCloseable {
-  private static final Path SOURCE = Path.of("src/test/go/xds-server");
-  private static final Path BINARY = Path.of("target/xds-server/xds-server");
   private final Path snapshot;
   private final Process process;
   private final List<String> lines = new CopyOnWriteArrayList<>();
   private final int port;
 
   GoControlPlane(Path dir) throws IOException, InterruptedException {
-    build();
+    Path binary = GoBuild.build(Path.of("src/test/go/xds-server"), "xds-server");
     snapshot = dir.resolve("snapshot.pb");
     port = Ports.free();
-    process = new ProcessBuilder(BINARY.toAbsolutePath().toString(), "-addr", "127.0.0.1:" + port,
+    process = new ProcessBuilder(binary.toString(), "-addr", "127.0.0.1:" + port,
         "-snapshot", snapshot.toString()).redirectErrorStream(true).start();
     Thread reader = new Thread(() -> {
       try (BufferedReader r = new BufferedReader(
@@ -47,27 +44,6 @@ final class GoControlPlane implements AutoCloseable {
     reader.setDaemon(true);
     reader.start();
     await(() -> lines.stream().anyMatch(l -> l.startsWith("ready")), "the server to listen");
-  }
-
-  /** Builds the server when the binary is missing or older than its sources. */
-  private static synchronized void build() throws IOException, InterruptedException {
-    FileTime newest = FileTime.fromMillis(0);
-    try (var files = Files.list(SOURCE)) {
-      for (Path p : files.toList()) {
-        FileTime t = Files.getLastModifiedTime(p);
-        newest = t.compareTo(newest) > 0 ? t : newest;
-      }
-    }
-    if (Files.exists(BINARY) && Files.getLastModifiedTime(BINARY).compareTo(newest) >= 0) {
-      return;
-    }
-    Process go = new ProcessBuilder("go", "build", "-o", BINARY.toAbsolutePath().toString(), ".")
-        .directory(SOURCE.toFile()).redirectErrorStream(true).start();
-    String out = new String(go.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (!go.waitFor(10, TimeUnit.MINUTES) || go.exitValue() != 0) {
-      throw new IllegalStateException("go build of " + SOURCE + " failed (the go command and the Go"
-          + " module proxy are needed):\n" + out);
-    }
   }
 
   int port() {

@@ -271,7 +271,7 @@ public final class Node {
   }
 
   /** {@code host:port} to connect to: like {@link #hostPort()}, but port 0 is refused. */
-  HostPort endpointAddress() {
+  public HostPort endpointAddress() {
     return hostPort(1);
   }
 
