@@ -8,9 +8,13 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
 import io.protean.abi.codec.Codec;
 import io.protean.abi.codec.CodecFactory;
+import io.protean.abi.codec.ErrorType;
 import io.protean.abi.codec.Frame;
+import io.netty.buffer.ByteBuf;
 import io.protean.proxy.cluster.LoopClusters;
 import io.protean.proxy.codec.FrameDecoder;
+import io.protean.proxy.codec.RejectedRequest;
+import io.protean.proxy.config.model.ProxyConfig.DownstreamLimits;
 import io.protean.proxy.loop.FlushTarget;
 import io.protean.proxy.loop.Worker;
 import io.protean.proxy.router.Router;
@@ -28,7 +32,13 @@ import org.slf4j.LoggerFactory;
  * current configuration, answers heartbeats, and on close abandons the requests still in flight.
  * A reload that replaces the listener's codec moves the connection to the new one between two
  * frames (same protocol only: a client keeps speaking what it spoke). A frame that cannot be
- * decoded closes this connection only.
+ * decoded closes this connection only; a request the codec rejects (oversize or malformed body,
+ * readable header) gets the codec's error and the connection carries on.
+ *
+ * <p>Backpressure: reading stops while the client does not read its answers (the channel's write
+ * buffer is over its high-water mark) or has {@code max_pending_requests_per_connection} requests
+ * in flight, and resumes when both clear; so a client that pipelines and never reads holds at
+ * most that many requests and one write buffer of answers.
  */
 final class DownstreamConnection extends FlushTarget implements Downstream, FrameDecoder.CodecSwitch {
   private static final Logger log = LoggerFactory.getLogger(DownstreamConnection.class);
@@ -42,9 +52,17 @@ final class DownstreamConnection extends FlushTarget implements Downstream, Fram
   /** The configuration of the frame being decoded (see {@link #next}). */
   private StreamConfig stream;
   private Codec codec;
+  private final DownstreamLimits limits;
+  private final long drainTimeoutNanos;
   private boolean draining;
-  /** Frames received, so a drain can tell a quiet connection (a count: no clock per frame). */
-  private long frames;
+  /** Set when a drain's timeout passed: nothing more is read. */
+  private boolean drainEnded;
+  /** Whether the channel reads (see {@link #updateReading}). */
+  private boolean reading = true;
+  /** Reads handled, so a drain or an idle check can tell a quiet connection (no clock per read). */
+  private long reads;
+  /** Requests (and rejected requests) received. */
+  private long received;
   /** How long a draining connection must be quiet before it is closed. */
   static final long QUIET_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
@@ -57,10 +75,15 @@ final class DownstreamConnection extends FlushTarget implements Downstream, Fram
     this.codecFactory = snapshot.codec();
     this.codec = codecFactory.newCodec();
     this.requests = new ActiveRequests(channel, codecFactory.orderedResponses());
+    this.limits = snapshot.config().limits();
+    this.drainTimeoutNanos = snapshot.config().drainTimeout().toNanos();
   }
 
   void install() {
     channel.pipeline().addLast(new FrameDecoder(codec, this), new Handler());
+    if (limits.idleTimeout() != null) {
+      idleCheck(limits.idleTimeout().toNanos());
+    }
   }
 
   /**
@@ -105,46 +128,111 @@ final class DownstreamConnection extends FlushTarget implements Downstream, Fram
     worker.flush(this);
   }
 
+  @Override
+  public void requestEnded() {
+    if (!reading) {
+      updateReading();
+    }
+  }
+
+  /**
+   * Reads while the client reads its answers and has fewer than its limit of requests in flight;
+   * a draining connection whose drain timed out never reads again.
+   */
+  private void updateReading() {
+    boolean read = channel.isWritable()
+        && requests.size() < limits.maxPendingRequestsPerConnection() && !drainEnded;
+    if (read != reading) {
+      reading = read;
+      channel.config().setAutoRead(read);
+      if (!read) {
+        listener.stats().readPauses.inc();
+      }
+    }
+  }
+
   /** Closes once the answers written so far are flushed (a plain close would drop them). */
   private void closeAfterWrites() {
     channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
   }
 
   /**
-   * Closes once it has been quiet — no request active and no frame arrived — for
-   * {@link #QUIET_NANOS}, or after {@code timeoutNanos} whatever is in flight. Closing the moment
-   * it is idle would race with a request the client is sending right then: RPC protocols have no
-   * way to tell a client to stop, so the client would see a reset. Any thread.
+   * Tells the client to go elsewhere where the protocol can ({@link Codec#goAway}: Dubbo's
+   * READONLY event), keeps serving what it still sends, and closes once it has been quiet — no
+   * request active and nothing arrived — for {@link #QUIET_NANOS}. Closing the moment it is idle
+   * would race with a request the client is sending right then (the client would see a reset). At
+   * {@code timeoutNanos} it stops reading, answers every request still in flight with the
+   * codec's error and closes once those answers are written: no request it read goes
+   * unanswered. Any thread.
    */
   void drain(long timeoutNanos) {
-    channel.eventLoop().execute(() -> {
-      if (draining) {
-        return;
-      }
-      draining = true;
-      quietCheck(Math.min(QUIET_NANOS, timeoutNanos));
-      channel.eventLoop().schedule(() -> {
-        if (channel.isActive()) {
-          log.info("listener {}: drain timeout, closing a connection from {} with {} requests "
-              + "in flight", listener.name(), channel.remoteAddress(), requests.size());
-          closeAfterWrites();
-        }
-      }, timeoutNanos, TimeUnit.NANOSECONDS);
-    });
+    channel.eventLoop().execute(() -> startDrain(timeoutNanos));
   }
 
-  private void quietCheck(long afterNanos) {
-    long seen = frames;
+  private void startDrain(long timeoutNanos) {
+    if (draining || !channel.isActive()) {
+      return;
+    }
+    draining = true;
+    ByteBuf goAway = codec.goAway(channel.alloc());
+    if (goAway != null) {
+      channel.write(goAway, channel.voidPromise());
+      flush();
+    }
+    quietCheck(Math.min(QUIET_NANOS, timeoutNanos));
     channel.eventLoop().schedule(() -> {
       if (!channel.isActive()) {
         return;
       }
-      if (requests.size() == 0 && frames == seen) {
+      drainEnded = true;
+      updateReading();
+      if (requests.size() > 0) {
+        log.info("listener {}: drain timeout, answering the {} requests in flight of {} with an"
+            + " error", listener.name(), requests.size(), channel.remoteAddress());
+        requests.failAll(ErrorType.TIMEOUT, "the connection drains (the proxy stops or the"
+            + " listener was removed) and its drain_timeout passed before the answer came");
+      }
+      closeAfterWrites();
+    }, timeoutNanos, TimeUnit.NANOSECONDS);
+  }
+
+  private void quietCheck(long afterNanos) {
+    long seen = reads;
+    channel.eventLoop().schedule(() -> {
+      if (!channel.isActive() || drainEnded) {
+        return;
+      }
+      if (requests.size() == 0 && reads == seen) {
         closeAfterWrites();
       } else {
         quietCheck(QUIET_NANOS);
       }
     }, afterNanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** Closes the connection once it has had no request active and no read for {@code idle_timeout}. */
+  private void idleCheck(long idleNanos) {
+    long seen = reads;
+    channel.eventLoop().schedule(() -> {
+      if (!channel.isActive()) {
+        return;
+      }
+      if (requests.size() == 0 && reads == seen) {
+        listener.stats().downstreamIdleTimeouts.inc();
+        log.debug("listener {}: closing {}, idle for {}", listener.name(),
+            channel.remoteAddress(), limits.idleTimeout());
+        closeAfterWrites();
+      } else {
+        idleCheck(idleNanos);
+      }
+    }, idleNanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** One more request arrived: {@code max_requests_per_connection} drains after the last one. */
+  private void received() {
+    if (++received == limits.maxRequestsPerConnection()) {
+      startDrain(drainTimeoutNanos);
+    }
   }
 
   private final class Handler extends ChannelInboundHandlerAdapter {
@@ -157,10 +245,22 @@ final class DownstreamConnection extends FlushTarget implements Downstream, Fram
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (msg instanceof RejectedRequest r) {
+        log.debug("listener {}: answering a request of {} with an error: {}", listener.name(),
+            ctx.channel().remoteAddress(), r.reason());
+        ActiveRequest.reject(DownstreamConnection.this, stream, r.request(), r.reason());
+        received();
+        return;
+      }
       Frame frame = (Frame) msg;
-      frames++;
       switch (frame.type()) {
-        case REQUEST, ONEWAY -> new ActiveRequest(DownstreamConnection.this, stream, frame).start();
+        case REQUEST, ONEWAY -> {
+          new ActiveRequest(DownstreamConnection.this, stream, frame).start();
+          if (requests.size() >= limits.maxPendingRequestsPerConnection()) {
+            updateReading();
+          }
+          received();
+        }
         case HEARTBEAT -> {
           listener.stats().heartbeats.inc();
           ctx.write(codec.heartbeatReply(frame, ctx.alloc()), ctx.voidPromise());
@@ -178,8 +278,15 @@ final class DownstreamConnection extends FlushTarget implements Downstream, Fram
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+      reads++;
       worker.readBatchEnded();
       ctx.fireChannelReadComplete();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+      updateReading();
+      ctx.fireChannelWritabilityChanged();
     }
 
     @Override

@@ -48,9 +48,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Proxy implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Proxy.class);
-  /** How long {@link #close()} waits for requests in flight to be answered. */
-  static final long DRAIN_NANOS = TimeUnit.SECONDS.toNanos(5);
-
   private final Path configFile;
   private final Stats stats = new Stats();
   private final Transport transport = Transport.best();
@@ -408,8 +405,9 @@ public final class Proxy implements AutoCloseable {
   }
 
   /**
-   * Stops accepting connections, lets the requests in flight finish (up to 5 s), then closes
-   * everything. Idempotent.
+   * Drains every listener (SIGTERM): stops accepting, tells clients to go elsewhere (Dubbo's
+   * READONLY event), answers every request read — from the upstream or, at the listener's
+   * {@code drain_timeout}, with the codec's error — then closes everything. Idempotent.
    */
   @Override
   public void close() {
@@ -425,8 +423,14 @@ public final class Proxy implements AutoCloseable {
       all = new ArrayList<>(listeners.values());
       all.addAll(draining);
     }
-    all.forEach(l -> l.drain(DRAIN_NANOS));
-    long deadline = System.nanoTime() + DRAIN_NANOS;
+    long longest = 0;
+    for (Listener l : all) {
+      long timeout = l.current().config().drainTimeout().toNanos();
+      l.drain(timeout);
+      longest = Math.max(longest, timeout);
+    }
+    // The drain answers what is left at its timeout; its answers then need a moment to be written.
+    long deadline = System.nanoTime() + longest + TimeUnit.SECONDS.toNanos(1);
     while (all.stream().anyMatch(l -> !l.drained()) && System.nanoTime() - deadline < 0) {
       try {
         Thread.sleep(10);

@@ -34,6 +34,7 @@ public final class ActiveRequest implements FilterContext, RoutedRequest {
   private static final Logger log = LoggerFactory.getLogger(ActiveRequest.class);
 
   private static final Filter[] NO_FILTERS = {};
+  private static final FilterFactory[] NO_FACTORIES = {};
 
   private final Downstream downstream;
   private final StreamConfig config;
@@ -57,11 +58,15 @@ public final class ActiveRequest implements FilterContext, RoutedRequest {
   ActiveRequest next;
 
   public ActiveRequest(Downstream downstream, StreamConfig config, Frame request) {
+    this(downstream, config, request, config.filters());
+  }
+
+  private ActiveRequest(Downstream downstream, StreamConfig config, Frame request,
+      FilterFactory[] factories) {
     this.downstream = downstream;
     this.config = config;
     this.request = request;
     this.twoWay = request.type() != MessageType.ONEWAY;
-    FilterFactory[] factories = config.filters();
     this.filters = factories.length == 0 ? NO_FILTERS : new Filter[factories.length];
     for (int i = 0; i < factories.length; i++) {
       filters[i] = factories[i].newFilter();
@@ -79,6 +84,22 @@ public final class ActiveRequest implements FilterContext, RoutedRequest {
     }
     downstream.requests().add(this);
     continueRequest();
+  }
+
+  /**
+   * Answers a request the codec could not pass on (oversize or malformed body) with the codec's
+   * error; no filter sees it. It takes its turn among the connection's answers like any other.
+   */
+  public static void reject(Downstream downstream, StreamConfig config, Frame request,
+      String reason) {
+    ActiveRequest r = new ActiveRequest(downstream, config, request, NO_FACTORIES);
+    r.stats().rejectedRequests.inc();
+    r.stats().requests.inc();
+    if (r.twoWay) {
+      r.stats().activeRequests.inc();
+    }
+    downstream.requests().add(r);
+    r.fail(ErrorType.CODEC_FAILURE, reason);
   }
 
   private void continueRequest() {
@@ -224,6 +245,11 @@ public final class ActiveRequest implements FilterContext, RoutedRequest {
     complete();
   }
 
+  /** Answers now with the codec's error, whatever the request is waiting for (a drain ends). */
+  void failNow(ErrorType error, String message) {
+    fail(error, message);
+  }
+
   private void complete() {
     if (done) {
       return;
@@ -246,6 +272,7 @@ public final class ActiveRequest implements FilterContext, RoutedRequest {
     if (twoWay && requests.ended(this)) {
       downstream.flush();
     }
+    downstream.requestEnded();
     for (Filter f : filters) {
       try {
         f.onComplete(this);

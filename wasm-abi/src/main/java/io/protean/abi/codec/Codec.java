@@ -27,7 +27,8 @@ public interface Codec {
    *
    * @return a frame, or null when more bytes are needed
    * @throws CodecException on malformed input or a size limit exceeded; the message names the
-   *     problem. The caller then closes the connection.
+   *     problem. The caller then closes the connection; a {@link RejectedRequestException}
+   *     (a request whose header was read) is answered instead, and the connection carries on.
    */
   Frame decode(ByteBuf in);
 
@@ -89,6 +90,17 @@ public interface Codec {
    * Ownership as for {@link #errorReply}.
    */
   ByteBuf heartbeatReply(Frame heartbeat, ByteBufAllocator alloc);
+
+  /**
+   * The message that tells a client to send its next requests elsewhere, written when the proxy
+   * starts draining the connection (a shutdown, a removed listener); Dubbo's READONLY event, as a
+   * Dubbo provider sends on shutdown. Ownership as for {@link #errorReply}.
+   *
+   * @return the message, or null when the protocol has none (the default)
+   */
+  default ByteBuf goAway(ByteBufAllocator alloc) {
+    return null;
+  }
 
   /**
    * A short description of {@code request} for the proxy's error messages and logs ("no route

@@ -22,8 +22,10 @@ public record ProxyConfig(
   /**
    * A downstream listener: one address, one protocol, its filters and its route table.
    *
-   * @param drainTimeout how long the connections of a removed listener (or of one whose address
-   *                     changed) may take to finish their requests before they are closed
+   * @param drainTimeout how long the connections of a draining listener (removed, moved to
+   *                     another address, or the proxy stopping) may take to finish their
+   *                     requests; then those still in flight get the codec's error
+   * @param limits       what one client, and all of them, may hold of the proxy
    */
   public record ListenerConfig(
       String name,
@@ -31,7 +33,27 @@ public record ProxyConfig(
       CodecConfig codec,
       List<FilterConfig> filters,
       List<RouteConfig> routes,
-      Duration drainTimeout) {}
+      Duration drainTimeout,
+      DownstreamLimits limits) {}
+
+  /**
+   * A listener's limits on its clients (Envoy's downstream connection limits).
+   *
+   * @param maxConnections       open connections at most; one more is closed at once and counted
+   *                             ({@link Integer#MAX_VALUE}: no limit)
+   * @param idleTimeout          a connection with no request active and none arriving for this
+   *                             long is closed (null: never)
+   * @param maxRequestsPerConnection requests a connection may send; after the last one it drains
+   *                             like a connection of a stopping listener
+   *                             ({@link Integer#MAX_VALUE}: no limit)
+   * @param maxPendingRequestsPerConnection requests of one connection in flight at once; at the
+   *                             limit the proxy stops reading from it until one is answered
+   */
+  public record DownstreamLimits(int maxConnections, Duration idleTimeout,
+      int maxRequestsPerConnection, int maxPendingRequestsPerConnection) {
+    public static final DownstreamLimits DEFAULT =
+        new DownstreamLimits(Integer.MAX_VALUE, null, Integer.MAX_VALUE, 1024);
+  }
 
   /** A codec by name with its options ({@code codec: dubbo} or {@code codec: {dubbo: {...}}}). */
   public record CodecConfig(String name, Map<String, Object> options) {}

@@ -15,6 +15,7 @@ import io.protean.proxy.config.model.ProxyConfig.CodecConfig;
 import io.protean.proxy.config.model.ProxyConfig.FilterConfig;
 import io.protean.proxy.config.model.ProxyConfig.HashPolicy;
 import io.protean.proxy.config.model.ProxyConfig.LbPolicy;
+import io.protean.proxy.config.model.ProxyConfig.DownstreamLimits;
 import io.protean.proxy.config.model.ProxyConfig.ListenerConfig;
 import io.protean.proxy.config.model.ProxyConfig.MatchConfig;
 import io.protean.proxy.config.model.ProxyConfig.MaglevConfig;
@@ -255,7 +256,9 @@ public final class ConfigLoader {
   }
 
   private ListenerConfig listener(Node n, Set<String> clusters) {
-    n.allowOnly("name", "address", "codec", "filters", "routes", "drain_timeout");
+    n.allowOnly("name", "address", "codec", "filters", "routes", "drain_timeout",
+        "max_connections", "idle_timeout", "max_requests_per_connection",
+        "max_pending_requests_per_connection");
     String name = name(n.required("name"));
     HostPort address = n.required("address").hostPort();
     CodecConfig codec = codec(n.required("codec"));
@@ -268,7 +271,16 @@ public final class ConfigLoader {
       routes.add(route(r, clusters));
     }
     Duration drain = n.field("drain_timeout").duration(DEFAULT_DRAIN_TIMEOUT);
-    return new ListenerConfig(name, address, codec, List.copyOf(filters), List.copyOf(routes), drain);
+    DownstreamLimits d = DownstreamLimits.DEFAULT;
+    DownstreamLimits limits = new DownstreamLimits(
+        n.field("max_connections").integer(d.maxConnections(), 1, Integer.MAX_VALUE),
+        n.field("idle_timeout").duration(d.idleTimeout()),
+        n.field("max_requests_per_connection").integer(d.maxRequestsPerConnection(), 1,
+            Integer.MAX_VALUE),
+        n.field("max_pending_requests_per_connection")
+            .integer(d.maxPendingRequestsPerConnection(), 1, 1 << 20));
+    return new ListenerConfig(name, address, codec, List.copyOf(filters), List.copyOf(routes), drain,
+        limits);
   }
 
   private CodecConfig codec(Node n) {
