@@ -53,10 +53,24 @@ public final class FrameDecoder extends ByteToMessageDecoder {
     this.answersRejections = answersRejections;
   }
 
-  /** Whether bytes of a message are buffered, waiting for the rest (a partial request). */
-  public boolean partial() {
+  /** Bytes of an incomplete message held, waiting for its rest. */
+  public int buffered() {
     ByteBuf c = internalBuffer();
-    return discarding > 0 || c != null && c.isReadable();
+    return c == null ? 0 : c.readableBytes();
+  }
+
+  /** Whether a message is incomplete: its bytes are held, or a rejected one's are still coming. */
+  public boolean partial() {
+    return discarding > 0 || buffered() > 0;
+  }
+
+  /**
+   * The incomplete request at the start of the held bytes, as far as its header tells
+   * ({@link Codec#incompleteRequest}); null when there is none or its header is not all there.
+   */
+  public Frame incompleteRequest() {
+    ByteBuf c = internalBuffer();
+    return discarding > 0 || c == null || !c.isReadable() ? null : codec.incompleteRequest(c);
   }
 
   public Codec codec() {

@@ -63,6 +63,14 @@ final class DownstreamConnection extends FlushTarget implements Downstream, Fram
   private long reads;
   /** Requests (and rejected requests) received. */
   private long received;
+  /** Messages decoded (or rejected), so a read timeout can tell a request that made no progress. */
+  private long messages;
+  private FrameDecoder decoder;
+  /** Bytes of an incomplete request this connection counts in the proxy's {@link BufferedRequestBytes}. */
+  private int heldBytes;
+  private boolean readTimerArmed;
+  /** Set when an incomplete request was refused: nothing more is read, and it closes when answered. */
+  private boolean refused;
   /** How long a draining connection must be quiet before it is closed. */
   static final long QUIET_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
@@ -80,7 +88,8 @@ final class DownstreamConnection extends FlushTarget implements Downstream, Fram
   }
 
   void install() {
-    channel.pipeline().addLast(new FrameDecoder(codec, this), new Handler());
+    decoder = new FrameDecoder(codec, this);
+    channel.pipeline().addLast(decoder, new Handler());
     if (limits.idleTimeout() != null) {
       idleCheck(limits.idleTimeout().toNanos());
     }
@@ -133,6 +142,71 @@ final class DownstreamConnection extends FlushTarget implements Downstream, Fram
     if (!reading) {
       updateReading();
     }
+    if (refused && requests.size() == 0) {
+      closeAfterWrites();
+    }
+  }
+
+  /**
+   * A read ended inside a request: what it holds counts against the proxy's
+   * {@code max_buffered_request_bytes}, and its clock, {@code request_read_timeout}, runs.
+   */
+  private void partialRequest() {
+    int held = decoder.buffered();
+    if (held != heldBytes) {
+      boolean over = listener.buffered().add(held - heldBytes);
+      heldBytes = held;
+      if (over && held > 0 && !refused) {
+        listener.stats().bufferOverflows.inc();
+        refuse(ErrorType.OVERLOADED, "the proxy holds max_buffered_request_bytes of incomplete"
+            + " requests; this one (" + held + " bytes so far) is refused");
+        return;
+      }
+    }
+    if (!readTimerArmed && limits.requestReadTimeout() != null && !refused) {
+      armReadTimer();
+    }
+  }
+
+  /**
+   * Checks at {@code request_read_timeout} whether the connection is still inside the request it
+   * was in: no message was completed since (then it is, and has taken at least the timeout) —
+   * else the check starts again for the request now incomplete, which so gets between one and two
+   * timeouts. One timer per connection with an incomplete request, no clock read per read.
+   */
+  private void armReadTimer() {
+    readTimerArmed = true;
+    long seen = messages;
+    channel.eventLoop().schedule(() -> {
+      readTimerArmed = false;
+      if (!channel.isActive() || refused || !decoder.partial()) {
+        return;
+      }
+      if (messages != seen) {
+        armReadTimer();
+        return;
+      }
+      listener.stats().requestReadTimeouts.inc();
+      refuse(ErrorType.TIMEOUT, "the request was not complete within request_read_timeout ("
+          + limits.requestReadTimeout() + ")");
+    }, limits.requestReadTimeout().toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * Refuses the incomplete request: the codec's {@code error} when its header came, nothing more
+   * read, and the connection closed once its other requests are answered.
+   */
+  private void refuse(ErrorType error, String reason) {
+    refused = true;
+    updateReading();
+    log.info("listener {}: closing the connection from {}: {}", listener.name(),
+        channel.remoteAddress(), reason);
+    Frame incomplete = decoder.incompleteRequest();
+    if (incomplete != null) {
+      ActiveRequest.reject(this, stream, incomplete, error, reason); // closes once answered
+    } else if (requests.size() == 0) {
+      closeAfterWrites();
+    }
   }
 
   /**
@@ -141,7 +215,7 @@ final class DownstreamConnection extends FlushTarget implements Downstream, Fram
    */
   private void updateReading() {
     boolean read = channel.isWritable()
-        && requests.size() < limits.maxPendingRequestsPerConnection() && !drainEnded;
+        && requests.size() < limits.maxPendingRequestsPerConnection() && !drainEnded && !refused;
     if (read != reading) {
       reading = read;
       channel.config().setAutoRead(read);
@@ -248,11 +322,15 @@ final class DownstreamConnection extends FlushTarget implements Downstream, Fram
       if (msg instanceof RejectedRequest r) {
         log.debug("listener {}: answering a request of {} with an error: {}", listener.name(),
             ctx.channel().remoteAddress(), r.reason());
-        ActiveRequest.reject(DownstreamConnection.this, stream, r.request(), r.reason());
+        listener.stats().rejectedRequests.inc();
+        ActiveRequest.reject(DownstreamConnection.this, stream, r.request(),
+            ErrorType.CODEC_FAILURE, r.reason());
+        messages++;
         received();
         return;
       }
       Frame frame = (Frame) msg;
+      messages++;
       switch (frame.type()) {
         case REQUEST, ONEWAY -> {
           new ActiveRequest(DownstreamConnection.this, stream, frame).start();
@@ -280,6 +358,12 @@ final class DownstreamConnection extends FlushTarget implements Downstream, Fram
     public void channelReadComplete(ChannelHandlerContext ctx) {
       reads++;
       worker.readBatchEnded();
+      if (decoder.partial()) {
+        partialRequest();
+      } else if (heldBytes != 0) {
+        listener.buffered().add(-heldBytes);
+        heldBytes = 0;
+      }
       ctx.fireChannelReadComplete();
     }
 
@@ -292,6 +376,10 @@ final class DownstreamConnection extends FlushTarget implements Downstream, Fram
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
       listener.stats().downstreamConnections.dec();
+      if (heldBytes != 0) {
+        listener.buffered().add(-heldBytes);
+        heldBytes = 0;
+      }
       requests.abandonAll();
     }
 

@@ -44,7 +44,11 @@ public final class Listener {
   private volatile boolean draining;
   private Channel serverChannel;
 
-  public Listener(ListenerSnapshot snapshot, ClusterManager clusters) {
+  private final BufferedRequestBytes buffered;
+
+  public Listener(ListenerSnapshot snapshot, ClusterManager clusters,
+      BufferedRequestBytes buffered) {
+    this.buffered = buffered;
     this.name = snapshot.config().name();
     this.address = snapshot.config().address();
     this.stats = snapshot.stream().stats();
@@ -68,6 +72,11 @@ public final class Listener {
 
   ListenerStats stats() {
     return stats;
+  }
+
+  /** The proxy's count of bytes held in incomplete requests. */
+  BufferedRequestBytes buffered() {
+    return buffered;
   }
 
   /** Serves {@code next} from now on: each connection moves to it at its next frame. */

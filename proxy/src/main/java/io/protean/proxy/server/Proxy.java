@@ -16,6 +16,7 @@ import io.protean.proxy.config.model.ProxyConfig;
 import io.protean.proxy.config.model.ProxyConfig.ListenerConfig;
 import io.protean.proxy.config.yaml.ConfigLoader;
 import io.protean.proxy.filter.FilterRegistry;
+import io.protean.proxy.listener.BufferedRequestBytes;
 import io.protean.proxy.listener.Listener;
 import io.protean.proxy.listener.ListenerSnapshot;
 import io.protean.proxy.loop.Worker;
@@ -77,6 +78,7 @@ public final class Proxy implements AutoCloseable {
   private EventLoopGroup group;
   private EventLoopGroup adminGroup;
   private ClusterManager clusters;
+  private BufferedRequestBytes bufferedRequests;
   private AdminServer admin;
   private ConfigWatcher watcher;
 
@@ -135,6 +137,7 @@ public final class Proxy implements AutoCloseable {
       workers.put((EventLoop) e, new Worker((EventLoop) e));
     }
     clusters = new ClusterManager(workers.values(), transport.channel());
+    bufferedRequests = new BufferedRequestBytes(config.maxBufferedRequestBytes());
     clusters.update(built.snapshot.clusters()).join();
     // Per-loop resources (a Wasm instance per loop) exist before the first connection.
     for (CodecFactory c : built.snapshot.codecs().values()) {
@@ -170,7 +173,7 @@ public final class Proxy implements AutoCloseable {
   }
 
   private Listener bind(ListenerSnapshot s, int index) throws InterruptedException {
-    Listener listener = new Listener(s, clusters);
+    Listener listener = new Listener(s, clusters, bufferedRequests);
     try {
       listener.bind(group, transport.serverChannel());
     } catch (InterruptedException e) {
@@ -271,6 +274,7 @@ public final class Proxy implements AutoCloseable {
     }
 
     built.staged.forEach(Reloadable.Staged::commit);
+    bufferedRequests.max(next.maxBufferedRequestBytes());
     // Clusters: first the names of the new set resolve (plus the removed ones: old requests may
     // still route there), then listeners move, then the loops' views move to the new versions and
     // the removed clusters drain. Moving the views last keeps an endpoint a reload adds out of

@@ -87,19 +87,19 @@ public final class ActiveRequest implements FilterContext, RoutedRequest {
   }
 
   /**
-   * Answers a request the codec could not pass on (oversize or malformed body) with the codec's
-   * error; no filter sees it. It takes its turn among the connection's answers like any other.
+   * Answers a request the proxy does not pass on — its body was oversize or malformed, or did not
+   * come in time — with the codec's {@code error}; no filter sees it. It takes its turn among the
+   * connection's answers like any other.
    */
   public static void reject(Downstream downstream, StreamConfig config, Frame request,
-      String reason) {
+      ErrorType error, String reason) {
     ActiveRequest r = new ActiveRequest(downstream, config, request, NO_FACTORIES);
-    r.stats().rejectedRequests.inc();
     r.stats().requests.inc();
     if (r.twoWay) {
       r.stats().activeRequests.inc();
     }
     downstream.requests().add(r);
-    r.fail(ErrorType.CODEC_FAILURE, reason);
+    r.fail(error, reason);
   }
 
   private void continueRequest() {

@@ -41,6 +41,19 @@ public interface Codec {
   default void inputMoved() {}
 
   /**
+   * The request whose first bytes {@code buffered} holds (not consumed, still owned by the caller),
+   * as far as its header tells — type, id, the metadata an error reply needs — so that a request
+   * whose rest does not come in time (or does not fit the proxy's buffers) can still be answered
+   * with {@link #errorReply}. Its content may be empty. Default: null, the protocol cannot say
+   * (the connection is then closed without an answer).
+   *
+   * @return the request, owned by the caller; null when its header is not all there
+   */
+  default Frame incompleteRequest(ByteBuf buffered) {
+    return null;
+  }
+
+  /**
    * Adds to {@code response}'s metadata what {@link #decode} leaves out because finding it costs
    * on every response (Dubbo: the attachments, which follow the value). The proxy calls it at most
    * once per response, when a filter first looks at the response ({@code FilterContext.response()}

@@ -141,6 +141,17 @@ public final class DubboCodec implements Codec {
     return frame;
   }
 
+  @Override
+  public Frame incompleteRequest(ByteBuf buffered) {
+    int start = buffered.readerIndex();
+    if (buffered.readableBytes() < HEADER || buffered.getShort(start) != MAGIC) {
+      return null;
+    }
+    int flags = buffered.getUnsignedByte(start + 2);
+    return (flags & (FLAG_REQUEST | FLAG_EVENT)) == FLAG_REQUEST
+        ? rejected(flags, buffered.getLong(start + 4)) : null;
+  }
+
   /** A request known by its header only, for {@link RejectedRequestException}. */
   private static Frame rejected(int flags, long id) {
     MessageType type = (flags & FLAG_TWO_WAY) != 0 ? MessageType.REQUEST : MessageType.ONEWAY;

@@ -101,6 +101,25 @@ public final class ThriftCodec implements Codec {
     return frame;
   }
 
+  /** The header of a call whose rest has not arrived; null when the header is not all there. */
+  @Override
+  public Frame incompleteRequest(ByteBuf buffered) {
+    if (transport == null) {
+      return null;
+    }
+    int start = buffered.readerIndex();
+    int message = transport == ThriftTransport.FRAMED ? start + ThriftTransport.LENGTH_PREFIX : start;
+    ThriftReader r = new ThriftReader(buffered, start, message, buffered.writerIndex(), false,
+        limits);
+    try {
+      ThriftMessageHeader h = protocol.readMessageBegin(r);
+      return h.type() == ThriftMessageHeader.CALL ? new Frame(Unpooled.EMPTY_BUFFER,
+          MessageType.REQUEST, h.seqId(), metadata(h), null, 0, 0) : null;
+    } catch (ThriftReader.NeedMoreBytes | ThriftCodecException e) {
+      return null;
+    }
+  }
+
   private static Metadata metadata(ThriftMessageHeader h) {
     Metadata metadata = new Metadata(4);
     int colon = h.name().indexOf(':');

@@ -12,9 +12,16 @@ import java.util.Map;
  * @param workers   event loops (threads) serving all listeners and upstream connections; fixed
  *                  at start (a reload that changes it is refused)
  * @param admin     the admin HTTP endpoint, or null when disabled; fixed at start
+ * @param maxBufferedRequestBytes bytes of incomplete requests all downstream connections together
+ *                  may hold; the connection whose read passes it gets the codec's overload error
+ *                  and is closed
  */
 public record ProxyConfig(
-    int workers, AdminConfig admin, List<ListenerConfig> listeners, List<ClusterConfig> clusters) {
+    int workers, AdminConfig admin, List<ListenerConfig> listeners, List<ClusterConfig> clusters,
+    long maxBufferedRequestBytes) {
+
+  /** Default {@code max_buffered_request_bytes}: 256 MiB. */
+  public static final long DEFAULT_MAX_BUFFERED_REQUEST_BYTES = 256L << 20;
 
   /** The admin endpoint. */
   public record AdminConfig(HostPort address) {}
@@ -48,11 +55,16 @@ public record ProxyConfig(
    *                             ({@link Integer#MAX_VALUE}: no limit)
    * @param maxPendingRequestsPerConnection requests of one connection in flight at once; at the
    *                             limit the proxy stops reading from it until one is answered
+   * @param requestReadTimeout   a request whose bytes started arriving must be complete within
+   *                             this; else it gets the codec's timeout error (when its header
+   *                             came) and the connection is closed once its other requests are
+   *                             answered (null: no limit)
    */
   public record DownstreamLimits(int maxConnections, Duration idleTimeout,
-      int maxRequestsPerConnection, int maxPendingRequestsPerConnection) {
-    public static final DownstreamLimits DEFAULT =
-        new DownstreamLimits(Integer.MAX_VALUE, null, Integer.MAX_VALUE, 1024);
+      int maxRequestsPerConnection, int maxPendingRequestsPerConnection,
+      Duration requestReadTimeout) {
+    public static final DownstreamLimits DEFAULT = new DownstreamLimits(Integer.MAX_VALUE, null,
+        Integer.MAX_VALUE, 1024, Duration.ofSeconds(30));
   }
 
   /** A codec by name with its options ({@code codec: dubbo} or {@code codec: {dubbo: {...}}}). */

@@ -111,7 +111,8 @@ public final class ConfigLoader {
     if (root == null || root.isMissingNode()) {
       throw new ConfigException("(root)", "the configuration is empty");
     }
-    Node top = new Node("", root).allowOnly("workers", "admin", "listeners", "clusters");
+    Node top = new Node("", root).allowOnly("workers", "admin", "listeners", "clusters",
+        "max_buffered_request_bytes");
     int workers = top.field("workers").integer(Runtime.getRuntime().availableProcessors(), 1, 1024);
     AdminConfig admin = admin(top.field("admin"));
 
@@ -142,7 +143,10 @@ public final class ConfigLoader {
     for (int i = 0; i < clusters.size(); i++) {
       clusters.set(i, withCodec(clusters.get(i), clusterNodes.get(i), listeners, listenerNodes));
     }
-    return new ProxyConfig(workers, admin, List.copyOf(listeners), List.copyOf(clusters));
+    long maxBuffered = top.field("max_buffered_request_bytes").integer(
+        (int) ProxyConfig.DEFAULT_MAX_BUFFERED_REQUEST_BYTES, 1 << 16, Integer.MAX_VALUE);
+    return new ProxyConfig(workers, admin, List.copyOf(listeners), List.copyOf(clusters),
+        maxBuffered);
   }
 
   /**
@@ -258,7 +262,7 @@ public final class ConfigLoader {
   private ListenerConfig listener(Node n, Set<String> clusters) {
     n.allowOnly("name", "address", "codec", "filters", "routes", "drain_timeout",
         "max_connections", "idle_timeout", "max_requests_per_connection",
-        "max_pending_requests_per_connection");
+        "max_pending_requests_per_connection", "request_read_timeout");
     String name = name(n.required("name"));
     HostPort address = n.required("address").hostPort();
     CodecConfig codec = codec(n.required("codec"));
@@ -278,7 +282,8 @@ public final class ConfigLoader {
         n.field("max_requests_per_connection").integer(d.maxRequestsPerConnection(), 1,
             Integer.MAX_VALUE),
         n.field("max_pending_requests_per_connection")
-            .integer(d.maxPendingRequestsPerConnection(), 1, 1 << 20));
+            .integer(d.maxPendingRequestsPerConnection(), 1, 1 << 20),
+        n.field("request_read_timeout").duration(d.requestReadTimeout()));
     return new ListenerConfig(name, address, codec, List.copyOf(filters), List.copyOf(routes), drain,
         limits);
   }
