@@ -80,7 +80,8 @@ public final class ThriftCodec implements Codec {
       // The frame length says where the next message starts: only this call is bad.
       in.skipBytes(message.frameLength());
       throw new RejectedRequestException(new Frame(Unpooled.EMPTY_BUFFER, type, h.seqId(),
-          metadata, null, 0, 0), 0, "thrift: " + h.name() + ": " + message.malformedBody());
+          metadata, null, 0, 0), 0, message.malformedBody() + " (the arguments of a call of "
+          + h.name() + ")");
     }
     String status = switch (h.type()) {
       case ThriftMessageHeader.REPLY -> "OK";
