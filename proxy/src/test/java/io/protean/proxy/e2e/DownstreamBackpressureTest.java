@@ -79,23 +79,101 @@ class DownstreamBackpressureTest {
         assertThat(still).as("the never-reading client's writes block (%d MiB written)",
             written.get() >> 20).isEqualTo(6);
 
+        // The requests read before the pause are answered (into the write buffer nobody reads);
+        // meanwhile the provider may refuse calls, its 200 threads busy with them.
+        long pending;
+        long settle = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while ((pending = admin.sum("protean_listener_active_requests", "listener=\"dubbo\"")) > 0
+            && System.nanoTime() < settle) {
+          Thread.sleep(100);
+        }
         for (int i = 0; i < 50; i++) {
           assertThat(consumer.service().greet("c" + i)).isEqualTo("hello c" + i + " from bp");
         }
         long growth = usedMemory() - before;
-        long pending = admin.sum("protean_listener_active_requests", "listener=\"dubbo\"");
         System.out.printf("backpressure: the client wrote %d requests (%d MiB) before blocking;"
             + " %d requests active; proxy JVM memory growth %d KiB%n", written.get() / greet.length,
             written.get() >> 20, pending, growth >> 10);
         assertThat(admin.sum("protean_listener_read_pauses_total", "listener=\"dubbo\""))
             .isPositive();
-        assertThat(pending).isLessThanOrEqualTo(1024 + 64 * 1024 / greet.length * 16);
+        assertThat(pending).as("requests still active once the client is held back").isZero();
         assertThat(growth).as("heap + direct memory growth").isLessThan(MAX_GROWTH);
         flood.close();
         writer.join(10_000);
         assertThat(consumer.service().greet("after")).isEqualTo("hello after from bp");
       } finally {
         proxy.close();
+      }
+    }
+  }
+
+  /**
+   * An endpoint that accepts connections and never reads: once the upstream connection's write
+   * buffer passes its high-water mark, new requests fail fast with Dubbo's overload status
+   * instead of queuing without bound; those already written time out.
+   */
+  @Test
+  void requestsToAnUpstreamThatNeverReadsFailFast() throws Exception {
+    int providerPort = Ports.free();
+    byte[] echo;
+    try (DubboProvider provider = new DubboProvider("bp", providerPort, "1.0.0", null)) {
+      echo = RawDubbo.capture(providerPort, 1, s -> s.echo("x".repeat(128 << 10))).get(0);
+    }
+    try (java.net.ServerSocket deaf = new java.net.ServerSocket(0, 8,
+        java.net.InetAddress.getLoopbackAddress())) {
+      List<java.net.Socket> accepted = new java.util.concurrent.CopyOnWriteArrayList<>();
+      Thread acceptor = new Thread(() -> {
+        try {
+          while (true) {
+            accepted.add(deaf.accept()); // and never read from it
+          }
+        } catch (java.io.IOException closed) {
+          // The test is over.
+        }
+      }, "deaf-acceptor");
+      acceptor.setDaemon(true);
+      acceptor.start();
+      try (Proxy proxy = Proxy.start(Proxy.configLoader().parse("""
+          workers: 1
+          admin: {enabled: false}
+          listeners:
+            - {name: dubbo, address: "127.0.0.1:0", codec: dubbo,
+               routes: [{cluster: deaf, timeout: 3s}]}
+          clusters:
+            - {name: deaf, endpoints: ["127.0.0.1:%d"]}
+          """.formatted(deaf.getLocalPort())));
+          RawDubbo client = new RawDubbo(proxy.listenerAddress("dubbo"))) {
+        int calls = 200; // 25 MiB: more than the kernel's socket buffers and the high-water mark
+        Thread sender = new Thread(() -> {
+          try {
+            for (int i = 1; i <= calls; i++) {
+              client.send(RawDubbo.withId(echo, i));
+            }
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        }, "sender");
+        sender.start();
+        int overloaded = 0;
+        int timedOut = 0;
+        for (int i = 0; i < calls; i++) {
+          RawDubbo.Response r = client.read();
+          if (r.status() == 100) {
+            assertThat(r.text()).contains("is not reading its requests");
+            overloaded++;
+          } else {
+            assertThat(r.status()).as("a timeout").isEqualTo(31);
+            timedOut++;
+          }
+        }
+        sender.join(10_000);
+        System.out.printf("upstream that never reads: %d calls failed fast, %d timed out%n",
+            overloaded, timedOut);
+        assertThat(overloaded).isPositive();
+      } finally {
+        for (java.net.Socket s : accepted) {
+          s.close();
+        }
       }
     }
   }
