@@ -152,18 +152,21 @@ final class DownstreamConnection extends FlushTarget implements Downstream, Fram
    * {@code max_buffered_request_bytes}, and its clock, {@code request_read_timeout}, runs.
    */
   private void partialRequest() {
+    if (refused) {
+      return;
+    }
     int held = decoder.buffered();
     if (held != heldBytes) {
       boolean over = listener.buffered().add(held - heldBytes);
       heldBytes = held;
-      if (over && held > 0 && !refused) {
+      if (over && held > 0) {
         listener.stats().bufferOverflows.inc();
         refuse(ErrorType.OVERLOADED, "the proxy holds max_buffered_request_bytes of incomplete"
             + " requests; this one (" + held + " bytes so far) is refused");
         return;
       }
     }
-    if (!readTimerArmed && limits.requestReadTimeout() != null && !refused) {
+    if (!readTimerArmed && limits.requestReadTimeout() != null) {
       armReadTimer();
     }
   }
@@ -199,6 +202,9 @@ final class DownstreamConnection extends FlushTarget implements Downstream, Fram
   private void refuse(ErrorType error, String reason) {
     refused = true;
     updateReading();
+    // It reads no more: what it holds is as good as released, and must not refuse others.
+    listener.buffered().add(-heldBytes);
+    heldBytes = 0;
     log.info("listener {}: closing the connection from {}: {}", listener.name(),
         channel.remoteAddress(), reason);
     Frame incomplete = decoder.incompleteRequest();

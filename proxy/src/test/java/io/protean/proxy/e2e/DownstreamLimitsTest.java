@@ -2,8 +2,6 @@ package io.protean.proxy.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.protean.demo.peers.DubboProvider;
-import io.protean.proxy.server.Proxy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -21,26 +19,16 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DownstreamLimitsTest {
-  private DubboProvider provider;
-  private Proxy proxy;
-  private AdminClient admin;
+  private ProxiedProvider p;
   private byte[] greet;
   private byte[] slow;
 
   @BeforeAll
   void start() throws Exception {
-    int providerPort = Ports.free();
-    provider = new DubboProvider("steady", providerPort, "1.0.0", null);
-    List<byte[]> captured = RawDubbo.capture(providerPort, 2, s -> {
+    p = new ProxiedProvider(s -> {
       s.greet("raw");
       s.slow(1000);
-    });
-    greet = captured.get(0);
-    slow = captured.get(1);
-    proxy = Proxy.start(Proxy.configLoader().parse("""
-        workers: 1
-        admin: {address: "127.0.0.1:0"}
-        listeners:
+    }, 2, "", """
           - {name: two, address: "127.0.0.1:0", codec: dubbo, routes: [{cluster: p}],
              max_connections: 2}
           - {name: idle, address: "127.0.0.1:0", codec: dubbo, routes: [{cluster: p}],
@@ -49,20 +37,18 @@ class DownstreamLimitsTest {
              max_requests_per_connection: 3}
           - {name: narrow, address: "127.0.0.1:0", codec: dubbo, routes: [{cluster: p}],
              max_pending_requests_per_connection: 2}
-        clusters:
-          - {name: p, endpoints: ["127.0.0.1:%d"]}
-        """.formatted(providerPort)));
-    admin = new AdminClient(proxy.adminAddress());
+        """);
+    greet = p.captured.get(0);
+    slow = p.captured.get(1);
   }
 
   @AfterAll
   void stop() {
-    proxy.close();
-    provider.close();
+    p.close();
   }
 
   private RawDubbo client(String listener) throws Exception {
-    return new RawDubbo(proxy.listenerAddress(listener));
+    return p.client(listener);
   }
 
   private void call(RawDubbo c, long id) throws Exception {
@@ -80,14 +66,13 @@ class DownstreamLimitsTest {
       try (RawDubbo c = client("two")) {
         assertThat(c.closedByPeer()).as("a third connection is closed").isTrue();
       }
-      assertThat(admin.sum("protean_listener_downstream_connections_refused_total",
-          "listener=\"two\"")).isEqualTo(1);
-      assertThat(admin.get("/ready")).isNotEmpty();
+      assertThat(p.count("protean_listener_downstream_connections_refused_total", "two")).isEqualTo(1);
+      assertThat(p.admin.get("/ready")).isNotEmpty();
       call(a, 3); // the two admitted connections carry on
     }
     // Once one closes, a new one is admitted (the count follows closes on the event loop).
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (admin.sum("protean_listener_downstream_connections", "listener=\"two\"") > 0
+    while (p.count("protean_listener_downstream_connections", "two") > 0
         && System.nanoTime() < deadline) {
       Thread.sleep(20);
     }
@@ -98,7 +83,7 @@ class DownstreamLimitsTest {
 
   @Test
   void anIdleConnectionIsClosedButOneWaitingForAnAnswerIsNot() throws Exception {
-    long before = admin.sum("protean_listener_downstream_idle_timeouts_total", "listener=\"idle\"");
+    long before = p.count("protean_listener_downstream_idle_timeouts_total", "idle");
     try (RawDubbo c = client("idle")) {
       c.send(RawDubbo.withId(slow, 1)); // 1000 ms in the provider, twice idle_timeout
       RawDubbo.Response r = c.read();
@@ -106,7 +91,7 @@ class DownstreamLimitsTest {
       assertThat(r.text()).contains("steady slept 1000 ms");
       assertThat(c.closedByPeer()).as("closed once idle").isTrue();
     }
-    assertThat(admin.sum("protean_listener_downstream_idle_timeouts_total", "listener=\"idle\"")
+    assertThat(p.count("protean_listener_downstream_idle_timeouts_total", "idle")
         - before).isEqualTo(1);
   }
 
@@ -134,7 +119,7 @@ class DownstreamLimitsTest {
 
   @Test
   void atMaxPendingRequestsReadingPausesAndResumesAsAnswersGo() throws Exception {
-    long pauses = admin.sum("protean_listener_read_pauses_total", "listener=\"narrow\"");
+    long pauses = p.count("protean_listener_read_pauses_total", "narrow");
     try (RawDubbo c = client("narrow")) {
       c.send(RawDubbo.withId(slow, 1), RawDubbo.withId(slow, 2), RawDubbo.withId(slow, 3));
       List<Long> answered = new ArrayList<>();
@@ -144,7 +129,7 @@ class DownstreamLimitsTest {
       assertThat(answered).containsExactlyInAnyOrder(1L, 2L, 3L);
       call(c, 4);
     }
-    assertThat(admin.sum("protean_listener_read_pauses_total", "listener=\"narrow\"") - pauses)
+    assertThat(p.count("protean_listener_read_pauses_total", "narrow") - pauses)
         .isPositive();
   }
 }

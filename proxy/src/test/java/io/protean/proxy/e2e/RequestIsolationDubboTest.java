@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.protean.demo.peers.DubboConsumer;
-import io.protean.demo.peers.DubboProvider;
-import io.protean.proxy.server.Proxy;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -22,39 +20,28 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RequestIsolationDubboTest {
-  private DubboProvider provider;
-  private Proxy proxy;
-  private AdminClient admin;
+  private ProxiedProvider p;
   private byte[] greet;
 
   @BeforeAll
   void start() throws Exception {
-    int providerPort = Ports.free();
-    provider = new DubboProvider("steady", providerPort, "1.0.0", null);
-    greet = RawDubbo.capture(providerPort, 1, s -> s.greet("raw")).get(0);
-    proxy = Proxy.start(Proxy.configLoader().parse("""
-        workers: 1
-        admin: {address: "127.0.0.1:0"}
-        listeners:
+    p = new ProxiedProvider(s -> s.greet("raw"), 1, "", """
           - name: dubbo
             address: "127.0.0.1:0"
             codec: {dubbo: {max_body_size: 4096}}
             routes: [{cluster: p}]
-        clusters:
-          - {name: p, endpoints: ["127.0.0.1:%d"]}
-        """.formatted(providerPort)));
-    admin = new AdminClient(proxy.adminAddress());
+        """);
+    greet = p.captured.get(0);
   }
 
   @AfterAll
   void stop() {
-    proxy.close();
-    provider.close();
+    p.close();
   }
 
   @Test
   void anOversizeCallOfARealConsumerFailsAloneAndItsOtherCallsAreAnswered() throws Exception {
-    try (DubboConsumer consumer = new DubboConsumer(proxy.listenerAddress("dubbo").getPort(),
+    try (DubboConsumer consumer = new DubboConsumer(p.listener("dubbo").getPort(),
         "1.0.0", null, 20_000)) {
       CompletableFuture<String> slow =
           CompletableFuture.supplyAsync(() -> consumer.service().slow(1500));
@@ -68,8 +55,8 @@ class RequestIsolationDubboTest {
 
   @Test
   void undecodableAndOversizeRequestsAreAnsweredAndTheConnectionCarriesOn() throws Exception {
-    long before = admin.sum("protean_listener_rejected_requests_total", "listener=\"dubbo\"");
-    try (RawDubbo client = new RawDubbo(proxy.listenerAddress("dubbo"))) {
+    long before = p.count("protean_listener_rejected_requests_total", "dubbo");
+    try (RawDubbo client = p.client("dubbo")) {
       byte[] garbage = "not hessian".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
       byte[] oversize = new byte[100_000];
       client.send(RawDubbo.withId(greet, 1), RawDubbo.header(2, garbage.length), garbage,
@@ -92,7 +79,7 @@ class RequestIsolationDubboTest {
       assertThat(last.id()).isEqualTo(5);
       assertThat(last.status()).isEqualTo(20);
     }
-    assertThat(admin.sum("protean_listener_rejected_requests_total", "listener=\"dubbo\"")
+    assertThat(p.count("protean_listener_rejected_requests_total", "dubbo")
         - before).isEqualTo(2);
   }
 }

@@ -2,8 +2,6 @@ package io.protean.proxy.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.protean.demo.peers.DubboProvider;
-import io.protean.proxy.server.Proxy;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -22,49 +20,36 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class SlowRequestTest {
-  private DubboProvider provider;
-  private Proxy proxy;
-  private AdminClient admin;
+  private ProxiedProvider p;
   private byte[] greet;
   private byte[] slow;
   private byte[] large;
 
   @BeforeAll
   void start() throws Exception {
-    int providerPort = Ports.free();
-    provider = new DubboProvider("steady", providerPort, "1.0.0", null);
-    List<byte[]> captured = RawDubbo.capture(providerPort, 3, s -> {
+    p = new ProxiedProvider(s -> {
       s.greet("raw");
       s.slow(1000);
       s.echo("x".repeat(700_000));
-    });
-    greet = captured.get(0);
-    slow = captured.get(1);
-    large = captured.get(2);
-    proxy = Proxy.start(Proxy.configLoader().parse("""
-        workers: 1
-        admin: {address: "127.0.0.1:0"}
-        max_buffered_request_bytes: 1048576
-        listeners:
+    }, 3, "max_buffered_request_bytes: 1048576\n", """
           - {name: timed, address: "127.0.0.1:0", codec: dubbo, routes: [{cluster: p}],
              request_read_timeout: 500ms}
           - {name: big, address: "127.0.0.1:0", codec: dubbo, routes: [{cluster: p}]}
-        clusters:
-          - {name: p, endpoints: ["127.0.0.1:%d"]}
-        """.formatted(providerPort)));
-    admin = new AdminClient(proxy.adminAddress());
+        """);
+    greet = p.captured.get(0);
+    slow = p.captured.get(1);
+    large = p.captured.get(2);
   }
 
   @AfterAll
   void stop() {
-    proxy.close();
-    provider.close();
+    p.close();
   }
 
   @Test
   void anIncompleteRequestTimesOutAndTheCallBeforeItIsStillAnswered() throws Exception {
-    long before = admin.sum("protean_listener_request_read_timeouts_total", "listener=\"timed\"");
-    try (RawDubbo c = new RawDubbo(proxy.listenerAddress("timed"))) {
+    long before = p.count("protean_listener_request_read_timeouts_total", "timed");
+    try (RawDubbo c = p.client("timed")) {
       byte[] half = Arrays.copyOf(RawDubbo.withId(greet, 2), greet.length / 2);
       c.send(RawDubbo.withId(slow, 1), half);
       RawDubbo.Response first = c.read();
@@ -76,13 +61,13 @@ class SlowRequestTest {
       assertThat(second.text()).contains("steady slept 1000 ms");
       assertThat(c.closedByPeer()).isTrue();
     }
-    assertThat(admin.sum("protean_listener_request_read_timeouts_total", "listener=\"timed\"")
+    assertThat(p.count("protean_listener_request_read_timeouts_total", "timed")
         - before).isEqualTo(1);
   }
 
   @Test
   void aTricklingClientIsCutOff() throws Exception {
-    try (RawDubbo c = new RawDubbo(proxy.listenerAddress("timed"))) {
+    try (RawDubbo c = p.client("timed")) {
       byte[] request = RawDubbo.withId(large, 7);
       Thread trickle = new Thread(() -> {
         try {
@@ -106,9 +91,9 @@ class SlowRequestTest {
 
   @Test
   void theConnectionThatTakesTheProxyPastItsBufferLimitIsRefused() throws Exception {
-    long before = admin.sum("protean_listener_buffer_overflows_total", "listener=\"big\"");
-    try (RawDubbo a = new RawDubbo(proxy.listenerAddress("big"));
-        RawDubbo b = new RawDubbo(proxy.listenerAddress("big"))) {
+    long before = p.count("protean_listener_buffer_overflows_total", "big");
+    try (RawDubbo a = p.client("big");
+        RawDubbo b = p.client("big")) {
       byte[] first = RawDubbo.withId(large, 1);
       byte[] second = RawDubbo.withId(large, 2);
       int part = 600_000; // each under the 1 MiB limit, both together over it
@@ -140,7 +125,7 @@ class SlowRequestTest {
       assertThat(answer.status()).isEqualTo(20);
       assertThat(answer.body().length).isGreaterThan(700_000);
     }
-    assertThat(admin.sum("protean_listener_buffer_overflows_total", "listener=\"big\"") - before)
+    assertThat(p.count("protean_listener_buffer_overflows_total", "big") - before)
         .isEqualTo(1);
   }
 }
