@@ -1,5 +1,6 @@
 package io.protean.proxy.listener;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -10,7 +11,6 @@ import io.protean.abi.codec.Codec;
 import io.protean.abi.codec.CodecFactory;
 import io.protean.abi.codec.ErrorType;
 import io.protean.abi.codec.Frame;
-import io.netty.buffer.ByteBuf;
 import io.protean.proxy.cluster.LoopClusters;
 import io.protean.proxy.codec.FrameDecoder;
 import io.protean.proxy.codec.RejectedRequest;
