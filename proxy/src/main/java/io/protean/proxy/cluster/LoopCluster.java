@@ -53,6 +53,7 @@ public final class LoopCluster implements LoadBalancer.Hosts {
         .channel(channelType)
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.SO_KEEPALIVE, true)
+        .option(ChannelOption.WRITE_BUFFER_WATER_MARK, UpstreamConnection.WATER_MARK)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
             (int) Math.min(Integer.MAX_VALUE, c.config().connectTimeout().toMillis()));
     return new UpstreamSettings(c.name(), c.codec(), c.stats(), bootstrap,

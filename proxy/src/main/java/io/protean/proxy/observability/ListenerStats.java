@@ -18,6 +18,12 @@ public final class ListenerStats {
   public final Stats.Gauge activeRequests;
   public final Stats.Gauge downstreamConnections;
   public final Stats.Counter downstreamConnectionsAccepted;
+  public final Stats.Counter downstreamConnectionsRefused;
+  public final Stats.Counter downstreamIdleTimeouts;
+  public final Stats.Counter rejectedRequests;
+  public final Stats.Counter readPauses;
+  public final Stats.Counter requestReadTimeouts;
+  public final Stats.Counter bufferOverflows;
   public final Stats.Histogram latency;
   private final Map<String, Stats.Counter> responses = new ConcurrentHashMap<>();
   private final Map<ErrorType, Stats.Counter> localReplies = new EnumMap<>(ErrorType.class);
@@ -46,6 +52,25 @@ public final class ListenerStats {
         "Open downstream connections.", "listener", listener);
     downstreamConnectionsAccepted = stats.counter("protean_listener_downstream_connections_total",
         "Downstream connections accepted.", "listener", listener);
+    downstreamConnectionsRefused = stats.counter(
+        "protean_listener_downstream_connections_refused_total",
+        "Downstream connections closed on accept because the listener had max_connections open.",
+        "listener", listener);
+    downstreamIdleTimeouts = stats.counter("protean_listener_downstream_idle_timeouts_total",
+        "Downstream connections closed after idle_timeout without a request.", "listener", listener);
+    rejectedRequests = stats.counter("protean_listener_rejected_requests_total",
+        "Requests answered with the codec's error because their body was oversize or malformed "
+        + "(the connection carried on).", "listener", listener);
+    readPauses = stats.counter("protean_listener_read_pauses_total",
+        "Times reading from a downstream connection paused: its answers were not read (write "
+        + "buffer over its high-water mark) or it had max_pending_requests_per_connection.",
+        "listener", listener);
+    requestReadTimeouts = stats.counter("protean_listener_request_read_timeouts_total",
+        "Downstream connections closed because a request was not complete within "
+        + "request_read_timeout.", "listener", listener);
+    bufferOverflows = stats.counter("protean_listener_buffer_overflows_total",
+        "Downstream connections closed because their incomplete request took the proxy past "
+        + "max_buffered_request_bytes.", "listener", listener);
     latency = stats.histogram("protean_listener_request_duration_seconds",
         "Time from request decoded to response written downstream.", "listener", listener);
     for (ErrorType e : ErrorType.values()) {

@@ -70,6 +70,12 @@ public final class UpstreamRequest extends Deadlines.Entry implements UpstreamCa
           + cluster.cluster().name() + "'");
       return false;
     }
+    if (c.backedUp()) {
+      finish();
+      request.localReply(ErrorType.OVERLOADED, "upstream " + c.address() + " of cluster '"
+          + cluster.cluster().name() + "' is not reading its requests (write buffer full)");
+      return false;
+    }
     ByteBuf bytes;
     try {
       bytes = request.upstreamBytes();

@@ -18,6 +18,7 @@ import io.protean.proxy.config.model.ProxyConfig.ListenerConfig;
 import io.protean.proxy.config.xds.XdsClient;
 import io.protean.proxy.config.yaml.ConfigLoader;
 import io.protean.proxy.filter.FilterRegistry;
+import io.protean.proxy.listener.BufferedRequestBytes;
 import io.protean.proxy.listener.Listener;
 import io.protean.proxy.listener.ListenerSnapshot;
 import io.protean.proxy.loop.Worker;
@@ -50,9 +51,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Proxy implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Proxy.class);
-  /** How long {@link #close()} waits for requests in flight to be answered. */
-  static final long DRAIN_NANOS = TimeUnit.SECONDS.toNanos(5);
-
   private final Path configFile;
   private final Stats stats = new Stats();
   private final Transport transport = Transport.best();
@@ -82,6 +80,7 @@ public final class Proxy implements AutoCloseable {
   private EventLoopGroup group;
   private EventLoopGroup adminGroup;
   private ClusterManager clusters;
+  private BufferedRequestBytes bufferedRequests;
   private AdminServer admin;
   private ConfigWatcher watcher;
   /** The file's configuration (static resources); the snapshot's adds the xDS ones to it. */
@@ -146,6 +145,7 @@ public final class Proxy implements AutoCloseable {
       workers.put((EventLoop) e, new Worker((EventLoop) e));
     }
     clusters = new ClusterManager(workers.values(), transport.channel());
+    bufferedRequests = new BufferedRequestBytes(config.maxBufferedRequestBytes());
     clusters.update(built.snapshot.clusters()).join();
     // Per-loop resources (a Wasm instance per loop) exist before the first connection.
     for (CodecFactory c : built.snapshot.codecs().values()) {
@@ -240,7 +240,7 @@ public final class Proxy implements AutoCloseable {
   }
 
   private Listener bind(ListenerSnapshot s, int index) throws InterruptedException {
-    Listener listener = new Listener(s, clusters);
+    Listener listener = new Listener(s, clusters, bufferedRequests);
     try {
       listener.bind(group, transport.serverChannel());
     } catch (InterruptedException e) {
@@ -352,6 +352,7 @@ public final class Proxy implements AutoCloseable {
     }
 
     built.staged.forEach(Reloadable.Staged::commit);
+    bufferedRequests.max(next.maxBufferedRequestBytes());
     // Clusters: first the names of the new set resolve (plus the removed ones: old requests may
     // still route there), then listeners move, then the loops' views move to the new versions and
     // the removed clusters drain. Moving the views last keeps an endpoint a reload adds out of
@@ -491,8 +492,9 @@ public final class Proxy implements AutoCloseable {
   }
 
   /**
-   * Stops accepting connections, lets the requests in flight finish (up to 5 s), then closes
-   * everything. Idempotent.
+   * Drains every listener (SIGTERM): stops accepting, tells clients to go elsewhere (Dubbo's
+   * READONLY event), answers every request read — from the upstream or, at the listener's
+   * {@code drain_timeout}, with the codec's error — then closes everything. Idempotent.
    */
   @Override
   public void close() {
@@ -511,8 +513,14 @@ public final class Proxy implements AutoCloseable {
       all = new ArrayList<>(listeners.values());
       all.addAll(draining);
     }
-    all.forEach(l -> l.drain(DRAIN_NANOS));
-    long deadline = System.nanoTime() + DRAIN_NANOS;
+    long longest = 0;
+    for (Listener l : all) {
+      long timeout = l.current().config().drainTimeout().toNanos();
+      l.drain(timeout);
+      longest = Math.max(longest, timeout);
+    }
+    // The drain answers what is left at its timeout; its answers then need a moment to be written.
+    long deadline = System.nanoTime() + longest + TimeUnit.SECONDS.toNanos(1);
     while (all.stream().anyMatch(l -> !l.drained()) && System.nanoTime() - deadline < 0) {
       try {
         Thread.sleep(10);

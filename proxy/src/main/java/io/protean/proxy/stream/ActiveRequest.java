@@ -34,6 +34,7 @@ public final class ActiveRequest implements FilterContext, RoutedRequest {
   private static final Logger log = LoggerFactory.getLogger(ActiveRequest.class);
 
   private static final Filter[] NO_FILTERS = {};
+  private static final FilterFactory[] NO_FACTORIES = {};
 
   private final Downstream downstream;
   private final StreamConfig config;
@@ -59,11 +60,15 @@ public final class ActiveRequest implements FilterContext, RoutedRequest {
   ActiveRequest next;
 
   public ActiveRequest(Downstream downstream, StreamConfig config, Frame request) {
+    this(downstream, config, request, config.filters());
+  }
+
+  private ActiveRequest(Downstream downstream, StreamConfig config, Frame request,
+      FilterFactory[] factories) {
     this.downstream = downstream;
     this.config = config;
     this.request = request;
     this.twoWay = request.type() != MessageType.ONEWAY;
-    FilterFactory[] factories = config.filters();
     this.filters = factories.length == 0 ? NO_FILTERS : new Filter[factories.length];
     for (int i = 0; i < factories.length; i++) {
       filters[i] = factories[i].newFilter();
@@ -81,6 +86,22 @@ public final class ActiveRequest implements FilterContext, RoutedRequest {
     }
     downstream.requests().add(this);
     continueRequest();
+  }
+
+  /**
+   * Answers a request the proxy does not pass on — its body was oversize or malformed, or did not
+   * come in time — with the codec's {@code error}; no filter sees it. It takes its turn among the
+   * connection's answers like any other.
+   */
+  public static void reject(Downstream downstream, StreamConfig config, Frame request,
+      ErrorType error, String reason) {
+    ActiveRequest r = new ActiveRequest(downstream, config, request, NO_FACTORIES);
+    r.stats().requests.inc();
+    if (r.twoWay) {
+      r.stats().activeRequests.inc();
+    }
+    downstream.requests().add(r);
+    r.fail(error, reason);
   }
 
   private void continueRequest() {
@@ -235,6 +256,11 @@ public final class ActiveRequest implements FilterContext, RoutedRequest {
     complete();
   }
 
+  /** Answers now with the codec's error, whatever the request is waiting for (a drain ends). */
+  void failNow(ErrorType error, String message) {
+    fail(error, message);
+  }
+
   private void complete() {
     if (done) {
       return;
@@ -257,6 +283,7 @@ public final class ActiveRequest implements FilterContext, RoutedRequest {
     if (twoWay && requests.ended(this)) {
       downstream.flush();
     }
+    downstream.requestEnded();
     for (Filter f : filters) {
       try {
         f.onComplete(this);

@@ -2,6 +2,7 @@ package io.protean.proxy.stream;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.protean.abi.codec.ErrorType;
 import java.util.ArrayDeque;
 
 /**
@@ -84,6 +85,13 @@ public final class ActiveRequests {
       order.poll();
       channel.write(first.readyReply, channel.voidPromise());
       first.readyReply = null;
+    }
+  }
+
+  /** Every active request is answered now with the codec's error (a drain that timed out). */
+  public void failAll(ErrorType error, String message) {
+    while (head != null) {
+      head.failNow(error, message);
     }
   }
 

@@ -21,4 +21,7 @@ public interface Downstream {
 
   /** Flushes the connection at the end of the loop's I/O round. */
   void flush();
+
+  /** A request of the connection ended (answered, failed or abandoned). */
+  void requestEnded();
 }

@@ -6,6 +6,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.DecoderException;
 import io.netty.util.collection.LongObjectHashMap;
 import io.netty.util.collection.LongObjectMap;
@@ -36,6 +37,14 @@ import org.slf4j.LoggerFactory;
  */
 public final class UpstreamConnection extends FlushTarget {
   private static final Logger log = LoggerFactory.getLogger(UpstreamConnection.class);
+  /**
+   * The write buffer of an upstream connection: past the high mark (the endpoint does not read
+   * its requests) new requests fail fast ({@link #backedUp}) instead of queuing without bound.
+   * Far above what one I/O round of requests from many clients takes (flushes are batched per
+   * round), so a reading endpoint is never refused for it.
+   */
+  public static final WriteBufferWaterMark WATER_MARK =
+      new WriteBufferWaterMark(1 << 20, 4 << 20);
   /** Ids stay positive 31-bit numbers so every protocol (Thrift's seq id is an i32) can carry them. */
   private static final long MAX_ID = Integer.MAX_VALUE;
 
@@ -134,6 +143,14 @@ public final class UpstreamConnection extends FlushTarget {
   /** What a response this connection decoded says about its call (the codec's classification). */
   public ResponseClass classify(Frame response) {
     return codec.classify(response);
+  }
+
+  /**
+   * Whether the endpoint is not reading: the connection's write buffer passed its high-water
+   * mark and has not drained to the low one.
+   */
+  public boolean backedUp() {
+    return connected && !channel.isWritable();
   }
 
   /**

@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.thrift.protocol.TBinaryProtocol;
 import org.apache.thrift.transport.TSocket;
 import org.apache.thrift.transport.TTransport;
+import org.apache.thrift.TApplicationException;
 import org.apache.thrift.transport.TTransportException;
 import org.apache.thrift.transport.layered.TFramedTransport;
 import org.junit.jupiter.api.AfterEach;
@@ -27,8 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Listeners removed, moved and drained by a reload, with libthrift clients: a removed listener
- * stops accepting and its calls in flight finish; past {@code drain_timeout} its connections
- * close; a changed address is a new listener plus a drained old one. And {@code --watch}, and
+ * stops accepting and its calls in flight finish; past {@code drain_timeout} the calls still in
+ * flight get the codec's error and its connections close; a changed address is a new listener plus a drained old one. And {@code --watch}, and
  * {@code /clusters}.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -129,8 +130,11 @@ class ListenerReloadTest {
     server.slowStarted.await(5, TimeUnit.SECONDS);
     long start = System.nanoTime();
     reload(yaml(portA, false, "300ms"));
-    assertThat(slow.get(10, TimeUnit.SECONDS)).isInstanceOf(TTransportException.class);
+    // The call still in flight is answered with the codec's error, then the connection closes.
+    assertThat(slow.get(10, TimeUnit.SECONDS)).isInstanceOf(TApplicationException.class)
+        .hasMessageContaining("drain_timeout passed");
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
+    assertThatThrownBy(() -> c.echo("closed")).isInstanceOf(TTransportException.class);
   }
 
   @Test

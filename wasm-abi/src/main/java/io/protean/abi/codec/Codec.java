@@ -27,7 +27,8 @@ public interface Codec {
    *
    * @return a frame, or null when more bytes are needed
    * @throws CodecException on malformed input or a size limit exceeded; the message names the
-   *     problem. The caller then closes the connection.
+   *     problem. The caller then closes the connection; a {@link RejectedRequestException}
+   *     (a request whose header was read) is answered instead, and the connection carries on.
    */
   Frame decode(ByteBuf in);
 
@@ -38,6 +39,19 @@ public interface Codec {
    * (a Wasm codec copying into guest memory) drops the copy here.
    */
   default void inputMoved() {}
+
+  /**
+   * The request whose first bytes {@code buffered} holds (not consumed, still owned by the caller),
+   * as far as its header tells — type, id, the metadata an error reply needs — so that a request
+   * whose rest does not come in time (or does not fit the proxy's buffers) can still be answered
+   * with {@link #errorReply}. Its content may be empty. Default: null, the protocol cannot say
+   * (the connection is then closed without an answer).
+   *
+   * @return the request, owned by the caller; null when its header is not all there
+   */
+  default Frame incompleteRequest(ByteBuf buffered) {
+    return null;
+  }
 
   /**
    * Adds to {@code response}'s metadata what {@link #decode} leaves out because finding it costs
@@ -89,6 +103,17 @@ public interface Codec {
    * Ownership as for {@link #errorReply}.
    */
   ByteBuf heartbeatReply(Frame heartbeat, ByteBufAllocator alloc);
+
+  /**
+   * The message that tells a client to send its next requests elsewhere, written when the proxy
+   * starts draining the connection (a shutdown, a removed listener); Dubbo's READONLY event, as a
+   * Dubbo provider sends on shutdown. Ownership as for {@link #errorReply}.
+   *
+   * @return the message, or null when the protocol has none (the default)
+   */
+  default ByteBuf goAway(ByteBufAllocator alloc) {
+    return null;
+  }
 
   /**
    * A short description of {@code request} for the proxy's error messages and logs ("no route

@@ -23,11 +23,21 @@ public final class DubboConsumer implements AutoCloseable {
    * @param timeoutMs the consumer-side call timeout
    */
   public DubboConsumer(int port, String version, String group, int timeoutMs) {
+    this(java.util.List.of(port), version, group, timeoutMs);
+  }
+
+  /**
+   * A consumer of several addresses (a direct URL list): Dubbo balances its calls over them, and
+   * stops calling one that sent its READONLY event (a provider, or a proxy, shutting down).
+   *
+   * @param ports the ports on 127.0.0.1 to call
+   */
+  public DubboConsumer(java.util.List<Integer> ports, String version, String group, int timeoutMs) {
     ApplicationConfig app = new ApplicationConfig("protean-demo-consumer");
     app.setQosEnable(false);
     ReferenceConfig<DemoService> ref = new ReferenceConfig<>();
     ref.setInterface(DemoService.class);
-    ref.setUrl("dubbo://[::ffff:127.0.0.1]:" + port);
+    ref.setUrl(String.join(";", ports.stream().map(p -> "dubbo://[::ffff:127.0.0.1]:" + p).toList()));
     ref.setVersion(version);
     if (group != null) {
       ref.setGroup(group);

@@ -2,6 +2,7 @@ package io.protean.proxy.codec.dubbo;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.protean.abi.codec.Codec;
 import io.protean.abi.codec.ErrorType;
@@ -9,6 +10,7 @@ import io.protean.abi.codec.Frame;
 import io.protean.abi.codec.MessageType;
 import io.protean.abi.codec.Metadata;
 import io.protean.abi.codec.Mutation;
+import io.protean.abi.codec.RejectedRequestException;
 import io.protean.abi.codec.ResponseClass;
 import java.util.ArrayList;
 import java.util.List;
@@ -98,30 +100,62 @@ public final class DubboCodec implements Codec {
       return null;
     }
     int bodyLength = in.getInt(start + 12);
+    int flags = in.getUnsignedByte(start + 2);
+    boolean request = (flags & (FLAG_REQUEST | FLAG_EVENT)) == FLAG_REQUEST;
     if (bodyLength < 0 || bodyLength > limits.maxBodyBytes()) {
-      throw new DubboCodecException("body length " + Integer.toUnsignedString(bodyLength)
-          + " exceeds the limit of " + limits.maxBodyBytes() + " bytes");
+      String problem = "body length " + Integer.toUnsignedString(bodyLength)
+          + " exceeds the limit of " + limits.maxBodyBytes() + " bytes";
+      if (request && bodyLength > 0) {
+        // The header says where the request ends: answer it and skip its body unbuffered.
+        Frame rejected = rejected(flags, in.getLong(start + 4));
+        in.skipBytes(HEADER);
+        throw new RejectedRequestException(rejected, bodyLength, "dubbo: " + problem);
+      }
+      throw new DubboCodecException(problem);
     }
     if (in.readableBytes() < HEADER + bodyLength) {
       return null;
     }
-    int flags = in.getUnsignedByte(start + 2);
     long id = in.getLong(start + 4);
     int bodyStart = start + HEADER;
     int bodyEnd = bodyStart + bodyLength;
     Frame frame;
     if ((flags & FLAG_REQUEST) == 0) {
       frame = response(in, flags, id, start);
-    } else if ((flags & FLAG_EVENT) != 0) {
+    } else if (!request) {
       frame = event(in, flags, id, start, bodyStart, bodyEnd);
     } else {
-      Metadata metadata = requestMetadata(in, flags, bodyStart, bodyEnd);
+      Metadata metadata;
+      try {
+        metadata = requestMetadata(in, flags, bodyStart, bodyEnd);
+      } catch (DubboCodecException e) {
+        // A complete frame: only this request is bad, the stream is still in step.
+        in.skipBytes(HEADER + bodyLength);
+        throw new RejectedRequestException(rejected(flags, id), 0, e.getMessage());
+      }
       MessageType type = (flags & FLAG_TWO_WAY) != 0 ? MessageType.REQUEST : MessageType.ONEWAY;
       frame = new Frame(in.retainedSlice(start, HEADER + bodyLength), type, id, metadata, null,
           ID_OFFSET, ID_WIDTH);
     }
     in.skipBytes(HEADER + bodyLength);
     return frame;
+  }
+
+  @Override
+  public Frame incompleteRequest(ByteBuf buffered) {
+    int start = buffered.readerIndex();
+    if (buffered.readableBytes() < HEADER || buffered.getShort(start) != MAGIC) {
+      return null;
+    }
+    int flags = buffered.getUnsignedByte(start + 2);
+    return (flags & (FLAG_REQUEST | FLAG_EVENT)) == FLAG_REQUEST
+        ? rejected(flags, buffered.getLong(start + 4)) : null;
+  }
+
+  /** A request known by its header only, for {@link RejectedRequestException}. */
+  private static Frame rejected(int flags, long id) {
+    MessageType type = (flags & FLAG_TWO_WAY) != 0 ? MessageType.REQUEST : MessageType.ONEWAY;
+    return new Frame(Unpooled.EMPTY_BUFFER, type, id, new Metadata(0), null, 0, 0);
   }
 
   private static void checkMagic(ByteBuf in, int start, int available) {
@@ -558,6 +592,17 @@ public final class DubboCodec implements Codec {
         & SERIALIZATION_MASK;
     return alloc.buffer(HEADER + 1).writeShort(MAGIC).writeByte(FLAG_EVENT | serialization)
         .writeByte(OK).writeLong(heartbeat.requestId()).writeInt(1).writeByte('N');
+  }
+
+  /**
+   * Dubbo's READONLY event ({@code Constants.READONLY_EVENT}, "R"), which a provider sends every
+   * client when it shuts down: a one-way event request whose body is the hessian2 string "R". A
+   * Dubbo consumer then marks the connection read-only and sends new calls to other providers.
+   */
+  @Override
+  public ByteBuf goAway(ByteBufAllocator alloc) {
+    return alloc.buffer(HEADER + 2).writeShort(MAGIC).writeByte(FLAG_REQUEST | FLAG_EVENT | HESSIAN2)
+        .writeByte(0).writeLong(0).writeInt(2).writeByte(0x01).writeByte('R');
   }
 
   /** "service.method version V group G". */

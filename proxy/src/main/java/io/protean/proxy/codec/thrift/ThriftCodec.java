@@ -2,12 +2,14 @@ package io.protean.proxy.codec.thrift;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.protean.abi.codec.Codec;
 import io.protean.abi.codec.ErrorType;
 import io.protean.abi.codec.Frame;
 import io.protean.abi.codec.MessageType;
 import io.protean.abi.codec.Metadata;
 import io.protean.abi.codec.Mutation;
+import io.protean.abi.codec.RejectedRequestException;
 import io.protean.abi.codec.ResponseClass;
 import io.protean.proxy.codec.thrift.ThriftTransport.Located;
 
@@ -67,20 +69,20 @@ public final class ThriftCodec implements Codec {
     }
     awaiting = 0;
     ThriftMessageHeader h = message.header();
-    Metadata metadata = new Metadata(4);
-    int colon = h.name().indexOf(':');
-    if (colon >= 0) {
-      metadata.put("service", h.name().substring(0, colon));
-    }
-    metadata.put("method", h.name().substring(colon + 1));
-    metadata.put("seq_id", Integer.toString(h.seqId()));
-    metadata.put("message_type", ThriftMessageHeader.typeName(h.type()));
+    Metadata metadata = metadata(h);
     MessageType type = switch (h.type()) {
       case ThriftMessageHeader.CALL -> MessageType.REQUEST;
       case ThriftMessageHeader.ONEWAY -> MessageType.ONEWAY;
       case ThriftMessageHeader.REPLY -> MessageType.RESPONSE;
       default -> MessageType.ERROR;
     };
+    if (message.malformedBody() != null) {
+      // The frame length says where the next message starts: only this call is bad.
+      in.skipBytes(message.frameLength());
+      throw new RejectedRequestException(new Frame(Unpooled.EMPTY_BUFFER, type, h.seqId(),
+          metadata, null, 0, 0), 0, message.malformedBody() + " (the arguments of a call of "
+          + h.name() + ")");
+    }
     String status = switch (h.type()) {
       case ThriftMessageHeader.REPLY -> "OK";
       case ThriftMessageHeader.EXCEPTION -> "EXCEPTION";
@@ -98,6 +100,37 @@ public final class ThriftCodec implements Codec {
     }
     in.skipBytes(message.frameLength());
     return frame;
+  }
+
+  /** The header of a call whose rest has not arrived; null when the header is not all there. */
+  @Override
+  public Frame incompleteRequest(ByteBuf buffered) {
+    if (transport == null) {
+      return null;
+    }
+    int start = buffered.readerIndex();
+    int message = transport == ThriftTransport.FRAMED ? start + ThriftTransport.LENGTH_PREFIX : start;
+    ThriftReader r = new ThriftReader(buffered, start, message, buffered.writerIndex(), false,
+        limits);
+    try {
+      ThriftMessageHeader h = protocol.readMessageBegin(r);
+      return h.type() == ThriftMessageHeader.CALL ? new Frame(Unpooled.EMPTY_BUFFER,
+          MessageType.REQUEST, h.seqId(), metadata(h), null, 0, 0) : null;
+    } catch (ThriftReader.NeedMoreBytes | ThriftCodecException e) {
+      return null;
+    }
+  }
+
+  private static Metadata metadata(ThriftMessageHeader h) {
+    Metadata metadata = new Metadata(4);
+    int colon = h.name().indexOf(':');
+    if (colon >= 0) {
+      metadata.put("service", h.name().substring(0, colon));
+    }
+    metadata.put("method", h.name().substring(colon + 1));
+    metadata.put("seq_id", Integer.toString(h.seqId()));
+    metadata.put("message_type", ThriftMessageHeader.typeName(h.type()));
+    return metadata;
   }
 
   /**

@@ -18,10 +18,24 @@ enum ThriftTransport {
       if (in.readableBytes() < LENGTH_PREFIX + length) {
         return Located.needing(LENGTH_PREFIX + length);
       }
-      // The frame says where the message ends: its body need not be walked.
       ThriftReader r = new ThriftReader(in, start, start + LENGTH_PREFIX,
           start + LENGTH_PREFIX + length, true, limits);
-      return new Located(protocol.readMessageBegin(r), LENGTH_PREFIX + length);
+      ThriftMessageHeader header = protocol.readMessageBegin(r);
+      if (header.type() != ThriftMessageHeader.CALL && header.type() != ThriftMessageHeader.ONEWAY) {
+        return new Located(header, LENGTH_PREFIX + length); // a reply goes to one client only
+      }
+      // A call may share an upstream connection with other clients' calls: its arguments are
+      // checked to the end, since a server that cannot read them may close that connection.
+      try {
+        protocol.skipStruct(r);
+        if (r.offset() != LENGTH_PREFIX + length) {
+          throw r.error("the arguments end before the frame does (" + (LENGTH_PREFIX + length
+              - r.offset()) + " bytes left over)", r.offset());
+        }
+      } catch (ThriftCodecException e) {
+        return new Located(header, LENGTH_PREFIX + length, e.getMessage());
+      }
+      return new Located(header, LENGTH_PREFIX + length);
     }
 
     @Override
@@ -71,10 +85,15 @@ enum ThriftTransport {
   static final int HEADER_MAGIC = 0x0fff;
 
   /**
-   * The message at the reader index: its header and how many bytes it takes on the wire; or, when
-   * incomplete, a null header and the least number of bytes it takes.
+   * The message at the reader index: its header and how many bytes it takes on the wire, and why
+   * its body cannot be read when it cannot (null when it can); or, when incomplete, a null header
+   * and the least number of bytes it takes.
    */
-  record Located(ThriftMessageHeader header, int frameLength) {
+  record Located(ThriftMessageHeader header, int frameLength, String malformedBody) {
+    Located(ThriftMessageHeader header, int frameLength) {
+      this(header, frameLength, null);
+    }
+
     static Located needing(int bytes) {
       return new Located(null, bytes);
     }

@@ -12,20 +12,26 @@ import java.util.Map;
  * @param workers   event loops (threads) serving all listeners and upstream connections; fixed
  *                  at start (a reload that changes it is refused)
  * @param admin     the admin HTTP endpoint, or null when disabled; fixed at start
+ * @param maxBufferedRequestBytes bytes of incomplete requests all downstream connections together
+ *                  may hold; the connection whose read passes it gets the codec's overload error
+ *                  and is closed
  */
 public record ProxyConfig(
     int workers, AdminConfig admin, List<ListenerConfig> listeners, List<ClusterConfig> clusters,
-    XdsConfig xds) {
+    long maxBufferedRequestBytes, XdsConfig xds) {
 
-  /** A configuration without a control plane: everything is in the file. */
+  /** Default {@code max_buffered_request_bytes}: 256 MiB. */
+  public static final long DEFAULT_MAX_BUFFERED_REQUEST_BYTES = 256L << 20;
+
+  /** A configuration without a control plane and with the default buffer limit. */
   public ProxyConfig(int workers, AdminConfig admin, List<ListenerConfig> listeners,
       List<ClusterConfig> clusters) {
-    this(workers, admin, listeners, clusters, null);
+    this(workers, admin, listeners, clusters, DEFAULT_MAX_BUFFERED_REQUEST_BYTES, null);
   }
 
   /** The same configuration with other listeners and clusters (the xDS client's merge). */
   public ProxyConfig with(List<ListenerConfig> listeners, List<ClusterConfig> clusters) {
-    return new ProxyConfig(workers, admin, listeners, clusters, xds);
+    return new ProxyConfig(workers, admin, listeners, clusters, maxBufferedRequestBytes, xds);
   }
 
   /**
@@ -56,8 +62,10 @@ public record ProxyConfig(
   /**
    * A downstream listener: one address, one protocol, its filters and its route table.
    *
-   * @param drainTimeout how long the connections of a removed listener (or of one whose address
-   *                     changed) may take to finish their requests before they are closed
+   * @param drainTimeout how long the connections of a draining listener (removed, moved to
+   *                     another address, or the proxy stopping) may take to finish their
+   *                     requests; then those still in flight get the codec's error
+   * @param limits       what one client, and all of them, may hold of the proxy
    */
   public record ListenerConfig(
       String name,
@@ -65,7 +73,32 @@ public record ProxyConfig(
       CodecConfig codec,
       List<FilterConfig> filters,
       List<RouteConfig> routes,
-      Duration drainTimeout) {}
+      Duration drainTimeout,
+      DownstreamLimits limits) {}
+
+  /**
+   * A listener's limits on its clients (Envoy's downstream connection limits).
+   *
+   * @param maxConnections       open connections at most; one more is closed at once and counted
+   *                             ({@link Integer#MAX_VALUE}: no limit)
+   * @param idleTimeout          a connection with no request active and none arriving for this
+   *                             long is closed (null: never)
+   * @param maxRequestsPerConnection requests a connection may send; after the last one it drains
+   *                             like a connection of a stopping listener
+   *                             ({@link Integer#MAX_VALUE}: no limit)
+   * @param maxPendingRequestsPerConnection requests of one connection in flight at once; at the
+   *                             limit the proxy stops reading from it until one is answered
+   * @param requestReadTimeout   a request whose bytes started arriving must be complete within
+   *                             this; else it gets the codec's timeout error (when its header
+   *                             came) and the connection is closed once its other requests are
+   *                             answered (null: no limit)
+   */
+  public record DownstreamLimits(int maxConnections, Duration idleTimeout,
+      int maxRequestsPerConnection, int maxPendingRequestsPerConnection,
+      Duration requestReadTimeout) {
+    public static final DownstreamLimits DEFAULT = new DownstreamLimits(Integer.MAX_VALUE, null,
+        Integer.MAX_VALUE, 1024, Duration.ofSeconds(30));
+  }
 
   /** A codec by name with its options ({@code codec: dubbo} or {@code codec: {dubbo: {...}}}). */
   public record CodecConfig(String name, Map<String, Object> options) {}

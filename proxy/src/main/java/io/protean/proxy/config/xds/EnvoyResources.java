@@ -36,6 +36,7 @@ import io.protean.proxy.config.xds.aeraki.MetaProtocolProxy;
 import io.protean.proxy.config.model.HostPort;
 import io.protean.proxy.config.model.ProxyConfig.ClusterConfig;
 import io.protean.proxy.config.model.ProxyConfig.CodecConfig;
+import io.protean.proxy.config.model.ProxyConfig.DownstreamLimits;
 import io.protean.proxy.config.model.ProxyConfig.FilterConfig;
 import io.protean.proxy.config.model.ProxyConfig.HealthCheckConfig;
 import io.protean.proxy.config.model.ProxyConfig.HealthCheckKind;
@@ -116,7 +117,7 @@ public final class EnvoyResources {
             + "'"), codec, "RouteConfiguration '" + rdsName + "' ");
       }
       return new ListenerConfig(name, address, codec, filters, table,
-          ConfigLoader.DEFAULT_DRAIN_TIMEOUT);
+          ConfigLoader.DEFAULT_DRAIN_TIMEOUT, DownstreamLimits.DEFAULT);
     }
   }
 

@@ -17,6 +17,7 @@ import io.protean.proxy.config.model.ProxyConfig.CodecConfig;
 import io.protean.proxy.config.model.ProxyConfig.FilterConfig;
 import io.protean.proxy.config.model.ProxyConfig.HashPolicy;
 import io.protean.proxy.config.model.ProxyConfig.LbPolicy;
+import io.protean.proxy.config.model.ProxyConfig.DownstreamLimits;
 import io.protean.proxy.config.model.ProxyConfig.ListenerConfig;
 import io.protean.proxy.config.model.ProxyConfig.MatchConfig;
 import io.protean.proxy.config.model.ProxyConfig.MaglevConfig;
@@ -112,8 +113,8 @@ public final class ConfigLoader {
     if (root == null || root.isMissingNode()) {
       throw new ConfigException("(root)", "the configuration is empty");
     }
-    Node top = new Node("", root).allowOnly("workers", "admin", "listeners", "clusters", "node",
-        "xds");
+    Node top = new Node("", root).allowOnly("workers", "admin", "listeners", "clusters",
+        "max_buffered_request_bytes", "node", "xds");
     int workers = top.field("workers").integer(Runtime.getRuntime().availableProcessors(), 1, 1024);
     AdminConfig admin = admin(top.field("admin"));
 
@@ -146,7 +147,10 @@ public final class ConfigLoader {
     for (int i = 0; i < clusters.size(); i++) {
       clusters.set(i, withCodec(clusters.get(i), clusterNodes.get(i), listeners, listenerNodes));
     }
-    return new ProxyConfig(workers, admin, List.copyOf(listeners), List.copyOf(clusters), xds);
+    long maxBuffered = top.field("max_buffered_request_bytes").integer(
+        (int) ProxyConfig.DEFAULT_MAX_BUFFERED_REQUEST_BYTES, 1 << 16, Integer.MAX_VALUE);
+    return new ProxyConfig(workers, admin, List.copyOf(listeners), List.copyOf(clusters),
+        maxBuffered, xds);
   }
 
   /** Envoy's default initial_fetch_timeout. */
@@ -313,7 +317,9 @@ public final class ConfigLoader {
   }
 
   private ListenerConfig listener(Node n, Set<String> clusters) {
-    n.allowOnly("name", "address", "codec", "filters", "routes", "drain_timeout");
+    n.allowOnly("name", "address", "codec", "filters", "routes", "drain_timeout",
+        "max_connections", "idle_timeout", "max_requests_per_connection",
+        "max_pending_requests_per_connection", "request_read_timeout");
     String name = name(n.required("name"));
     HostPort address = n.required("address").hostPort();
     CodecConfig codec = codec(n.required("codec"));
@@ -326,7 +332,17 @@ public final class ConfigLoader {
       routes.add(route(r, clusters));
     }
     Duration drain = n.field("drain_timeout").duration(DEFAULT_DRAIN_TIMEOUT);
-    return new ListenerConfig(name, address, codec, List.copyOf(filters), List.copyOf(routes), drain);
+    DownstreamLimits d = DownstreamLimits.DEFAULT;
+    DownstreamLimits limits = new DownstreamLimits(
+        n.field("max_connections").integer(d.maxConnections(), 1, Integer.MAX_VALUE),
+        n.field("idle_timeout").duration(d.idleTimeout()),
+        n.field("max_requests_per_connection").integer(d.maxRequestsPerConnection(), 1,
+            Integer.MAX_VALUE),
+        n.field("max_pending_requests_per_connection")
+            .integer(d.maxPendingRequestsPerConnection(), 1, 1 << 20),
+        n.field("request_read_timeout").duration(d.requestReadTimeout()));
+    return new ListenerConfig(name, address, codec, List.copyOf(filters), List.copyOf(routes), drain,
+        limits);
   }
 
   private CodecConfig codec(Node n) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.DecoderException;
@@ -13,8 +14,10 @@ import io.protean.abi.codec.ErrorType;
 import io.protean.abi.codec.Frame;
 import io.protean.abi.codec.MessageType;
 import io.protean.abi.codec.Mutation;
+import io.protean.abi.codec.RejectedRequestException;
 import io.protean.abi.codec.ResponseClass;
 import io.protean.proxy.codec.FrameDecoder;
+import io.protean.proxy.codec.RejectedRequest;
 import io.protean.demo.peers.DubboConsumer;
 import io.protean.demo.peers.DubboProvider;
 import io.protean.demo.peers.Order;
@@ -295,11 +298,15 @@ class DubboCodecTest {
   }
 
   /** Decoding must end in a frame, a wait for more bytes, or a DubboCodecException: nothing else. */
+  /** A codec error, or a rejected request (readable header) whose frame is then released. */
   private static void decodeHostile(byte[] bytes) {
     try {
       decodeAndRelease(bytes);
     } catch (DubboCodecException expected) {
       assertThat(expected.getMessage()).startsWith("dubbo: ");
+    } catch (RejectedRequestException rejected) {
+      assertThat(rejected.getMessage()).startsWith("dubbo: ");
+      rejected.request().release();
     }
   }
 
@@ -309,12 +316,89 @@ class DubboCodecTest {
         .isInstanceOf(DubboCodecException.class).hasMessage("dubbo: expected magic 0xdabb, found 0x4745");
     byte[] header = Arrays.copyOf(greet, 16);
     Unpooled.wrappedBuffer(header).setInt(12, (8 << 20) + 1);
-    assertThatThrownBy(() -> decodeAndRelease(header)).isInstanceOf(DubboCodecException.class)
-        .hasMessage("dubbo: body length 8388609 exceeds the limit of 8388608 bytes");
+    // A request's header says which request it is and where it ends: it can be answered.
+    ByteBuf in = Unpooled.wrappedBuffer(header);
+    try {
+      assertThatThrownBy(() -> codec.decode(in)).isInstanceOfSatisfying(
+          RejectedRequestException.class, e -> {
+            assertThat(e).hasMessage("dubbo: body length 8388609 exceeds the limit of 8388608 bytes");
+            assertThat(e.discard()).isEqualTo((8 << 20) + 1);
+            assertThat(e.request().type()).isEqualTo(MessageType.REQUEST);
+            assertThat(e.request().requestId()).isEqualTo(Unpooled.wrappedBuffer(greet).getLong(4));
+            e.request().release();
+          });
+      assertThat(in.readableBytes()).as("the header was consumed").isZero();
+    } finally {
+      in.release();
+    }
+    // An upstream connection (no rejections): the codec error closes it.
     EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(codec));
     assertThatThrownBy(() -> ch.writeInbound(Unpooled.wrappedBuffer(header)))
-        .isInstanceOf(DecoderException.class).hasCauseInstanceOf(DubboCodecException.class);
+        .isInstanceOf(DecoderException.class).hasCauseInstanceOf(RejectedRequestException.class);
     assertFalse(ch.finish());
+    // A response's oversize length cannot be answered.
+    byte[] response = Arrays.copyOf(header, 16);
+    response[2] = 0x02;
+    assertThatThrownBy(() -> decodeAndRelease(response)).isInstanceOf(DubboCodecException.class);
+  }
+
+  @Test
+  void aDownstreamDecoderAnswersAnOversizeRequestAndDiscardsItsBodyAsItArrives() {
+    DubboCodec small = new DubboCodec(DubboLimits.DEFAULT.withMaxBodyBytes(100));
+    EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(small, c -> c));
+    ByteBuf oversize = Unpooled.buffer().writeShort(0xdabb).writeByte(0xc2).writeByte(0)
+        .writeLong(7).writeInt(1000);
+    ch.writeInbound(oversize);
+    RejectedRequest r = ch.readInbound();
+    assertThat(r.request().requestId()).isEqualTo(7);
+    assertThat(r.reason()).contains("body length 1000 exceeds the limit of 100");
+    r.request().release();
+    for (int i = 0; i < 10; i++) { // the body, one byte at a time, then coalesced
+      ch.writeInbound(Unpooled.wrappedBuffer(new byte[i == 9 ? 991 : 1]));
+      assertThat((Object) ch.readInbound()).isNull();
+    }
+    ByteBuf next = Unpooled.buffer().writeShort(0xdabb).writeByte(0xe2).writeByte(0).writeLong(8)
+        .writeInt(1).writeByte('N'); // a heartbeat after it decodes as usual
+    ch.writeInbound(next);
+    Frame f = ch.readInbound();
+    assertThat(f.requestId()).isEqualTo(8);
+    f.release();
+    assertFalse(ch.finish());
+  }
+
+  @Test
+  void anUndecodableBodyWithAReadableHeaderIsRejectedAndConsumed() {
+    byte[] bad = Arrays.copyOf(greet, greet.length);
+    bad[16] = (byte) 0xff; // not a hessian2 string where the dubbo version belongs
+    ByteBuf in = Unpooled.wrappedBuffer(bad);
+    try {
+      assertThatThrownBy(() -> codec.decode(in)).isInstanceOfSatisfying(
+          RejectedRequestException.class, e -> {
+            assertThat(e.discard()).isZero();
+            e.request().release();
+          });
+      assertThat(in.readableBytes()).isZero();
+    } finally {
+      in.release();
+    }
+  }
+
+  @Test
+  void goAwayIsTheReadonlyEventAndAnIncompleteRequestKeepsItsId() {
+    ByteBuf goAway = codec.goAway(Unpooled.buffer().alloc());
+    assertThat(ByteBufUtil.hexDump(goAway)).isEqualTo("dabba2000000000000000000000000020152");
+    Frame event = codec.decode(goAway);
+    assertThat(event.type()).isEqualTo(MessageType.EVENT);
+    assertThat(event.metadata().get("event")).isEqualTo("R");
+    event.release();
+    goAway.release();
+    ByteBuf half = Unpooled.wrappedBuffer(Arrays.copyOf(greet, 20));
+    Frame incomplete = codec.incompleteRequest(half);
+    assertThat(incomplete.requestId()).isEqualTo(half.getLong(4));
+    assertThat(incomplete.type()).isEqualTo(MessageType.REQUEST);
+    incomplete.release();
+    assertThat(codec.incompleteRequest(half.slice(0, 15))).isNull();
+    half.release();
   }
 
   /** Decodes once and releases whatever came out; exceptions propagate. */
@@ -343,8 +427,10 @@ class DubboCodecTest {
         .writeInt(body.readableBytes()).writeBytes(body);
     body.release();
     try {
-      assertThatThrownBy(() -> codec.decode(frame)).isInstanceOf(DubboCodecException.class)
-          .hasMessageContaining("nested deeper than 64");
+      // The frame is complete: only this request is refused, the connection carries on.
+      assertThatThrownBy(() -> codec.decode(frame)).isInstanceOf(RejectedRequestException.class)
+          .hasMessageContaining("nested deeper than 64")
+          .satisfies(e -> ((RejectedRequestException) e).request().release());
     } finally {
       frame.release();
     }

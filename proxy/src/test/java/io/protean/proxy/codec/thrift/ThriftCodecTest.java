@@ -12,6 +12,7 @@ import io.netty.handler.codec.DecoderException;
 import io.protean.abi.codec.CodecException;
 import io.protean.abi.codec.ErrorType;
 import io.protean.abi.codec.Frame;
+import io.protean.abi.codec.RejectedRequestException;
 import io.protean.abi.codec.MessageType;
 import io.protean.abi.codec.Mutation;
 import io.protean.abi.codec.ProtocolMatch;
@@ -163,6 +164,53 @@ class ThriftCodecTest {
     }
   }
 
+  /**
+   * A framed call whose arguments do not parse (here: a string running past the frame, which
+   * makes libthrift's nonblocking server close the connection) is rejected with its header's
+   * seq id and method, and the stream carries on at the next frame.
+   */
+  @Test
+  void aFramedCallWithMalformedArgumentsIsRejectedAndTheStreamCarriesOn() throws Exception {
+    byte[] good = ThriftWire.BINARY_FRAMED.call(c -> c.send_echo("fine"));
+    byte[] bad = good.clone();
+    ByteBuf b = Unpooled.wrappedBuffer(bad);
+    int stringLength = bad.length - 1 - 4 - "fine".length(); // the string's length field
+    b.setInt(stringLength, 1_000_000);
+    ThriftCodec codec = codec();
+    ByteBuf in = Unpooled.wrappedBuffer(bad, good);
+    try {
+      assertThatThrownBy(() -> codec.decode(in)).isInstanceOfSatisfying(
+          RejectedRequestException.class, e -> {
+            assertThat(e).hasMessageStartingWith("thrift: truncated a string")
+                .hasMessageEndingWith("(the arguments of a call of echo)");
+            assertThat(e.discard()).isZero();
+            assertThat(e.request().metadata().get("method")).isEqualTo("echo");
+            ByteBuf reply = codec.errorReply(e.request(), ErrorType.CODEC_FAILURE, "no",
+                Unpooled.buffer().alloc());
+            assertThat(reply.readableBytes()).isPositive();
+            reply.release();
+            e.request().release();
+          });
+      Frame next = codec.decode(in);
+      assertThat(next.metadata().get("method")).isEqualTo("echo");
+      next.release();
+      assertThat(in.readableBytes()).isZero();
+    } finally {
+      in.release();
+    }
+    byte[] trailing = ThriftWire.BINARY_FRAMED.call(c -> c.send_echo("fine"));
+    byte[] longer = Arrays.copyOf(trailing, trailing.length + 2);
+    Unpooled.wrappedBuffer(longer).setInt(0, trailing.length - 4 + 2);
+    ByteBuf t = Unpooled.wrappedBuffer(longer);
+    try {
+      assertThatThrownBy(() -> codec().decode(t)).isInstanceOf(RejectedRequestException.class)
+          .hasMessageContaining("2 bytes left over")
+          .satisfies(e -> ((RejectedRequestException) e).request().release());
+    } finally {
+      t.release();
+    }
+  }
+
   /** Calls, replies and a struct-heavy call, in one stream. */
   private static byte[] stream(ThriftWire wire) throws Exception {
     ByteArrayOutputStream s = new ByteArrayOutputStream();
@@ -255,13 +303,27 @@ class ThriftCodecTest {
     }
   }
 
-  /** Decodes until the codec wants more bytes; only a ThriftCodecException may escape. */
+  /**
+   * Decodes until the codec wants more bytes; only a ThriftCodecException may escape, or a
+   * rejected call (its header readable, its arguments not), after which decoding carries on.
+   */
   private static void decodeHostile(byte[] bytes) {
     ThriftCodec codec = codec();
     ByteBuf in = Unpooled.wrappedBuffer(bytes);
     try {
-      Frame f;
-      while (in.isReadable() && (f = codec.decode(in)) != null) {
+      while (in.isReadable()) {
+        Frame f;
+        try {
+          f = codec.decode(in);
+        } catch (RejectedRequestException rejected) {
+          assertThat(rejected.getMessage()).startsWith("thrift: ");
+          assertThat(rejected.discard()).isZero();
+          rejected.request().release();
+          continue;
+        }
+        if (f == null) {
+          break;
+        }
         f.release();
       }
     } catch (ThriftCodecException expected) {

@@ -445,4 +445,37 @@ class ConfigLoaderTest {
     assertThatThrownBy(() -> two.parse(yaml)).hasMessage("listeners[0].routes[0].mirror[0].cluster:"
         + " cluster 'shadow' speaks codec 'thrift', but listener 'in' speaks 'dubbo'");
   }
+
+  private ProxyConfig.DownstreamLimits limits(String fields) {
+    return loader.parse("""
+        listeners:
+          - {name: in, address: 127.0.0.1:0, codec: dubbo, routes: [{cluster: a}]%s}
+        clusters: [{name: a, endpoints: ["127.0.0.1:1"]}]
+        """.formatted(fields)).listeners().get(0).limits();
+  }
+
+  @Test
+  void readsTheDownstreamLimitsAndNamesABadOne() {
+    assertThat(limits("")).isEqualTo(ProxyConfig.DownstreamLimits.DEFAULT);
+    assertThat(limits(", max_connections: 100, idle_timeout: 30s, max_requests_per_connection: 5,"
+        + " max_pending_requests_per_connection: 64, request_read_timeout: 2s"))
+        .isEqualTo(new ProxyConfig.DownstreamLimits(100, Duration.ofSeconds(30), 5, 64,
+            Duration.ofSeconds(2)));
+    assertThatThrownBy(() -> limits(", request_read_timeout: 0s"))
+        .hasMessage("listeners[0].request_read_timeout: must be greater than zero");
+    assertThatThrownBy(() -> loader.parse("""
+        max_buffered_request_bytes: 10
+        listeners: [{name: in, address: 127.0.0.1:0, codec: dubbo, routes: [{cluster: a}]}]
+        clusters: [{name: a, endpoints: ["127.0.0.1:1"]}]
+        """)).hasMessage("max_buffered_request_bytes: must be between 65536 and 2147483647, found 10");
+    assertThatThrownBy(() -> limits(", max_connections: 0"))
+        .hasMessage("listeners[0].max_connections: must be between 1 and 2147483647, found 0");
+    assertThatThrownBy(() -> limits(", idle_timeout: 30"))
+        .hasMessageStartingWith("listeners[0].idle_timeout: ");
+    assertThatThrownBy(() -> limits(", max_pending_requests_per_connection: 0"))
+        .hasMessage("listeners[0].max_pending_requests_per_connection: must be between 1 and"
+            + " 1048576, found 0");
+    assertThatThrownBy(() -> limits(", max_requests_per_conection: 5"))
+        .hasMessageStartingWith("listeners[0].max_requests_per_conection: unknown field");
+  }
 }
