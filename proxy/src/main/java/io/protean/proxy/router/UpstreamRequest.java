@@ -115,6 +115,17 @@ public final class UpstreamRequest extends Deadlines.Entry implements UpstreamCa
     return request.request();
   }
 
+  /**
+   * The route timeout counted from when the request was read passed (a filter held it before it
+   * was forwarded): ends it now, as the route timeout does.
+   */
+  public void timeout() {
+    if (timeout != null) {
+      timeout.remove(this);
+    }
+    expired();
+  }
+
   /** The route timeout fired: no more tries. */
   @Override
   protected void expired() {

@@ -1,0 +1,65 @@
+package io.protean.proxy.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.protean.proxy.e2e.tinyrpc.TinyRpcClient;
+import io.protean.proxy.e2e.tinyrpc.TinyRpcFrame;
+import io.protean.proxy.e2e.tinyrpc.TinyRpcServer;
+import io.protean.proxy.server.Proxy;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * A request a filter pauses (StopIteration) and never resumes is still bounded by its route
+ * timeout, counted from when it was read: in the request phase (the router never saw it) and in
+ * the response phase (the upstream answer came and the router's own timeout was gone). The filter
+ * is wasm-host's pause_filter.wat; the codec the Rust-built TinyRPC Wasm codec, whose timeout
+ * error the client gets.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class FilterPauseTimeoutTest {
+
+  private static Proxy start(TinyRpcServer server) throws Exception {
+    return Proxy.start(Proxy.configLoader().parse("""
+        workers: 1
+        admin: {enabled: false}
+        listeners:
+          - name: tiny
+            address: 127.0.0.1:0
+            codec: {wasm: {module: %s}}
+            filters:
+              - wasm: {module: ../wasm-host/src/test/resources/wasm/filters/pause_filter.wasm}
+            routes:
+              - {cluster: a, timeout: 700ms}
+        clusters:
+          - {name: a, endpoints: ["127.0.0.1:%d"]}
+        """.formatted(WasmTinyRpcEndToEndTest.module("rust"), server.port())));
+  }
+
+  @Test
+  void aRequestHeldByAFilterGetsTheCodecsTimeoutError() throws Exception {
+    try (TinyRpcServer a = new TinyRpcServer("A");
+        Proxy proxy = start(a);
+        TinyRpcClient c = new TinyRpcClient(proxy.listenerAddress("tiny").getPort())) {
+      TinyRpcFrame held = c.call(Map.of("method", "get", "pause", "request"), "");
+      assertThat(held.is(TinyRpcFrame.ERROR)).isTrue();
+      assertThat(held.headers()).containsEntry("status", "TIMEOUT");
+      assertThat(held.headers().get("message")).startsWith("protean: the request to ")
+          .endsWith(" was held by a filter past the route timeout of 700 ms");
+      assertThat(a.requestHeaders()).as("never forwarded").isEmpty();
+
+      TinyRpcFrame heldResponse = c.call(Map.of("method", "get", "pause", "response"), "");
+      assertThat(heldResponse.headers()).containsEntry("status", "TIMEOUT");
+      assertThat(heldResponse.headers().get("message")).startsWith("protean: the response to ")
+          .endsWith(" was held by a filter past the route timeout of 700 ms");
+      assertThat(a.requestHeaders()).as("forwarded and answered upstream").hasSize(1);
+
+      // The connection and the filter serve the next request as usual.
+      TinyRpcFrame ok = c.call(Map.of("method", "get"), "hi");
+      assertThat(ok.is(TinyRpcFrame.RESPONSE)).isTrue();
+      assertThat(ok.bodyText()).isEqualTo("hi");
+    }
+  }
+}
