@@ -46,7 +46,7 @@ public final class ListenerStats {
         "Open downstream connections.", "listener", listener);
     downstreamConnectionsAccepted = stats.counter("protean_listener_downstream_connections_total",
         "Downstream connections accepted.", "listener", listener);
-    latency = stats.histogram("protean_listener_request_duration_seconds",
+    latency = stats.latency("protean_listener_request_duration_seconds",
         "Time from request decoded to response written downstream.", "listener", listener);
     for (ErrorType e : ErrorType.values()) {
       localReplies.put(e, stats.counter("protean_listener_local_replies_total",

@@ -103,6 +103,21 @@ public final class UpstreamRequest extends Deadlines.Entry implements UpstreamCa
     return true;
   }
 
+  /** The route the request took. */
+  public String routeName() {
+    return route.name();
+  }
+
+  /** The cluster it went to. */
+  public String clusterName() {
+    return cluster.cluster().name();
+  }
+
+  /** The endpoint of the current (or last) try, {@code host:port}; null before the first. */
+  public String address() {
+    return upstream == null ? null : upstream.address();
+  }
+
   private List<Endpoint> tried() {
     if (tried == null) {
       tried = new ArrayList<>(2);

@@ -48,6 +48,10 @@ public final class ActiveRequest implements FilterContext, RoutedRequest {
   private Mutation mutation;
   private Mutation responseMutation;
   private UpstreamRequest upstream;
+  /** Where the request went (for filters: route_name, cluster_name, upstream.address). */
+  private String routeName;
+  private String clusterName;
+  private String upstreamAddress;
   private Frame response;
   /** Whether the codec was asked for the response's costly metadata (the first filter look). */
   private boolean responseMetadataDecoded;
@@ -97,6 +101,10 @@ public final class ActiveRequest implements FilterContext, RoutedRequest {
       }
     }
     upstream = downstream.router().forward(config.routes(), this);
+    if (upstream != null) {
+      routeName = upstream.routeName();
+      clusterName = upstream.clusterName();
+    }
   }
 
   // ---- RoutedRequest: what the router sees ----
@@ -117,6 +125,9 @@ public final class ActiveRequest implements FilterContext, RoutedRequest {
     if (done) {
       frame.release();
       return;
+    }
+    if (upstream != null) {
+      upstreamAddress = upstream.address();
     }
     upstream = null;
     response = frame;
@@ -315,6 +326,33 @@ public final class ActiveRequest implements FilterContext, RoutedRequest {
     // Netty caches the address on the channel: no system call per request.
     SocketAddress peer = downstream.channel().remoteAddress();
     return peer instanceof InetSocketAddress inet ? inet : null;
+  }
+
+  @Override
+  public InetSocketAddress localAddress() {
+    SocketAddress local = downstream.channel().localAddress();
+    return local instanceof InetSocketAddress inet ? inet : null;
+  }
+
+  @Override
+  public long receivedEpochNanos() {
+    // Derived when asked: the hot path reads one clock only.
+    return System.currentTimeMillis() * 1_000_000L - (System.nanoTime() - startNanos);
+  }
+
+  @Override
+  public String routeName() {
+    return routeName;
+  }
+
+  @Override
+  public String clusterName() {
+    return clusterName;
+  }
+
+  @Override
+  public String upstreamAddress() {
+    return upstreamAddress;
   }
 
   @Override

@@ -1,5 +1,9 @@
 package io.protean.wasm.filter;
 
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.netty.util.internal.ThreadExecutorMap;
+import io.protean.abi.codec.Frame;
 import io.protean.abi.codec.Metadata;
 import io.protean.abi.filter.FilterContext;
 import io.protean.wasm.WasmLimits;
@@ -7,6 +11,7 @@ import io.protean.wasm.guest.GuestFunction;
 import io.protean.wasm.guest.GuestInstance;
 import io.protean.wasm.guest.GuestMemory;
 import io.protean.wasm.guest.GuestModule;
+import io.protean.wasm.guest.GuestTrap;
 import io.protean.wasm.guest.HostFunctionDef;
 import io.protean.wasm.module.HostCalls;
 import io.protean.wasm.module.ModuleMetrics;
@@ -18,14 +23,17 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One proxy-wasm 0.2.1 filter instance on one event loop: its root context, the HTTP contexts of
- * the requests in flight, and the host functions, which see an RPC request's metadata as the HTTP
- * request header map and its response's as the response header map. Every guest pointer is
- * checked; a bad one gets status 6 (InvalidMemoryAccess), never an exception.
+ * One proxy-wasm 0.2.1 filter instance on one event loop: its root context (with its tick timer
+ * and the shared queues it owns), the HTTP contexts of the requests in flight, and the host
+ * functions, which see an RPC request's metadata as the HTTP request header map and its
+ * response's as the response header map. Every guest pointer is checked; a bad one gets status 6
+ * (InvalidMemoryAccess), never an exception. Confined to its loop: ticks and queue notices are
+ * delivered there.
  */
 final class FilterGuest implements AutoCloseable {
   static final int ROOT_CONTEXT = 1;
@@ -48,7 +56,15 @@ final class FilterGuest implements AutoCloseable {
   private final GuestFunction requestHeaders;
   private final GuestFunction responseHeaders;
   private final GuestFunction done;
+  private final GuestFunction onLog;
   private final GuestFunction delete;
+  private final GuestFunction onTick;
+  private final GuestFunction onQueueReady;
+  /** The event loop this instance serves; null for a throw-away one made off the loops. */
+  private final EventExecutor loop = ThreadExecutorMap.currentExecutor();
+  private ScheduledFuture<?> tick;
+  /** The last error or critical message the guest logged (an SDK's panic message), or null. */
+  private String lastError;
   private final Map<Integer, HttpContext> contexts = new HashMap<>();
   private int nextContext = ROOT_CONTEXT + 1;
   /** The context host calls act on (set around each callback, or by proxy_set_effective_context). */
@@ -87,7 +103,10 @@ final class FilterGuest implements AutoCloseable {
       this.requestHeaders = instance.function("proxy_on_request_headers");
       this.responseHeaders = instance.function("proxy_on_response_headers");
       this.done = instance.function("proxy_on_done");
+      this.onLog = instance.function("proxy_on_log");
       this.delete = instance.function("proxy_on_delete");
+      this.onTick = instance.function("proxy_on_tick");
+      this.onQueueReady = instance.function("proxy_on_queue_ready");
       if (allocate == null || contextCreate == null) {
         throw new IllegalArgumentException(module.name() + " lacks malloc/proxy_on_memory_allocate "
             + "or proxy_on_context_create");
@@ -119,11 +138,39 @@ final class FilterGuest implements AutoCloseable {
     return r;
   }
 
+  /**
+   * Whether the module can make an HTTP context: tried once on a throw-away instance. A
+   * root-only plugin (the Rust SDK's hello_world: a root context and no HTTP context) traps
+   * there with the SDK's panic message naming the missing context type; such a filter runs its
+   * root context only (vm start, configure, ticks, queues) and lets every request through, as
+   * Envoy runs it as a singleton service. Any other trap is the module's fault and refuses it.
+   *
+   * @return false for a root-only plugin
+   * @throws IllegalArgumentException naming the trap, for any other failure
+   */
+  boolean makesHttpContexts() {
+    try {
+      contextCreate.call(ROOT_CONTEXT + 1, ROOT_CONTEXT);
+      return true;
+    } catch (GuestTrap e) {
+      String said = lastError == null ? "" : lastError;
+      if (said.contains("ContextType") || said.contains("missing constructors")) {
+        return false;
+      }
+      throw new IllegalArgumentException(module.name() + ": proxy_on_context_create traps for an "
+          + "HTTP context (" + e.getMessage() + (said.isEmpty() ? "" : "; the module logged: " + said)
+          + ")", e);
+    }
+  }
+
   /** One request's HTTP context: its filter context, and whether its request is still open. */
   private static final class HttpContext {
     final FilterContext filter;
     /** The request has gone upstream (its response or its end has come): its metadata is final. */
     boolean forwarded;
+    /** The response's metadata and frame once it came (kept for on_log, after it went downstream). */
+    Metadata responseMetadata;
+    Frame response;
 
     HttpContext(FilterContext filter) {
       this.filter = filter;
@@ -143,17 +190,28 @@ final class FilterGuest implements AutoCloseable {
   int onResponse(int id, FilterContext ctx) {
     HttpContext http = contexts.get(id);
     http.forwarded = true;
+    http.response = ctx.response();
+    http.responseMetadata = http.response == null ? null : http.response.metadata();
     current = http;
     return responseHeaders == null ? 0
         : (int) responseHeaders.call(id, ctx.response().metadata().size(), 1)[0];
   }
 
+  /**
+   * The request is over (answered, answered locally, failed, or its client went away):
+   * proxy_on_done, proxy_on_log, proxy_on_delete, in Envoy's order. During on_log the request's
+   * metadata, the response's (when one came) and the properties are readable.
+   */
   void onComplete(int id) {
     current = contexts.get(id);
     current.forwarded = true;
+    current.response = null; // released by now; its metadata stays readable
     try {
       if (done != null) {
         done.call(id);
+      }
+      if (onLog != null) {
+        onLog.call(id);
       }
       if (delete != null) {
         delete.call(id);
@@ -173,6 +231,7 @@ final class FilterGuest implements AutoCloseable {
    */
   void retire() {
     retired = true;
+    stopTicks(); // out of service: its root context hears no more ticks
     if (contexts.isEmpty()) {
       close();
     }
@@ -182,6 +241,60 @@ final class FilterGuest implements AutoCloseable {
     return nextContext++;
   }
 
+  // ---- root context: ticks and queues ----
+
+  /** proxy_set_tick_period_milliseconds: 0 stops the ticks, anything else (re)starts them. */
+  private int setTickPeriod(int millis) {
+    stopTicks();
+    if (millis == 0 || loop == null || retired || closed) {
+      return OK; // a throw-away instance never ticks
+    }
+    long period = Integer.toUnsignedLong(millis);
+    tick = loop.scheduleWithFixedDelay(this::tick, period, period, TimeUnit.MILLISECONDS);
+    return OK;
+  }
+
+  private void stopTicks() {
+    if (tick != null) {
+      tick.cancel(false);
+      tick = null;
+    }
+  }
+
+  private void tick() {
+    if (dead || closed || retired || onTick == null) {
+      stopTicks();
+      return;
+    }
+    rootCall(() -> onTick.call(ROOT_CONTEXT), "proxy_on_tick");
+  }
+
+  /** A queue this root context owns got an item (from any loop): on_queue_ready on this one. */
+  void queueReady(int queueId) {
+    if (loop == null) {
+      return;
+    }
+    loop.execute(() -> {
+      if (!dead && !closed && onQueueReady != null) {
+        rootCall(() -> onQueueReady.call(ROOT_CONTEXT, queueId), "proxy_on_queue_ready");
+      }
+    });
+  }
+
+  /** Runs a root-context callback; a trap ends the instance like any other. */
+  private void rootCall(Runnable call, String what) {
+    HttpContext saved = current;
+    current = null;
+    try {
+      call.run();
+    } catch (GuestTrap e) {
+      factory.failed(this, e, what);
+    } finally {
+      current = saved;
+      pendingLocalReply = null; // only an HTTP context's callback may answer a request
+    }
+  }
+
   /** Ends the instance; idempotent. */
   @Override
   public void close() {
@@ -189,6 +302,8 @@ final class FilterGuest implements AutoCloseable {
       return;
     }
     closed = true;
+    stopTicks();
+    factory.queues().forget(this);
     instance.close();
     if (metrics != null) {
       metrics.instanceClosed();
@@ -201,7 +316,7 @@ final class FilterGuest implements AutoCloseable {
 
   private List<HostFunctionDef> hostFunctions(GuestModule module) {
     Map<String, HostFunctionDef.Body> bodies = new HashMap<>();
-    bodies.put("proxy_log", (m, a) -> status(HostCalls.log(log, memory, limits, (int) a[0], (int) a[1], (int) a[2])));
+    bodies.put("proxy_log", (m, a) -> status(log((int) a[0], (int) a[1], (int) a[2])));
     bodies.put("proxy_get_log_level", (m, a) -> status(writeInt((int) a[0], 2)));
     bodies.put("proxy_get_current_time_nanoseconds", (m, a) ->
         status(writeLong((int) a[0], System.currentTimeMillis() * 1_000_000L)));
@@ -227,6 +342,22 @@ final class FilterGuest implements AutoCloseable {
         string((int) a[0], (int) a[1]).replace('\0', '.'), (int) a[2], (int) a[3])));
     bodies.put("proxy_set_property", (m, a) -> status(OK));
     bodies.put("proxy_done", (m, a) -> status(OK));
+    bodies.put("proxy_set_tick_period_milliseconds", (m, a) -> status(setTickPeriod((int) a[0])));
+    bodies.put("proxy_define_metric", (m, a) -> status(defineMetric((int) a[0],
+        string((int) a[1], (int) a[2]), (int) a[3])));
+    bodies.put("proxy_increment_metric", (m, a) -> status(factory.filterMetrics().increment((int) a[0], a[1])));
+    bodies.put("proxy_record_metric", (m, a) -> status(factory.filterMetrics().record((int) a[0], a[1])));
+    bodies.put("proxy_get_metric", (m, a) -> status(getMetric((int) a[0], (int) a[1])));
+    bodies.put("proxy_get_shared_data", (m, a) -> status(getSharedData(string((int) a[0], (int) a[1]),
+        (int) a[2], (int) a[3], (int) a[4])));
+    bodies.put("proxy_set_shared_data", (m, a) -> status(setSharedData(string((int) a[0], (int) a[1]),
+        (int) a[2], (int) a[3], (int) a[4])));
+    bodies.put("proxy_register_shared_queue", (m, a) -> status(registerQueue(string((int) a[0], (int) a[1]),
+        (int) a[2])));
+    bodies.put("proxy_resolve_shared_queue", (m, a) -> status(resolveQueue(string((int) a[0], (int) a[1]),
+        string((int) a[2], (int) a[3]), (int) a[4])));
+    bodies.put("proxy_enqueue_shared_queue", (m, a) -> status(enqueue((int) a[0], (int) a[1], (int) a[2])));
+    bodies.put("proxy_dequeue_shared_queue", (m, a) -> status(dequeue((int) a[0], (int) a[1], (int) a[2])));
     List<HostFunctionDef> defs = new ArrayList<>();
     for (GuestModule.ImportSignature imp : module.functionImports()) {
       if (!imp.module().equals("env")) {
@@ -248,6 +379,98 @@ final class FilterGuest implements AutoCloseable {
     return new long[] {s};
   }
 
+  private int log(int level, int ptr, int len) {
+    int status = HostCalls.log(log, memory, limits, level, ptr, len);
+    if (level >= 4) {
+      lastError = string(ptr, len);
+    }
+    return status;
+  }
+
+  private int defineMetric(int type, String name, int idPtr) {
+    int id = factory.filterMetrics().define(type, name);
+    if (id < 0) {
+      log.warn("proxy_define_metric({}, {}) refused: {}", type, name, type < 0 || type > 2
+          ? "unknown metric type (0 counter, 1 gauge, 2 histogram)"
+          : "the module already defined " + FilterMetrics.MAX_METRICS + " metrics, the most one may");
+      return BAD_ARGUMENT;
+    }
+    GuestMemory.check(Integer.toUnsignedLong(idPtr), 4, memory.size());
+    return writeInt(idPtr, id);
+  }
+
+  private int getMetric(int id, int valuePtr) {
+    Long value = factory.filterMetrics().value(id);
+    if (value == null) {
+      return factory.filterMetrics().exists(id) ? BAD_ARGUMENT : NOT_FOUND;
+    }
+    GuestMemory.check(Integer.toUnsignedLong(valuePtr), 8, memory.size());
+    return writeLong(valuePtr, value);
+  }
+
+  private int getSharedData(String key, int ptrPtr, int sizePtr, int casPtr) {
+    SharedData.Entry e = factory.sharedData().get(key);
+    if (e == null) {
+      return NOT_FOUND;
+    }
+    GuestMemory.check(Integer.toUnsignedLong(casPtr), 4, memory.size());
+    returnBytes(e.value(), ptrPtr, sizePtr);
+    return writeInt(casPtr, e.cas());
+  }
+
+  private int setSharedData(String key, int ptr, int len, int cas) {
+    if (len < 0 || len > limits.maxBlockBytes()) {
+      return BAD_ARGUMENT;
+    }
+    int status = factory.sharedData().set(key, memory.read(ptr, len), cas);
+    if (status == BAD_ARGUMENT) {
+      log.warn("proxy_set_shared_data({}) refused: the filter already holds {} keys, the most it may",
+          key, SharedData.MAX_KEYS);
+    }
+    return status;
+  }
+
+  private int registerQueue(String name, int idPtr) {
+    GuestMemory.check(Integer.toUnsignedLong(idPtr), 4, memory.size());
+    int id = factory.queues().register(name, loop == null ? null : this);
+    if (id < 0) {
+      log.warn("proxy_register_shared_queue({}) refused: the filter already has {} queues, the most "
+          + "it may", name, SharedQueues.MAX_QUEUES);
+      return BAD_ARGUMENT;
+    }
+    return writeInt(idPtr, id);
+  }
+
+  /** Queues are the filter's own: the vm_id must be this filter's (empty, Envoy's default). */
+  private int resolveQueue(String vmId, String name, int idPtr) {
+    GuestMemory.check(Integer.toUnsignedLong(idPtr), 4, memory.size());
+    int id = vmId.isEmpty() ? factory.queues().resolve(name) : -1;
+    return id < 0 ? NOT_FOUND : writeInt(idPtr, id);
+  }
+
+  private int enqueue(int id, int ptr, int len) {
+    if (len < 0 || len > limits.maxBlockBytes()) {
+      return BAD_ARGUMENT;
+    }
+    int status = factory.queues().enqueue(id, memory.read(ptr, len));
+    if (status == SharedQueues.INTERNAL_FAILURE) {
+      log.warn("proxy_enqueue_shared_queue({}) refused: the queue holds {} items, the most it may",
+          id, SharedQueues.MAX_ITEMS);
+    }
+    return status;
+  }
+
+  private int dequeue(int id, int ptrPtr, int sizePtr) {
+    byte[] item = factory.queues().dequeue(id);
+    if (item == null) {
+      return NOT_FOUND;
+    }
+    if (item == SharedQueues.EMPTY_ITEM) {
+      return SharedQueues.EMPTY;
+    }
+    return returnBytes(item, ptrPtr, sizePtr);
+  }
+
   private String string(int ptr, int len) {
     return HostCalls.string(memory, limits, ptr, len);
   }
@@ -259,7 +482,7 @@ final class FilterGuest implements AutoCloseable {
     FilterContext ctx = current.filter;
     return switch (type) {
       case REQUEST_HEADERS -> ctx.request().metadata();
-      case RESPONSE_HEADERS -> ctx.response() == null ? null : ctx.response().metadata();
+      case RESPONSE_HEADERS -> current.responseMetadata;
       default -> null;
     };
   }
@@ -278,12 +501,13 @@ final class FilterGuest implements AutoCloseable {
     return returnBytes(slice, ptrPtr, sizePtr);
   }
 
-  /** proxy-wasm pair serialisation: u32 count, count × (u32 key len, u32 value len), then key\0value\0... */
   private int getPairs(int type, int ptrPtr, int sizePtr) {
     Metadata m = map(type);
-    if (m == null) {
-      return returnBytes(new byte[4], ptrPtr, sizePtr);
-    }
+    return returnBytes(m == null ? new byte[4] : pairs(m), ptrPtr, sizePtr);
+  }
+
+  /** proxy-wasm pair serialisation: u32 count, count × (u32 key len, u32 value len), then key\0value\0... */
+  static byte[] pairs(Metadata m) {
     ByteArrayOutputStream strings = new ByteArrayOutputStream();
     ByteBuffer sizes = ByteBuffer.allocate(4 + 8 * m.size()).order(ByteOrder.LITTLE_ENDIAN);
     sizes.putInt(m.size());
@@ -299,7 +523,7 @@ final class FilterGuest implements AutoCloseable {
     byte[] out = new byte[sizes.capacity() + strings.size()];
     System.arraycopy(sizes.array(), 0, out, 0, sizes.capacity());
     System.arraycopy(strings.toByteArray(), 0, out, sizes.capacity(), strings.size());
-    return returnBytes(out, ptrPtr, sizePtr);
+    return out;
   }
 
   private int getValue(int type, String key, int ptrPtr, int sizePtr) {
@@ -381,12 +605,11 @@ final class FilterGuest implements AutoCloseable {
   }
 
   private int getProperty(String path, int ptrPtr, int sizePtr) {
-    String value = switch (path) {
-      case "plugin_name" -> factory.moduleName();
-      case "listener_name" -> current == null ? null : current.filter.listener();
-      default -> null;
-    };
-    return value == null ? NOT_FOUND : returnBytes(value.getBytes(StandardCharsets.UTF_8), ptrPtr, sizePtr);
+    HttpContext c = current;
+    byte[] value = FilterProperties.get(path, new FilterProperties.View(c == null ? null : c.filter,
+        c == null ? null : c.responseMetadata, c == null ? null : c.response, factory.moduleName(),
+        factory.rootId()));
+    return value == null ? NOT_FOUND : returnBytes(value, ptrPtr, sizePtr);
   }
 
   /** Copies {@code data} into memory the guest allocates, and writes its address and size. */

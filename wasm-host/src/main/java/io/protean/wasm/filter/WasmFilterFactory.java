@@ -13,6 +13,9 @@ import io.protean.wasm.guest.GuestTrap;
 import io.protean.wasm.module.ModuleMetrics;
 import io.protean.wasm.module.ModuleSource;
 import io.protean.wasm.module.ReloadableModule;
+import java.util.Collections;
+import java.util.Set;
+import java.util.WeakHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,6 +36,12 @@ public final class WasmFilterFactory implements FilterFactory, Reloadable {
   private final byte[] pluginConfig;
   private final boolean failOpen;
   private final ModuleMetrics metrics;
+  private final FilterMetrics filterMetrics;
+  private final SharedData sharedData = new SharedData();
+  private final SharedQueues queues = new SharedQueues();
+  /** Modules found root-only when validated (no HTTP context: requests pass through). */
+  private final Set<GuestModule> rootOnly = Collections.synchronizedSet(
+      Collections.newSetFromMap(new WeakHashMap<>()));
   private final ReloadableModule module;
   private final FastThreadLocal<Loop> loops = new FastThreadLocal<>() {
     @Override
@@ -59,6 +68,7 @@ public final class WasmFilterFactory implements FilterFactory, Reloadable {
     this.pluginConfig = pluginConfig.clone();
     this.failOpen = failOpen;
     this.metrics = new ModuleMetrics(metrics, source.name());
+    this.filterMetrics = new FilterMetrics(metrics, source.name());
     this.module = new ReloadableModule(source, this::validate);
   }
 
@@ -70,6 +80,11 @@ public final class WasmFilterFactory implements FilterFactory, Reloadable {
           + "neither proxy_abi_version_0_2_1 nor proxy_abi_version_0_2_0");
     }
     try (FilterGuest probe = new FilterGuest(this, m, null)) {
+      if (!probe.makesHttpContexts()) {
+        rootOnly.add(m);
+        log.info("filter module {} has no HTTP context (a root-only plugin): it runs its root "
+            + "context (vm start, configure, ticks, queues) and lets every request through", m.name());
+      }
       log.debug("filter module {} configured", m.name());
     } catch (GuestTrap e) {
       throw new IllegalArgumentException(m.name() + " failed to start: " + e.getMessage(), e);
@@ -91,6 +106,23 @@ public final class WasmFilterFactory implements FilterFactory, Reloadable {
 
   String moduleName() {
     return name;
+  }
+
+  /** The plugin's root id (Envoy's {@code root_id}): none is configured, so empty. */
+  String rootId() {
+    return "";
+  }
+
+  FilterMetrics filterMetrics() {
+    return filterMetrics;
+  }
+
+  SharedData sharedData() {
+    return sharedData;
+  }
+
+  SharedQueues queues() {
+    return queues;
   }
 
   /** Instance failures of this module so far (all reasons). */
@@ -153,7 +185,11 @@ public final class WasmFilterFactory implements FilterFactory, Reloadable {
     @Override
     public FilterStatus onRequest(FilterContext ctx) {
       try {
-        guest = loops.get().guest();
+        FilterGuest g = loops.get().guest();
+        if (rootOnly.contains(g.module)) {
+          return FilterStatus.CONTINUE; // no HTTP context to run: see FilterGuest#makesHttpContexts
+        }
+        guest = g;
         id = guest.newContextId();
         return status(guest.onRequest(id, ctx), ctx);
       } catch (GuestTrap | IllegalArgumentException e) {
@@ -206,6 +242,12 @@ public final class WasmFilterFactory implements FilterFactory, Reloadable {
       ctx.sendLocalReply(ErrorType.INTERNAL, "wasm filter " + name + " failed: " + e.getMessage());
       return FilterStatus.STOP;
     }
+  }
+
+  /** A root-context callback ({@code what}) trapped: the instance is replaced like any other. */
+  void failed(FilterGuest g, GuestTrap trap, String what) {
+    log.warn("wasm filter {}: {} failed", name, what);
+    kill(g, trap);
   }
 
   private void kill(FilterGuest g, GuestTrap trap) {

@@ -47,6 +47,10 @@ class WasmFilterTest {
     ErrorType replied;
     String message;
     int resumed;
+    /** The loop the request lives on. */
+    EventExecutor executor = ImmediateEventExecutor.INSTANCE;
+    /** When it was read (request.time). */
+    static final long RECEIVED = 1_700_000_000_123_456_789L;
 
     Request(String... kv) {
       Metadata m = new Metadata();
@@ -123,7 +127,12 @@ class WasmFilterTest {
 
     @Override
     public EventExecutor executor() {
-      return ImmediateEventExecutor.INSTANCE;
+      return executor;
+    }
+
+    @Override
+    public long receivedEpochNanos() {
+      return RECEIVED;
     }
   }
 

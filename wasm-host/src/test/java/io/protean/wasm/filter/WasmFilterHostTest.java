@@ -1,0 +1,171 @@
+package io.protean.wasm.filter;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.netty.util.concurrent.DefaultEventExecutor;
+import io.netty.util.concurrent.EventExecutor;
+import io.protean.abi.filter.Filter;
+import io.protean.abi.filter.FilterStatus;
+import io.protean.testing.RecordingMetrics;
+import io.protean.wasm.WasmLimits;
+import io.protean.wasm.engine.Engine;
+import io.protean.wasm.filter.WasmFilterTest.Request;
+import io.protean.wasm.module.ModuleSource;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The root-context host functions (ticks, metrics, shared data and queues, properties, on_log)
+ * and root-only plugins, on real event loops: each loop gets its own instance, as in the proxy.
+ * The guests are WAT modules in src/test/resources/wasm/filters that say what they do.
+ */
+class WasmFilterHostTest {
+  static final Path FILTERS = Path.of("src/test/resources/wasm/filters");
+  private final EventExecutor loopA = new DefaultEventExecutor();
+  private final EventExecutor loopB = new DefaultEventExecutor();
+
+  @AfterEach
+  void stopLoops() throws Exception {
+    loopA.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+    loopB.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+  }
+
+  static WasmFilterFactory factory(String module, Engine engine, RecordingMetrics metrics) {
+    return new WasmFilterFactory(ModuleSource.file(FILTERS.resolve(module), engine,
+        WasmLimits.DEFAULT), new byte[0], false, metrics);
+  }
+
+  static <T> T on(EventExecutor loop, Callable<T> task) throws Exception {
+    return loop.submit(task).get(30, TimeUnit.SECONDS);
+  }
+
+  /** Runs one request through {@code factory}'s instance on {@code loop}, to completion. */
+  static Request request(EventExecutor loop, WasmFilterFactory factory) throws Exception {
+    Request r = new Request("method", "get");
+    r.executor = loop;
+    on(loop, () -> {
+      Filter f = factory.newFilter();
+      assertThat(f.onRequest(r)).isEqualTo(FilterStatus.CONTINUE);
+      f.onComplete(r);
+      return null;
+    });
+    return r;
+  }
+
+  /** Waits (bounded) until {@code value} reaches {@code expected}; returns the last value seen. */
+  static long await(LongSupplier value, long expected) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (value.getAsLong() < expected && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    return value.getAsLong();
+  }
+
+  static long counter(RecordingMetrics m, String module, String name) {
+    return m.value("protean_wasm_filter_counter_total", "module", module, "name", name);
+  }
+
+  static long gauge(RecordingMetrics m, String module, String name) {
+    return m.value("protean_wasm_filter_gauge", "module", module, "name", name);
+  }
+
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void ticksRunOnTheFiltersLoopAndStopWhenTheLoopReleasesIt(Engine engine) throws Exception {
+    RecordingMetrics metrics = new RecordingMetrics();
+    WasmFilterFactory factory = factory("host_features.wasm", engine, metrics);
+    assertThat(counter(metrics, "host_features.wasm", "ticks")).as("the validating instance never ticks")
+        .isZero();
+    on(loopA, () -> {
+      factory.prepareThread();
+      return null;
+    });
+    assertThat(await(() -> counter(metrics, "host_features.wasm", "ticks"), 3)).isGreaterThanOrEqualTo(3);
+
+    long atRelease = on(loopA, () -> {
+      factory.releaseThread();
+      return counter(metrics, "host_features.wasm", "ticks");
+    });
+    // Ten periods later, on the same loop: no tick ran after the release.
+    long later = loopA.schedule(() -> counter(metrics, "host_features.wasm", "ticks"), 50,
+        TimeUnit.MILLISECONDS).get(30, TimeUnit.SECONDS);
+    assertThat(later).isEqualTo(atRelease);
+    assertThat(metrics.value("protean_wasm_instances", "module", "host_features.wasm")).isZero();
+  }
+
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void sharedDataAndQueuesSpanTheLoops(Engine engine) throws Exception {
+    RecordingMetrics metrics = new RecordingMetrics();
+    WasmFilterFactory factory = factory("host_features.wasm", engine, metrics);
+    on(loopA, () -> {
+      factory.prepareThread(); // registers "jobs": loop A owns it
+      return null;
+    });
+    for (int i = 0; i < 10; i++) {
+      Request r = request(i % 2 == 0 ? loopB : loopA, factory); // B's instance starts later
+      assertThat(r.frame.metadata().get("stale")).as("a write with a stale cas").isEqualTo("8");
+    }
+    // Each request incremented shared "n" with compare-and-swap, on either loop.
+    assertThat(gauge(metrics, "host_features.wasm", "count")).isEqualTo(10);
+    // B's instance registered "jobs" when it started, so it owns the queue from then on: every
+    // job reaches exactly one owner, on the owner's loop.
+    assertThat(await(() -> counter(metrics, "host_features.wasm", "dequeued"), 10)).isEqualTo(10);
+    assertThat(counter(metrics, "host_features.wasm", "logged")).as("on_log once per request")
+        .isEqualTo(10);
+  }
+
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void propertiesAreSerializedAsEnvoySerializesThem(Engine engine) throws Exception {
+    RecordingMetrics metrics = new RecordingMetrics();
+    WasmFilterFactory factory = factory("host_features.wasm", engine, metrics);
+    Request r = request(loopA, factory);
+    assertThat(r.frame.metadata().get("x-source")).isEqualTo("127.0.0.1:40000");
+    assertThat(r.frame.metadata().get("x-plugin")).isEqualTo("host_features.wasm");
+    assertThat(gauge(metrics, "host_features.wasm", "port")).as("int64 little-endian").isEqualTo(40000);
+    assertThat(gauge(metrics, "host_features.wasm", "time")).as("nanoseconds since the epoch")
+        .isEqualTo(Request.RECEIVED);
+    assertThat(metrics.has("protean_wasm_filter_histogram", "module", "host_features.wasm", "name",
+        "sizes")).isTrue();
+  }
+
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void metricsAreBoundedPerModule(Engine engine) throws Exception {
+    RecordingMetrics metrics = new RecordingMetrics();
+    WasmFilterFactory factory = factory("metric_bomb.wasm", engine, metrics);
+    Request r = request(loopA, factory);
+    assertThat(r.frame.metadata().get("define")).as("BadArgument past the bound").isEqualTo("2");
+    assertThat(metrics.has("protean_wasm_filter_counter_total", "module", "metric_bomb.wasm", "name",
+        "c255")).isTrue();
+    assertThat(metrics.has("protean_wasm_filter_counter_total", "module", "metric_bomb.wasm", "name",
+        "c256")).isFalse();
+  }
+
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void aRootOnlyPluginLetsRequestsThroughWithoutTrapping(Engine engine) throws Exception {
+    RecordingMetrics metrics = new RecordingMetrics();
+    WasmFilterFactory factory = factory("root_only.wasm", engine, metrics);
+    for (int i = 0; i < 3; i++) {
+      Request r = request(loopA, factory);
+      assertThat(r.replied).isNull();
+    }
+    assertThat(factory.instanceFailures()).isZero();
+  }
+
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void aModuleThatCannotMakeAnHttpContextIsRefusedAtLoad(Engine engine) {
+    assertThatThrownBy(() -> factory("context_trap.wasm", engine, new RecordingMetrics()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("context_trap.wasm: proxy_on_context_create traps for an HTTP context");
+  }
+}
