@@ -3,6 +3,7 @@ package io.protean.wasm.filter;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.netty.util.internal.ThreadExecutorMap;
+import io.protean.abi.HttpCallouts;
 import io.protean.abi.codec.Frame;
 import io.protean.abi.codec.Metadata;
 import io.protean.abi.filter.FilterContext;
@@ -15,7 +16,6 @@ import io.protean.wasm.guest.GuestTrap;
 import io.protean.wasm.guest.HostFunctionDef;
 import io.protean.wasm.module.HostCalls;
 import io.protean.wasm.module.ModuleMetrics;
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -45,6 +45,9 @@ final class FilterGuest implements AutoCloseable {
   private static final int RESPONSE_HEADERS = 2;
   private static final int VM_CONFIGURATION = 6;
   private static final int PLUGIN_CONFIGURATION = 7;
+  private static final int HTTP_CALL_RESPONSE_HEADERS = 6;
+  private static final int HTTP_CALL_RESPONSE_BODY = 4;
+  private static final int INTERNAL_FAILURE = 10;
 
   private final WasmFilterFactory factory;
   private final Logger log;
@@ -60,6 +63,12 @@ final class FilterGuest implements AutoCloseable {
   private final GuestFunction delete;
   private final GuestFunction onTick;
   private final GuestFunction onQueueReady;
+  private final GuestFunction onHttpCallResponse;
+  /** Callouts in flight: token to the id of the context that made it. */
+  private final Map<Integer, Integer> callouts = new HashMap<>();
+  private int nextToken = 1;
+  /** The callout response being delivered (map 6, buffer 4), or null. */
+  private HttpCallouts.Response calloutResponse;
   /** The event loop this instance serves; null for a throw-away one made off the loops. */
   private final EventExecutor loop = ThreadExecutorMap.currentExecutor();
   private ScheduledFuture<?> tick;
@@ -107,6 +116,7 @@ final class FilterGuest implements AutoCloseable {
       this.delete = instance.function("proxy_on_delete");
       this.onTick = instance.function("proxy_on_tick");
       this.onQueueReady = instance.function("proxy_on_queue_ready");
+      this.onHttpCallResponse = instance.function("proxy_on_http_call_response");
       if (allocate == null || contextCreate == null) {
         throw new IllegalArgumentException(module.name() + " lacks malloc/proxy_on_memory_allocate "
             + "or proxy_on_context_create");
@@ -172,14 +182,17 @@ final class FilterGuest implements AutoCloseable {
     Metadata responseMetadata;
     Frame response;
 
-    HttpContext(FilterContext filter) {
+    final int id;
+
+    HttpContext(int id, FilterContext filter) {
+      this.id = id;
       this.filter = filter;
     }
   }
 
   /** Starts a request's HTTP context and runs on_request_headers; returns the proxy-wasm action. */
   int onRequest(int id, FilterContext ctx) {
-    HttpContext http = new HttpContext(ctx);
+    HttpContext http = new HttpContext(id, ctx);
     contexts.put(id, http);
     current = http;
     contextCreate.call(id, ROOT_CONTEXT);
@@ -314,6 +327,9 @@ final class FilterGuest implements AutoCloseable {
   // Each runs guarded (HostCalls.guarded): a pointer outside guest memory is answered with
   // InvalidMemoryAccess, a string over max_string_bytes with BadArgument, never an exception.
 
+  /** The host functions the module imports that this host does not offer ({@link NotOffered}). */
+  final List<String> notOffered = new ArrayList<>();
+
   private List<HostFunctionDef> hostFunctions(GuestModule module) {
     Map<String, HostFunctionDef.Body> bodies = new HashMap<>();
     bodies.put("proxy_log", (m, a) -> status(log((int) a[0], (int) a[1], (int) a[2])));
@@ -330,6 +346,8 @@ final class FilterGuest implements AutoCloseable {
         string((int) a[3], (int) a[4])));
     bodies.put("proxy_add_header_map_value", set);
     bodies.put("proxy_replace_header_map_value", set);
+    bodies.put("proxy_set_header_map_pairs", (m, a) -> status(setPairs((int) a[0],
+        block((int) a[1], (int) a[2]))));
     bodies.put("proxy_remove_header_map_value", (m, a) -> status(change((int) a[0],
         string((int) a[1], (int) a[2]), null)));
     bodies.put("proxy_send_local_response", (m, a) -> status(localResponse((int) a[0],
@@ -342,6 +360,8 @@ final class FilterGuest implements AutoCloseable {
         string((int) a[0], (int) a[1]).replace('\0', '.'), (int) a[2], (int) a[3])));
     bodies.put("proxy_set_property", (m, a) -> status(OK));
     bodies.put("proxy_done", (m, a) -> status(OK));
+    bodies.put("proxy_http_call", (m, a) -> status(httpCall(string((int) a[0], (int) a[1]),
+        block((int) a[2], (int) a[3]), block((int) a[4], (int) a[5]), (int) a[8], (int) a[9])));
     bodies.put("proxy_set_tick_period_milliseconds", (m, a) -> status(setTickPeriod((int) a[0])));
     bodies.put("proxy_define_metric", (m, a) -> status(defineMetric((int) a[0],
         string((int) a[1], (int) a[2]), (int) a[3])));
@@ -365,9 +385,18 @@ final class FilterGuest implements AutoCloseable {
       }
       HostFunctionDef.Body body = bodies.get(imp.name());
       if (body == null) {
-        // Shared data and queues, HTTP/gRPC calls, foreign functions, ticks: not offered yet.
-        // The module links; the call reports Unimplemented, which the SDKs surface to the filter.
-        body = (m, a) -> imp.results().isEmpty() ? new long[0] : status(HostCalls.UNIMPLEMENTED);
+        String why = NotOffered.REASONS.getOrDefault(imp.name(),
+            "it is not a proxy-wasm 0.2.1 host function this host knows");
+        notOffered.add(imp.name());
+        boolean[] warned = {false};
+        // The module links; a call reports Unimplemented, which the SDKs surface to the filter.
+        body = (m, a) -> {
+          if (!warned[0]) {
+            warned[0] = true;
+            log.warn("{} is not offered: {}; the call returns Unimplemented", imp.name(), why);
+          }
+          return imp.results().isEmpty() ? new long[0] : status(HostCalls.UNIMPLEMENTED);
+        };
       }
       defs.add(new HostFunctionDef(imp.module(), imp.name(), imp.params(), imp.results(),
           HostCalls.guarded(body)));
@@ -385,6 +414,111 @@ final class FilterGuest implements AutoCloseable {
       lastError = string(ptr, len);
     }
     return status;
+  }
+
+  /** Guest bytes up to max_block_bytes (a serialized map, a body). */
+  private byte[] block(int ptr, int len) {
+    if (len < 0 || len > limits.maxBlockBytes()) {
+      throw new HostCalls.TooLong(len, limits.maxBlockBytes());
+    }
+    return memory.read(ptr, len);
+  }
+
+  // ---- callouts ----
+
+  /**
+   * proxy_http_call: an HTTP/1.1 request to cluster {@code cluster}, its pseudo-headers
+   * {@code :method}, {@code :path} and {@code :authority} (default: the cluster's name) taken
+   * from the header map. BadArgument for a malformed map, a missing method or path, a zero
+   * timeout, or an unknown cluster (as Envoy answers); the response comes to
+   * proxy_on_http_call_response on this instance's loop, unless the request that made it ended.
+   */
+  private int httpCall(String cluster, byte[] headerMap, byte[] body, int timeoutMillis, int tokenPtr) {
+    GuestMemory.check(Integer.toUnsignedLong(tokenPtr), 4, memory.size());
+    List<Map.Entry<String, String>> headers = HeaderPairs.parse(headerMap);
+    if (headers == null || timeoutMillis == 0) {
+      return BAD_ARGUMENT;
+    }
+    String method = null;
+    String path = null;
+    String authority = cluster;
+    List<Map.Entry<String, String>> plain = new ArrayList<>();
+    for (Map.Entry<String, String> h : headers) {
+      switch (h.getKey()) {
+        case ":method" -> method = h.getValue();
+        case ":path" -> path = h.getValue();
+        case ":authority" -> authority = h.getValue();
+        default -> {
+          if (!h.getKey().startsWith(":")) {
+            plain.add(h);
+          }
+        }
+      }
+    }
+    if (method == null || path == null) {
+      log.debug("proxy_http_call to {} refused: no :method or :path", cluster);
+      return BAD_ARGUMENT;
+    }
+    if (loop == null) {
+      return INTERNAL_FAILURE; // a throw-away instance calls nobody
+    }
+    int token = nextToken++;
+    int from = current == null ? ROOT_CONTEXT : current.id;
+    callouts.put(token, from);
+    boolean sent = factory.callouts().send(cluster, new HttpCallouts.Request(method, path, authority,
+        plain, body), Integer.toUnsignedLong(timeoutMillis), r -> loop.execute(() -> calloutDone(token, r)));
+    if (!sent) {
+      callouts.remove(token);
+      log.debug("proxy_http_call refused: no cluster {} (or it has no endpoint)", cluster);
+      return BAD_ARGUMENT;
+    }
+    return writeInt(tokenPtr, token);
+  }
+
+  /** A callout's outcome (always delivered later, never inside the host call that made it). */
+  private void calloutDone(int token, HttpCallouts.Response r) {
+    Integer from = callouts.remove(token);
+    if (from == null || dead || closed || onHttpCallResponse == null) {
+      return;
+    }
+    HttpContext http = from == ROOT_CONTEXT ? null : contexts.get(from);
+    if (from != ROOT_CONTEXT && http == null) {
+      return; // its request ended meanwhile: Envoy cancels such callouts too
+    }
+    if (r.failure() != null) {
+      log.debug("callout {} failed: {}", token, r.failure());
+    }
+    HttpContext saved = current;
+    current = http;
+    calloutResponse = r;
+    try {
+      onHttpCallResponse.call(from, token, r.status() == 0 ? 0 : r.headers().size() + 1,
+          r.body().length, 0);
+    } catch (GuestTrap e) {
+      factory.failed(this, e, "proxy_on_http_call_response");
+      if (http != null) {
+        factory.answerFailed(http.filter, e);
+      }
+      return;
+    } finally {
+      calloutResponse = null;
+      current = saved;
+    }
+    String reply = takeLocalReply();
+    if (reply != null && http != null) {
+      http.filter.sendLocalReply(io.protean.abi.codec.ErrorType.LOCAL_REPLY, reply);
+    }
+  }
+
+  private Metadata calloutHeaders() {
+    Metadata m = new Metadata();
+    if (calloutResponse.status() != 0) {
+      m.put(":status", Integer.toString(calloutResponse.status()));
+    }
+    for (Map.Entry<String, String> h : calloutResponse.headers()) {
+      m.put(h.getKey().toLowerCase(java.util.Locale.ROOT), h.getValue());
+    }
+    return m;
   }
 
   private int defineMetric(int type, String name, int idPtr) {
@@ -476,6 +610,9 @@ final class FilterGuest implements AutoCloseable {
   }
 
   private Metadata map(int type) {
+    if (type == HTTP_CALL_RESPONSE_HEADERS) {
+      return calloutResponse == null ? null : calloutHeaders();
+    }
     if (current == null) {
       return null;
     }
@@ -491,6 +628,7 @@ final class FilterGuest implements AutoCloseable {
     byte[] data = switch (type) {
       case PLUGIN_CONFIGURATION -> factory.pluginConfig();
       case VM_CONFIGURATION -> new byte[0];
+      case HTTP_CALL_RESPONSE_BODY -> calloutResponse == null ? null : calloutResponse.body();
       default -> null;
     };
     if (data == null || start < 0 || start > data.length) {
@@ -503,27 +641,36 @@ final class FilterGuest implements AutoCloseable {
 
   private int getPairs(int type, int ptrPtr, int sizePtr) {
     Metadata m = map(type);
-    return returnBytes(m == null ? new byte[4] : pairs(m), ptrPtr, sizePtr);
+    return returnBytes(m == null ? new byte[4] : HeaderPairs.encode(m), ptrPtr, sizePtr);
   }
 
-  /** proxy-wasm pair serialisation: u32 count, count × (u32 key len, u32 value len), then key\0value\0... */
-  static byte[] pairs(Metadata m) {
-    ByteArrayOutputStream strings = new ByteArrayOutputStream();
-    ByteBuffer sizes = ByteBuffer.allocate(4 + 8 * m.size()).order(ByteOrder.LITTLE_ENDIAN);
-    sizes.putInt(m.size());
-    for (int i = 0; i < m.size(); i++) {
-      byte[] k = m.keyAt(i).getBytes(StandardCharsets.UTF_8);
-      byte[] v = m.valueAt(i).getBytes(StandardCharsets.UTF_8);
-      sizes.putInt(k.length).putInt(v.length);
-      strings.writeBytes(k);
-      strings.write(0);
-      strings.writeBytes(v);
-      strings.write(0);
+
+  /** Replaces the whole map: keys not in {@code pairs} are removed, the others set. */
+  private int setPairs(int type, byte[] pairs) {
+    List<Map.Entry<String, String>> entries = HeaderPairs.parse(pairs);
+    Metadata m = map(type);
+    if (entries == null) {
+      return BAD_ARGUMENT;
     }
-    byte[] out = new byte[sizes.capacity() + strings.size()];
-    System.arraycopy(sizes.array(), 0, out, 0, sizes.capacity());
-    System.arraycopy(strings.toByteArray(), 0, out, sizes.capacity(), strings.size());
-    return out;
+    if (m == null) {
+      return NOT_FOUND;
+    }
+    java.util.Set<String> keep = new java.util.HashSet<>();
+    entries.forEach(e -> keep.add(e.getKey()));
+    List<String> gone = new ArrayList<>();
+    m.forEach((k, v) -> {
+      if (!keep.contains(k)) {
+        gone.add(k);
+      }
+    });
+    int status = OK;
+    for (String k : gone) {
+      status = Math.max(status, change(type, k, null));
+    }
+    for (Map.Entry<String, String> e : entries) {
+      status = Math.max(status, change(type, e.getKey(), e.getValue()));
+    }
+    return status;
   }
 
   private int getValue(int type, String key, int ptrPtr, int sizePtr) {

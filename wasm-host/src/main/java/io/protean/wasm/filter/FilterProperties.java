@@ -42,12 +42,12 @@ final class FilterProperties {
       case "listener_name" -> text(r.listener());
       case "route_name" -> text(r.routeName());
       case "cluster_name" -> text(r.clusterName());
-      case "request.headers" -> FilterGuest.pairs(req.metadata());
+      case "request.headers" -> HeaderPairs.encode(req.metadata());
       case "request.id" -> text(Long.toString(req.requestId()));
       case "request.time" -> int64(r.receivedEpochNanos());
       case "request.duration" -> int64(System.currentTimeMillis() * 1_000_000L - r.receivedEpochNanos());
       case "request.size", "request.total_size" -> int64(req.length());
-      case "response.headers" -> v.responseMetadata() == null ? null : FilterGuest.pairs(v.responseMetadata());
+      case "response.headers" -> v.responseMetadata() == null ? null : HeaderPairs.encode(v.responseMetadata());
       case "response.code_details" -> v.response() == null ? null : text(v.response().responseStatus());
       case "response.size", "response.total_size" -> v.response() == null ? null : int64(v.response().length());
       case "source.address" -> address(r.downstreamAddress());

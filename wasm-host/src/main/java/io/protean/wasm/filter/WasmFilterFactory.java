@@ -1,6 +1,7 @@
 package io.protean.wasm.filter;
 
 import io.netty.util.concurrent.FastThreadLocal;
+import io.protean.abi.HttpCallouts;
 import io.protean.abi.Metrics;
 import io.protean.abi.Reloadable;
 import io.protean.abi.codec.ErrorType;
@@ -36,6 +37,7 @@ public final class WasmFilterFactory implements FilterFactory, Reloadable {
   private final byte[] pluginConfig;
   private final boolean failOpen;
   private final ModuleMetrics metrics;
+  private final HttpCallouts callouts;
   private final FilterMetrics filterMetrics;
   private final SharedData sharedData = new SharedData();
   private final SharedQueues queues = new SharedQueues();
@@ -64,6 +66,17 @@ public final class WasmFilterFactory implements FilterFactory, Reloadable {
    * @throws IllegalArgumentException naming what is wrong
    */
   public WasmFilterFactory(ModuleSource source, byte[] pluginConfig, boolean failOpen, Metrics metrics) {
+    this(source, pluginConfig, failOpen, metrics, HttpCallouts.NONE);
+  }
+
+  /**
+   * As above, with the proxy's clusters to call ({@code proxy_http_call}).
+   *
+   * @throws IllegalArgumentException naming what is wrong
+   */
+  public WasmFilterFactory(ModuleSource source, byte[] pluginConfig, boolean failOpen, Metrics metrics,
+      HttpCallouts callouts) {
+    this.callouts = callouts;
     this.name = source.name();
     this.pluginConfig = pluginConfig.clone();
     this.failOpen = failOpen;
@@ -84,6 +97,10 @@ public final class WasmFilterFactory implements FilterFactory, Reloadable {
         rootOnly.add(m);
         log.info("filter module {} has no HTTP context (a root-only plugin): it runs its root "
             + "context (vm start, configure, ticks, queues) and lets every request through", m.name());
+      }
+      if (!probe.notOffered.isEmpty()) {
+        log.info("filter module {} imports host functions that are not offered (a call returns "
+            + "Unimplemented; docs/filters.md says why): {}", m.name(), probe.notOffered);
       }
       log.debug("filter module {} configured", m.name());
     } catch (GuestTrap e) {
@@ -123,6 +140,10 @@ public final class WasmFilterFactory implements FilterFactory, Reloadable {
 
   SharedQueues queues() {
     return queues;
+  }
+
+  HttpCallouts callouts() {
+    return callouts;
   }
 
   /** Instance failures of this module so far (all reasons). */
@@ -244,7 +265,19 @@ public final class WasmFilterFactory implements FilterFactory, Reloadable {
     }
   }
 
-  /** A root-context callback ({@code what}) trapped: the instance is replaced like any other. */
+  /**
+   * The instance failed in a callback for a request held by the filter (a callout's response):
+   * the request gets the failure policy's answer.
+   */
+  void answerFailed(FilterContext ctx, GuestTrap trap) {
+    if (failOpen) {
+      ctx.resume();
+    } else {
+      ctx.sendLocalReply(ErrorType.INTERNAL, "wasm filter " + name + " failed: " + trap.getMessage());
+    }
+  }
+
+  /** A callback outside a request's own ({@code what}) trapped: the instance is replaced like any other. */
   void failed(FilterGuest g, GuestTrap trap, String what) {
     log.warn("wasm filter {}: {} failed", name, what);
     kill(g, trap);

@@ -35,7 +35,8 @@ public final class WasmFilterProvider implements FilterProvider {
     byte[] plugin = config == null ? new byte[0] : config instanceof String s
         ? s.getBytes(StandardCharsets.UTF_8) : ModuleOptions.json("config", config);
     try {
-      return new WasmFilterFactory(source, plugin, policy.equals("fail_open"), context.metrics());
+      return new WasmFilterFactory(source, plugin, policy.equals("fail_open"), context.metrics(),
+          context.callouts());
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("module: " + e.getMessage(), e);
     }
