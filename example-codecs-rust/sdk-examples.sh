@@ -12,14 +12,7 @@ examples=(hello_world http_auth_random http_body http_config http_headers)
 work="$here/../target/proxy-wasm-sdk"
 out="$here/../target/proxy-wasm-$version-examples"
 
-need=()
-[[ -x /usr/bin/rustc && -x /usr/bin/cargo ]] || need+=(rustc-web cargo-web)
-[[ -d /usr/lib/rustlib/src/rust/library ]] || need+=(rust-web-src)
-command -v lld-22 >/dev/null || command -v wasm-ld-22 >/dev/null || need+=(lld-22)
-if ((${#need[@]})); then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
+source "$here/toolchain.sh"
 # proxy-wasm 0.2.0 declares its host functions without a wasm import module; today's wasm-ld
 # refuses undefined symbols unless told they are imports (later SDK releases say so themselves).
 export PATH=/usr/bin:$PATH RUSTC_BOOTSTRAP=1 RUSTFLAGS="-C target-feature=-simd128 -C link-arg=--allow-undefined"
