@@ -39,8 +39,9 @@ import org.junit.jupiter.api.Timeout;
  *       server here); an even first byte lets the request through, an odd one answers "Access
  *       forbidden.\n"; it sets response header {@code Powered-By: proxy-wasm}
  *   <li>http_config: adds response header {@code custom-header} with its plugin configuration
- *   <li>http_body: removes response header {@code content-length}; its body redaction needs body
- *       callbacks, which the host does not offer yet (docs/filters.md)
+ *   <li>http_body (with {@code body: true}): reads each response body at its end and lets one
+ *       without "secret" through; redacting one with "secret" needs a body write, which the host
+ *       does not offer (docs/filters.md: the call returns Unimplemented, the SDK panics)
  * </ul>
  */
 @Timeout(value = 600, unit = TimeUnit.SECONDS)
@@ -114,7 +115,7 @@ class SdkExamplesTest {
                   - wasm: {module: %s}
                   - wasm: {module: %s}
                   - wasm: {module: %s, config: protean-config}
-                  - wasm: {module: %s}
+                  - wasm: {module: %s, body: true}
                 routes:
                   - {cluster: a, timeout: 10s}
             clusters:

@@ -46,6 +46,8 @@ final class FilterGuest implements AutoCloseable {
   private static final int VM_CONFIGURATION = 6;
   private static final int PLUGIN_CONFIGURATION = 7;
   private static final int HTTP_CALL_RESPONSE_HEADERS = 6;
+  private static final int REQUEST_BODY = 0;
+  private static final int RESPONSE_BODY = 1;
   private static final int HTTP_CALL_RESPONSE_BODY = 4;
   private static final int INTERNAL_FAILURE = 10;
 
@@ -58,6 +60,8 @@ final class FilterGuest implements AutoCloseable {
   private final GuestFunction contextCreate;
   private final GuestFunction requestHeaders;
   private final GuestFunction responseHeaders;
+  private final GuestFunction requestBody;
+  private final GuestFunction responseBody;
   private final GuestFunction done;
   private final GuestFunction onLog;
   private final GuestFunction delete;
@@ -111,6 +115,8 @@ final class FilterGuest implements AutoCloseable {
       this.contextCreate = instance.function("proxy_on_context_create");
       this.requestHeaders = instance.function("proxy_on_request_headers");
       this.responseHeaders = instance.function("proxy_on_response_headers");
+      this.requestBody = factory.bodies() ? instance.function("proxy_on_request_body") : null;
+      this.responseBody = factory.bodies() ? instance.function("proxy_on_response_body") : null;
       this.done = instance.function("proxy_on_done");
       this.onLog = instance.function("proxy_on_log");
       this.delete = instance.function("proxy_on_delete");
@@ -133,6 +139,8 @@ final class FilterGuest implements AutoCloseable {
       }
       instance.started();
     } catch (RuntimeException e) {
+      stopTicks(); // on_vm_start may have started them
+      factory.queues().forget(this);
       instance.close();
       throw e;
     }
@@ -178,9 +186,10 @@ final class FilterGuest implements AutoCloseable {
     final FilterContext filter;
     /** The request has gone upstream (its response or its end has come): its metadata is final. */
     boolean forwarded;
-    /** The response's metadata and frame once it came (kept for on_log, after it went downstream). */
+    /** The response's metadata, status and size once it came (kept for on_log, after it went downstream). */
     Metadata responseMetadata;
-    Frame response;
+    String responseStatus;
+    int responseSize = -1;
 
     final int id;
 
@@ -196,18 +205,42 @@ final class FilterGuest implements AutoCloseable {
     contexts.put(id, http);
     current = http;
     contextCreate.call(id, ROOT_CONTEXT);
-    return requestHeaders == null ? 0
-        : (int) requestHeaders.call(id, ctx.request().metadata().size(), 1)[0];
+    int action = requestHeaders == null ? 0
+        : (int) requestHeaders.call(id, ctx.request().metadata().size(), requestBody == null ? 1 : 0)[0];
+    return action == 0 ? body(requestBody, id, ctx.request()) : action;
+  }
+
+  /**
+   * The body callback with the frame's bytes, read-only (proxy_get_buffer_bytes 0 or 1), when the
+   * filter's {@code body} option is on, the headers callback continued and answered nothing, and
+   * the frame is within max_block_bytes (a larger one is not offered: logged at debug).
+   */
+  private int body(GuestFunction callback, int id, Frame frame) {
+    if (callback == null || pendingLocalReply != null) {
+      return 0;
+    }
+    int size = frame.content().readableBytes();
+    if (size > limits.maxBlockBytes()) {
+      log.debug("body of {} bytes not offered to the filter: over max_block_bytes {}", size,
+          limits.maxBlockBytes());
+      return 0;
+    }
+    return (int) callback.call(id, size, 1)[0];
   }
 
   int onResponse(int id, FilterContext ctx) {
     HttpContext http = contexts.get(id);
     http.forwarded = true;
-    http.response = ctx.response();
-    http.responseMetadata = http.response == null ? null : http.response.metadata();
+    Frame response = ctx.response();
+    if (response != null) {
+      http.responseMetadata = response.metadata();
+      http.responseStatus = response.responseStatus();
+      http.responseSize = response.length();
+    }
     current = http;
-    return responseHeaders == null ? 0
-        : (int) responseHeaders.call(id, ctx.response().metadata().size(), 1)[0];
+    int action = responseHeaders == null ? 0
+        : (int) responseHeaders.call(id, ctx.response().metadata().size(), responseBody == null ? 1 : 0)[0];
+    return action == 0 && response != null ? body(responseBody, id, response) : action;
   }
 
   /**
@@ -218,7 +251,6 @@ final class FilterGuest implements AutoCloseable {
   void onComplete(int id) {
     current = contexts.get(id);
     current.forwarded = true;
-    current.response = null; // released by now; its metadata stays readable
     try {
       if (done != null) {
         done.call(id);
@@ -626,6 +658,8 @@ final class FilterGuest implements AutoCloseable {
 
   private int getBuffer(int type, int start, int max, int ptrPtr, int sizePtr) {
     byte[] data = switch (type) {
+      case REQUEST_BODY -> current == null || requestBody == null ? null : bytes(current.filter.request());
+      case RESPONSE_BODY -> current == null || responseBody == null ? null : bytes(current.filter.response());
       case PLUGIN_CONFIGURATION -> factory.pluginConfig();
       case VM_CONFIGURATION -> new byte[0];
       case HTTP_CALL_RESPONSE_BODY -> calloutResponse == null ? null : calloutResponse.body();
@@ -671,6 +705,14 @@ final class FilterGuest implements AutoCloseable {
       status = Math.max(status, change(type, e.getKey(), e.getValue()));
     }
     return status;
+  }
+
+  /** A frame's bytes as they came (null without a frame or over max_block_bytes). */
+  private byte[] bytes(Frame frame) {
+    if (frame == null || frame.content().readableBytes() > limits.maxBlockBytes()) {
+      return null;
+    }
+    return io.netty.buffer.ByteBufUtil.getBytes(frame.content());
   }
 
   private int getValue(int type, String key, int ptrPtr, int sizePtr) {
@@ -753,9 +795,10 @@ final class FilterGuest implements AutoCloseable {
 
   private int getProperty(String path, int ptrPtr, int sizePtr) {
     HttpContext c = current;
-    byte[] value = FilterProperties.get(path, new FilterProperties.View(c == null ? null : c.filter,
-        c == null ? null : c.responseMetadata, c == null ? null : c.response, factory.moduleName(),
-        factory.rootId()));
+    byte[] value = c == null ? FilterProperties.get(path, new FilterProperties.View(null, null, null,
+        -1, factory.moduleName(), factory.rootId()))
+        : FilterProperties.get(path, new FilterProperties.View(c.filter, c.responseMetadata,
+            c.responseStatus, c.responseSize, factory.moduleName(), factory.rootId()));
     return value == null ? NOT_FOUND : returnBytes(value, ptrPtr, sizePtr);
   }
 

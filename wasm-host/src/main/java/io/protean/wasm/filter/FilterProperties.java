@@ -17,9 +17,12 @@ import java.nio.charset.StandardCharsets;
 final class FilterProperties {
   private FilterProperties() {}
 
-  /** What a property is read from: the request (null at root context) and the plugin. */
-  record View(FilterContext request, Metadata responseMetadata, Frame response, String pluginName,
-      String rootId) {}
+  /**
+   * What a property is read from: the request (null at root context), its response's metadata,
+   * status and size (null, null, -1 before one came), and the plugin.
+   */
+  record View(FilterContext request, Metadata responseMetadata, String responseStatus,
+      int responseSize, String pluginName, String rootId) {}
 
   /** The property at {@code path} (its segments joined with '.'), or null when there is none. */
   static byte[] get(String path, View v) {
@@ -48,8 +51,8 @@ final class FilterProperties {
       case "request.duration" -> int64(System.currentTimeMillis() * 1_000_000L - r.receivedEpochNanos());
       case "request.size", "request.total_size" -> int64(req.length());
       case "response.headers" -> v.responseMetadata() == null ? null : HeaderPairs.encode(v.responseMetadata());
-      case "response.code_details" -> v.response() == null ? null : text(v.response().responseStatus());
-      case "response.size", "response.total_size" -> v.response() == null ? null : int64(v.response().length());
+      case "response.code_details" -> text(v.responseStatus());
+      case "response.size", "response.total_size" -> v.responseSize() < 0 ? null : int64(v.responseSize());
       case "source.address" -> address(r.downstreamAddress());
       case "source.port" -> port(r.downstreamAddress());
       case "destination.address" -> address(r.localAddress());

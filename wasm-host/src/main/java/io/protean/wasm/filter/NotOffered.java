@@ -24,8 +24,8 @@ final class NotOffered {
           + "are its own extensions: expression evaluation, compression, ...)"),
       Map.entry("proxy_close_stream", "an RPC is answered (proxy_send_local_response), not reset: "
           + "resetting one would close a connection other requests share"),
-      Map.entry("proxy_set_buffer_bytes", "a request's or response's payload is not exposed as a "
-          + "body yet, so there is nothing to write"),
+      Map.entry("proxy_set_buffer_bytes", "bodies are read-only: a frame's bytes are its codec's "
+          + "(framing, metadata and payload), and no codec re-encodes a replaced payload yet"),
       Map.entry("proxy_clear_route_cache", "routes are matched when a request is forwarded, after "
           + "every filter: there is no cache to clear"));
 }

@@ -38,6 +38,7 @@ public final class WasmFilterFactory implements FilterFactory, Reloadable {
   private final boolean failOpen;
   private final ModuleMetrics metrics;
   private final HttpCallouts callouts;
+  private final boolean bodies;
   private final FilterMetrics filterMetrics;
   private final SharedData sharedData = new SharedData();
   private final SharedQueues queues = new SharedQueues();
@@ -66,17 +67,20 @@ public final class WasmFilterFactory implements FilterFactory, Reloadable {
    * @throws IllegalArgumentException naming what is wrong
    */
   public WasmFilterFactory(ModuleSource source, byte[] pluginConfig, boolean failOpen, Metrics metrics) {
-    this(source, pluginConfig, failOpen, metrics, HttpCallouts.NONE);
+    this(source, pluginConfig, failOpen, false, metrics, HttpCallouts.NONE);
   }
 
   /**
-   * As above, with the proxy's clusters to call ({@code proxy_http_call}).
+   * As above, with the body callbacks ({@code bodies}: proxy_on_request_body and
+   * proxy_on_response_body get the frames' bytes) and the proxy's clusters to call
+   * ({@code proxy_http_call}).
    *
    * @throws IllegalArgumentException naming what is wrong
    */
-  public WasmFilterFactory(ModuleSource source, byte[] pluginConfig, boolean failOpen, Metrics metrics,
-      HttpCallouts callouts) {
+  public WasmFilterFactory(ModuleSource source, byte[] pluginConfig, boolean failOpen,
+      boolean bodies, Metrics metrics, HttpCallouts callouts) {
     this.callouts = callouts;
+    this.bodies = bodies;
     this.name = source.name();
     this.pluginConfig = pluginConfig.clone();
     this.failOpen = failOpen;
@@ -144,6 +148,11 @@ public final class WasmFilterFactory implements FilterFactory, Reloadable {
 
   HttpCallouts callouts() {
     return callouts;
+  }
+
+  /** Whether the body callbacks run (the filter's {@code body} option). */
+  boolean bodies() {
+    return bodies;
   }
 
   /** Instance failures of this module so far (all reasons). */

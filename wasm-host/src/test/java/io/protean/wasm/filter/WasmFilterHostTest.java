@@ -12,6 +12,7 @@ import io.protean.wasm.WasmLimits;
 import io.protean.wasm.engine.Engine;
 import io.protean.wasm.filter.WasmFilterTest.Request;
 import io.protean.wasm.module.ModuleSource;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -167,5 +168,34 @@ class WasmFilterHostTest {
     assertThatThrownBy(() -> factory("context_trap.wasm", engine, new RecordingMetrics()))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith("context_trap.wasm: proxy_on_context_create traps for an HTTP context");
+  }
+
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void bodiesAreTheFramesBytesReadOnlyWhenTheFilterAsks(Engine engine) throws Exception {
+    ModuleSource body = ModuleSource.file(FILTERS.resolve("body_filter.wasm"), engine, WasmLimits.DEFAULT);
+    WasmFilterFactory on = new WasmFilterFactory(body, new byte[0], false, true, new RecordingMetrics(),
+        io.protean.abi.HttpCallouts.NONE);
+    Request r = new Request("PING and more".getBytes(StandardCharsets.UTF_8), "method", "get");
+    Filter f = on.newFilter();
+    assertThat(f.onRequest(r)).isEqualTo(FilterStatus.CONTINUE);
+    assertThat(r.frame.metadata().get("x-body")).isEqualTo("PING");
+    assertThat(f.onResponse(r.respond("PONG!".getBytes(StandardCharsets.UTF_8)))).isEqualTo(FilterStatus.CONTINUE);
+    assertThat(r.response.metadata().get("x-body")).isEqualTo("PONG");
+    f.onComplete(r);
+
+    WasmFilterFactory off = new WasmFilterFactory(body, new byte[0], false, new RecordingMetrics());
+    Request quiet = new Request("PING".getBytes(StandardCharsets.UTF_8), "method", "get");
+    assertThat(off.newFilter().onRequest(quiet)).isEqualTo(FilterStatus.CONTINUE);
+    assertThat(quiet.frame.metadata().get("x-body")).as("body: false (the default)").isNull();
+
+    WasmLimits d = WasmLimits.DEFAULT;
+    WasmLimits small = new WasmLimits(d.maxMemoryPages(), d.maxCallTime(), 16, d.maxPairs(), d.maxStringBytes());
+    WasmFilterFactory bounded = new WasmFilterFactory(ModuleSource.file(FILTERS.resolve(
+        "body_filter.wasm"), engine, small), new byte[0], false, true, new RecordingMetrics(),
+        io.protean.abi.HttpCallouts.NONE);
+    Request large = new Request("PING, seventeen b".getBytes(StandardCharsets.UTF_8), "method", "get");
+    assertThat(bounded.newFilter().onRequest(large)).isEqualTo(FilterStatus.CONTINUE);
+    assertThat(large.frame.metadata().get("x-body")).as("over max_block_bytes: not offered").isNull();
   }
 }
