@@ -22,20 +22,11 @@ import org.junit.jupiter.api.Timeout;
 class FilterPauseTimeoutTest {
 
   private static Proxy start(TinyRpcServer server) throws Exception {
-    return Proxy.start(Proxy.configLoader().parse("""
-        workers: 1
-        admin: {enabled: false}
-        listeners:
-          - name: tiny
-            address: 127.0.0.1:0
-            codec: {wasm: {module: %s}}
-            filters:
-              - wasm: {module: ../wasm-host/src/test/resources/wasm/filters/pause_filter.wasm}
-            routes:
-              - {cluster: a, timeout: 700ms}
-        clusters:
-          - {name: a, endpoints: ["127.0.0.1:%d"]}
-        """.formatted(WasmTinyRpcEndToEndTest.module("rust"), server.port())));
+    return Proxy.start(Proxy.configLoader().parse(new TinyRpcProxyConfig()
+        .filter("wasm: {module: ../wasm-host/src/test/resources/wasm/filters/pause_filter.wasm}")
+        .route("{cluster: a, timeout: 700ms}")
+        .cluster("a", server.port())
+        .yaml()));
   }
 
   @Test

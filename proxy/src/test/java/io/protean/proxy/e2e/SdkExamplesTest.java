@@ -103,27 +103,16 @@ class SdkExamplesTest {
     System.setErr(new PrintStream(new TeeStream(stderr, logged), true));
     try (Httpbin httpbin = new Httpbin();
         TinyRpcServer a = new TinyRpcServer("A");
-        Proxy proxy = Proxy.start(Proxy.configLoader().parse("""
-            workers: 1
-            admin: {enabled: false}
-            listeners:
-              - name: tiny
-                address: 127.0.0.1:0
-                codec: {wasm: {module: %s}}
-                filters:
-                  - wasm: {module: %s}
-                  - wasm: {module: %s}
-                  - wasm: {module: %s}
-                  - wasm: {module: %s, config: protean-config}
-                  - wasm: {module: %s, body: true}
-                routes:
-                  - {cluster: a, timeout: 10s}
-            clusters:
-              - {name: a, endpoints: ["127.0.0.1:%d"]}
-              - {name: httpbin, endpoints: ["127.0.0.1:%d"]}
-            """.formatted(WasmTinyRpcEndToEndTest.module("rust"), module("hello_world"),
-            module("http_headers"), module("http_auth_random"), module("http_config"),
-            module("http_body"), a.port(), httpbin.port())));
+        Proxy proxy = Proxy.start(Proxy.configLoader().parse(new TinyRpcProxyConfig()
+            .filter("wasm: {module: " + module("hello_world") + "}")
+            .filter("wasm: {module: " + module("http_headers") + "}")
+            .filter("wasm: {module: " + module("http_auth_random") + "}")
+            .filter("wasm: {module: " + module("http_config") + ", config: protean-config}")
+            .filter("wasm: {module: " + module("http_body") + ", body: true}")
+            .route("{cluster: a, timeout: 10s}")
+            .cluster("a", a.port())
+            .cluster("httpbin", httpbin.port())
+            .yaml()));
         TinyRpcClient c = new TinyRpcClient(proxy.listenerAddress("tiny").getPort())) {
 
       // http_auth_random: an even byte from httpbin lets the request through.

@@ -24,21 +24,11 @@ class WasmFilterStatsEndToEndTest {
   @Test
   void filterMetricsAreInStatsAndOnLogRunsForEveryRequest() throws Exception {
     try (TinyRpcServer a = new TinyRpcServer("A");
-        Proxy proxy = Proxy.start(Proxy.configLoader().parse("""
-            workers: 1
-            admin: {address: "127.0.0.1:0"}
-            listeners:
-              - name: tiny
-                address: 127.0.0.1:0
-                codec: {wasm: {module: %s}}
-                filters:
-                  - wasm: {module: ../wasm-host/src/test/resources/wasm/filters/host_features.wasm}
-                routes:
-                  - match: {metadata: [{key: method, prefix: get}]}
-                    cluster: a
-            clusters:
-              - {name: a, endpoints: ["127.0.0.1:%d"]}
-            """.formatted(WasmTinyRpcEndToEndTest.module("rust"), a.port())));
+        Proxy proxy = Proxy.start(Proxy.configLoader().parse(new TinyRpcProxyConfig().admin()
+            .filter("wasm: {module: ../wasm-host/src/test/resources/wasm/filters/host_features.wasm}")
+            .route("{match: {metadata: [{key: method, prefix: get}]}, cluster: a}")
+            .cluster("a", a.port())
+            .yaml()));
         TinyRpcClient c = new TinyRpcClient(proxy.listenerAddress("tiny").getPort())) {
       AdminClient admin = new AdminClient(proxy.adminAddress());
 

@@ -198,4 +198,14 @@ class WasmFilterHostTest {
     assertThat(bounded.newFilter().onRequest(large)).isEqualTo(FilterStatus.CONTINUE);
     assertThat(large.frame.metadata().get("x-body")).as("over max_block_bytes: not offered").isNull();
   }
+
+  @ParameterizedTest
+  @EnumSource(Engine.class)
+  void theBodyOptionIsABoolean(Engine engine) {
+    assertThatThrownBy(() -> new WasmFilterProvider().create(java.util.Map.of("module",
+        FILTERS.resolve("body_filter.wasm").toString(), "engine", engine.name().toLowerCase(
+        java.util.Locale.ROOT), "body", "yes"), WasmFilterTest.CONTEXT))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("body: expected true or false, found 'yes'");
+  }
 }
