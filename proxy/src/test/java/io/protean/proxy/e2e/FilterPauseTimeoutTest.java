@@ -53,4 +53,29 @@ class FilterPauseTimeoutTest {
       assertThat(ok.bodyText()).isEqualTo("hi");
     }
   }
+
+  /**
+   * A filter that pauses and resumes (the fault filter's 300 ms delay) leaves the request less of
+   * its timeout upstream: the 700 ms count from when it was read, so a provider answering in
+   * 600 ms is too late (counted from the forwarding instead, it would be in time: 600 < 700).
+   */
+  @Test
+  void aRequestResumedAfterAPauseKeepsTheTimeoutOfItsReading() throws Exception {
+    try (TinyRpcServer a = new TinyRpcServer("A");
+        Proxy proxy = Proxy.start(Proxy.configLoader().parse(new TinyRpcProxyConfig()
+            .filter("fault: {rules: [{delay: {fixed: 300ms, percent: 100}}]}")
+            .route("{cluster: a, timeout: 700ms}")
+            .cluster("a", a.port())
+            .yaml()));
+        TinyRpcClient c = new TinyRpcClient(proxy.listenerAddress("tiny").getPort())) {
+      TinyRpcFrame late = c.call(Map.of("method", "get", "sleep-ms", "600"), "");
+      assertThat(late.headers()).containsEntry("status", "TIMEOUT");
+      assertThat(late.headers().get("message")).startsWith("protean: upstream 127.0.0.1:")
+          .endsWith(" did not answer within 700 ms");
+      assertThat(a.requestHeaders()).as("it was forwarded after the delay").hasSize(1);
+
+      TinyRpcFrame inTime = c.call(Map.of("method", "get", "sleep-ms", "0"), "ok");
+      assertThat(inTime.bodyText()).isEqualTo("ok");
+    }
+  }
 }
