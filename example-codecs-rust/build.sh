@@ -8,14 +8,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 modules=(tinyrpc dubbo deny_method_filter)
 
-need=()
-[[ -x /usr/bin/rustc && -x /usr/bin/cargo ]] || need+=(rustc-web cargo-web)
-[[ -d /usr/lib/rustlib/src/rust/library ]] || need+=(rust-web-src)
-command -v lld-22 >/dev/null || command -v wasm-ld-22 >/dev/null || need+=(lld-22)
-if ((${#need[@]})); then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
+source "$here/toolchain.sh"
 
 build() {  # build DIR: builds the workspace in DIR
   local dir=$1

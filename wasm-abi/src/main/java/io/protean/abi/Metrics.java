@@ -26,6 +26,13 @@ public interface Metrics {
   /** The gauge {@code name} with these labels; arguments as for {@link #counter}. */
   Gauge gauge(String name, String help, String... labels);
 
+  /**
+   * The histogram {@code name} with these labels, of unitless values (a proxy-wasm filter's
+   * histogram metric), with buckets 1, 2, 5, 10, 20, 50, ... up to 10^9; arguments as for
+   * {@link #counter}.
+   */
+  Histogram histogram(String name, String help, String... labels);
+
   /** A count that only goes up. */
   interface Counter {
     void inc();
@@ -41,6 +48,23 @@ public interface Metrics {
 
     void dec();
 
+    /**
+     * Sets the value. Meant for a gauge one writer owns: a concurrent {@code inc} or {@code dec}
+     * from another thread may be lost.
+     */
+    void set(long value);
+
     long get();
+  }
+
+  /** A distribution of recorded values, rendered as cumulative buckets, a sum and a count. */
+  interface Histogram {
+    void record(long value);
+
+    /** Values recorded so far. */
+    long count();
+
+    /** Their sum. */
+    long sum();
   }
 }

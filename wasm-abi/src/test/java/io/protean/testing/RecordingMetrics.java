@@ -14,8 +14,30 @@ public final class RecordingMetrics implements Metrics {
   private final Map<List<String>, Series> series = new ConcurrentHashMap<>();
   private final Map<String, String> kinds = new ConcurrentHashMap<>();
 
-  private static final class Series implements Counter, Gauge {
+  private static final class Series implements Counter, Gauge, Histogram {
     private final AtomicLong value = new AtomicLong();
+    private final AtomicLong count = new AtomicLong();
+
+    @Override
+    public void record(long v) {
+      count.incrementAndGet();
+      value.addAndGet(v);
+    }
+
+    @Override
+    public long count() {
+      return count.get();
+    }
+
+    @Override
+    public long sum() {
+      return value.get();
+    }
+
+    @Override
+    public void set(long v) {
+      value.set(v);
+    }
 
     @Override
     public void inc() {
@@ -48,7 +70,12 @@ public final class RecordingMetrics implements Metrics {
     return series("gauge", name, labels);
   }
 
-  /** The current value of a series; 0 if it was never registered. */
+  @Override
+  public Histogram histogram(String name, String help, String... labels) {
+    return series("histogram", name, labels);
+  }
+
+  /** The current value of a series (a histogram's sum); 0 if it was never registered. */
   public long value(String name, String... labels) {
     Series s = series.get(key(name, labels));
     return s == null ? 0 : s.get();

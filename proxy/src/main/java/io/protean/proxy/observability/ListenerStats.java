@@ -71,7 +71,7 @@ public final class ListenerStats {
     bufferOverflows = stats.counter("protean_listener_buffer_overflows_total",
         "Downstream connections closed because their incomplete request took the proxy past "
         + "max_buffered_request_bytes.", "listener", listener);
-    latency = stats.histogram("protean_listener_request_duration_seconds",
+    latency = stats.latency("protean_listener_request_duration_seconds",
         "Time from request decoded to response written downstream.", "listener", listener);
     for (ErrorType e : ErrorType.values()) {
       localReplies.put(e, stats.counter("protean_listener_local_replies_total",

@@ -55,42 +55,75 @@ public final class Stats implements Metrics {
     }
 
     @Override
+    public void set(long v) {
+      value.reset();
+      value.add(v);
+    }
+
+    @Override
     public long get() {
       return value.sum();
     }
   }
 
-  /** A latency histogram with fixed buckets (seconds), Prometheus style (cumulative on render). */
-  public static final class Histogram {
-    static final double[] BOUNDS = {
+  /**
+   * A histogram with fixed buckets, Prometheus style (cumulative on render): of latencies (bounds
+   * in seconds, values recorded in nanoseconds) or of unitless values ({@link Metrics#histogram}).
+   */
+  public static final class Histogram implements Metrics.Histogram {
+    static final double[] LATENCY_BOUNDS = {
       0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
     };
-    private static final long[] BOUNDS_NANOS = new long[BOUNDS.length];
+    /** 1, 2, 5, 10, 20, 50, ... 10^9. */
+    static final double[] VALUE_BOUNDS = new double[28];
 
     static {
-      for (int i = 0; i < BOUNDS.length; i++) {
-        BOUNDS_NANOS[i] = (long) (BOUNDS[i] * 1e9);
+      for (int i = 0; i < VALUE_BOUNDS.length; i++) {
+        VALUE_BOUNDS[i] = new int[] {1, 2, 5}[i % 3] * Math.pow(10, i / 3);
       }
     }
 
-    private final LongAdder[] buckets = new LongAdder[BOUNDS.length + 1];
-    private final LongAdder sumNanos = new LongAdder();
+    private final double[] bounds;
+    /** The bounds in the unit values are recorded in. */
+    private final long[] raw;
+    /** Recorded units per rendered unit (1e9 for latencies: nanoseconds to seconds). */
+    private final double scale;
+    private final LongAdder[] buckets;
+    private final LongAdder sum = new LongAdder();
 
-    Histogram() {
+    Histogram(double[] bounds, double scale) {
+      this.bounds = bounds;
+      this.scale = scale;
+      this.raw = new long[bounds.length];
+      for (int i = 0; i < bounds.length; i++) {
+        raw[i] = (long) (bounds[i] * scale);
+      }
+      buckets = new LongAdder[bounds.length + 1];
       for (int i = 0; i < buckets.length; i++) {
         buckets[i] = new LongAdder();
       }
     }
 
     public void recordNanos(long nanos) {
+      record(nanos);
+    }
+
+    @Override
+    public void record(long value) {
       int i = 0;
-      while (i < BOUNDS_NANOS.length && nanos > BOUNDS_NANOS[i]) {
+      while (i < raw.length && value > raw[i]) {
         i++;
       }
       buckets[i].increment();
-      sumNanos.add(nanos);
+      sum.add(value);
     }
 
+    @Override
+    public long sum() {
+      return sum.sum();
+    }
+
+    @Override
     public long count() {
       long n = 0;
       for (LongAdder b : buckets) {
@@ -127,11 +160,21 @@ public final class Stats implements Metrics {
     return (Gauge) metric(name, Type.GAUGE, help, labels);
   }
 
+  /** A latency histogram: buckets in seconds, values recorded in nanoseconds. */
+  public Histogram latency(String name, String help, String... labels) {
+    return (Histogram) metric(name, Type.HISTOGRAM, help, labels, false);
+  }
+
+  @Override
   public Histogram histogram(String name, String help, String... labels) {
-    return (Histogram) metric(name, Type.HISTOGRAM, help, labels);
+    return (Histogram) metric(name, Type.HISTOGRAM, help, labels, true);
   }
 
   private Object metric(String name, Type type, String help, String[] labels) {
+    return metric(name, type, help, labels, false);
+  }
+
+  private Object metric(String name, Type type, String help, String[] labels, boolean values) {
     Family family = families.computeIfAbsent(name, n -> new Family(type, help));
     if (family.type != type) {
       throw new IllegalArgumentException(name + " is a " + family.type + ", not a " + type);
@@ -139,7 +182,8 @@ public final class Stats implements Metrics {
     return family.byLabels.computeIfAbsent(labelText(labels), l -> switch (type) {
       case COUNTER -> new Counter();
       case GAUGE -> new Gauge();
-      case HISTOGRAM -> new Histogram();
+      case HISTOGRAM -> values ? new Histogram(Histogram.VALUE_BOUNDS, 1)
+          : new Histogram(Histogram.LATENCY_BOUNDS, 1e9);
     });
   }
 
@@ -182,14 +226,15 @@ public final class Stats implements Metrics {
     String sep = labels.isEmpty() ? "" : labels + ",";
     for (int i = 0; i < h.buckets.length; i++) {
       cumulative += h.buckets[i].sum();
-      String le = i < Histogram.BOUNDS.length ? Double.toString(Histogram.BOUNDS[i]) : "+Inf";
+      String le = i < h.bounds.length ? Double.toString(h.bounds[i]) : "+Inf";
       sample(out, name + "_bucket", sep + "le=\"" + le + "\"", cumulative);
     }
     out.append(name).append("_sum");
     if (!labels.isEmpty()) {
       out.append('{').append(labels).append('}');
     }
-    out.append(' ').append(h.sumNanos.sum() / 1e9).append('\n');
+    out.append(' ').append(h.scale == 1 ? Long.toString(h.sum.sum()) : Double.toString(h.sum.sum() / h.scale))
+        .append('\n');
     sample(out, name + "_count", labels, cumulative);
   }
 

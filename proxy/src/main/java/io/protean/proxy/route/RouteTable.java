@@ -85,6 +85,23 @@ public final class RouteTable {
         .map(MatchConfig::value).findFirst().orElse(null);
   }
 
+  /**
+   * The timeout that bounds a request with this metadata: its route's, or when no route matches
+   * (the router will answer ROUTE_NOT_FOUND once a filter lets it through) the longest in the
+   * table, or the default route timeout for an empty table.
+   */
+  public long timeoutNanos(Metadata metadata) {
+    Route r = match(metadata);
+    if (r != null) {
+      return r.timeoutNanos();
+    }
+    long longest = 0;
+    for (Route route : routes) {
+      longest = Math.max(longest, route.timeoutNanos());
+    }
+    return longest > 0 ? longest : RouteConfig.DEFAULT_TIMEOUT.toNanos();
+  }
+
   /** The first matching route, or null when none matches. */
   public Route match(Metadata metadata) {
     if (indexKey == null) {

@@ -109,6 +109,21 @@ public final class UpstreamRequest extends Deadlines.Entry implements UpstreamCa
     return true;
   }
 
+  /** The route the request took. */
+  public String routeName() {
+    return route.name();
+  }
+
+  /** The cluster it went to. */
+  public String clusterName() {
+    return cluster.cluster().name();
+  }
+
+  /** The endpoint of the current (or last) try, {@code host:port}; null before the first. */
+  public String address() {
+    return upstream == null ? null : upstream.address();
+  }
+
   private List<Endpoint> tried() {
     if (tried == null) {
       tried = new ArrayList<>(2);
@@ -119,6 +134,17 @@ public final class UpstreamRequest extends Deadlines.Entry implements UpstreamCa
   @Override
   public Frame frame() {
     return request.request();
+  }
+
+  /**
+   * The route timeout counted from when the request was read passed (a filter held it before it
+   * was forwarded): ends it now, as the route timeout does.
+   */
+  public void timeout() {
+    if (timeout != null) {
+      timeout.remove(this);
+    }
+    expired();
   }
 
   /** The route timeout fired: no more tries. */

@@ -4,6 +4,10 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
 import io.protean.abi.ExtensionContext;
+import io.protean.proxy.callout.ClusterHttpClient;
+import io.protean.proxy.cluster.Cluster;
+import io.protean.proxy.config.model.HostPort;
+import io.protean.proxy.upstream.Endpoint;
 import io.protean.abi.Reloadable;
 import io.protean.abi.codec.CodecFactory;
 import io.protean.abi.filter.FilterFactory;
@@ -56,7 +60,9 @@ public final class Proxy implements AutoCloseable {
   private final Transport transport = Transport.best();
   /** Codecs and filters count into the proxy's one registry (Wasm instances, failures...). */
   private final CodecRegistry codecs = new CodecRegistry(ExtensionContext.of(stats));
-  private final FilterRegistry filters = new FilterRegistry(ExtensionContext.of(stats));
+  /** Filters may also call the clusters over HTTP (proxy-wasm's proxy_http_call). */
+  private final FilterRegistry filters = new FilterRegistry(ExtensionContext.of(stats,
+      new ClusterHttpClient(transport.channel(), this::endpointsOf)));
   private final SnapshotBuilder builder = new SnapshotBuilder(codecs, filters, stats);
   /** Made once: a registry scans the class path for providers, which a reload need not repeat. */
   private final ConfigLoader loader = new ConfigLoader(codecs::contains, filters::contains);
@@ -79,7 +85,7 @@ public final class Proxy implements AutoCloseable {
   private volatile boolean ready;
   private EventLoopGroup group;
   private EventLoopGroup adminGroup;
-  private ClusterManager clusters;
+  private volatile ClusterManager clusters;
   private BufferedRequestBytes bufferedRequests;
   private AdminServer admin;
   private ConfigWatcher watcher;
@@ -252,6 +258,13 @@ public final class Proxy implements AutoCloseable {
     log.info("listener {} ({}) on {}", s.config().name(), s.config().codec().name(),
         listener.localAddress());
     return listener;
+  }
+
+  /** The endpoints of cluster {@code name} now, or null when there is no such cluster. */
+  private List<HostPort> endpointsOf(String name) {
+    ClusterManager c = clusters;
+    Cluster cluster = c == null ? null : c.cluster(name);
+    return cluster == null ? null : cluster.endpoints().stream().map(Endpoint::address).toList();
   }
 
   /** Runs {@code task} on every event loop and waits. */

@@ -3,6 +3,7 @@ package io.protean.proxy.stream;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.protean.abi.codec.CodecException;
 import io.protean.abi.codec.ErrorType;
 import io.protean.abi.codec.Frame;
@@ -17,6 +18,7 @@ import io.protean.proxy.router.RoutedRequest;
 import io.protean.proxy.router.UpstreamRequest;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,10 +51,16 @@ public final class ActiveRequest implements FilterContext, RoutedRequest {
   /** The route's response metadata changes, applied when the response arrives (or null). */
   private java.util.Map<String, String> routeResponseMutation;
   private UpstreamRequest upstream;
+  /** Where the request went (for filters: route_name, cluster_name, upstream.address). */
+  private String routeName;
+  private String clusterName;
+  private String upstreamAddress;
   private Frame response;
   /** Whether the codec was asked for the response's costly metadata (the first filter look). */
   private boolean responseMetadataDecoded;
   private boolean done;
+  /** Bounds the request while a filter holds it ({@link #held()}); null until one does. */
+  private ScheduledFuture<?> holdTimeout;
   /** An answer waiting for earlier ones (ordered protocols); owned by {@link ActiveRequests}. */
   ByteBuf readyReply;
   /** The connection's list of active requests. */
@@ -107,11 +115,19 @@ public final class ActiveRequest implements FilterContext, RoutedRequest {
   private void continueRequest() {
     while (filterIndex < filters.length) {
       FilterStatus status = filters[filterIndex++].onRequest(this);
-      if (done || status == FilterStatus.STOP) {
+      if (done) {
+        return;
+      }
+      if (status == FilterStatus.STOP) {
+        held();
         return;
       }
     }
     upstream = downstream.router().forward(config.routes(), this);
+    if (upstream != null) {
+      routeName = upstream.routeName();
+      clusterName = upstream.clusterName();
+    }
   }
 
   // ---- RoutedRequest: what the router sees ----
@@ -138,6 +154,9 @@ public final class ActiveRequest implements FilterContext, RoutedRequest {
     if (done) {
       frame.release();
       return;
+    }
+    if (upstream != null) {
+      upstreamAddress = upstream.address();
     }
     upstream = null;
     response = frame;
@@ -173,7 +192,11 @@ public final class ActiveRequest implements FilterContext, RoutedRequest {
   private void continueResponse() {
     while (filterIndex < filters.length) {
       FilterStatus status = filters[filterIndex++].onResponse(this);
-      if (done || status == FilterStatus.STOP) {
+      if (done) {
+        return;
+      }
+      if (status == FilterStatus.STOP) {
+        held();
         return;
       }
     }
@@ -251,6 +274,37 @@ public final class ActiveRequest implements FilterContext, RoutedRequest {
     complete();
   }
 
+  /**
+   * A filter paused the request (StopIteration). Nothing upstream bounds it now (the router has
+   * not seen it yet, or its response has come), so its route timeout is armed here, counted from
+   * the moment the request was read: a filter that never resumes still gets the client the
+   * codec's timeout error in time. Armed only on a pause, so requests no filter holds cost
+   * nothing more; once armed it stays until the request completes (a resumed request that is
+   * forwarded later must still end within the timeout of its reading).
+   */
+  private void held() {
+    if (holdTimeout != null) {
+      return;
+    }
+    long timeout = config.routes().timeoutNanos(request.metadata());
+    long left = Math.max(0, startNanos + timeout - System.nanoTime());
+    holdTimeout = executor().schedule(() -> heldTooLong(timeout), left, TimeUnit.NANOSECONDS);
+  }
+
+  private void heldTooLong(long timeoutNanos) {
+    holdTimeout = null;
+    if (done) {
+      return;
+    }
+    if (upstream != null) { // resumed and forwarded: the router's timeout, with its stats
+      upstream.timeout();
+      return;
+    }
+    fail(ErrorType.TIMEOUT, (responsePhase ? "the response" : "the request") + " to " + describe()
+        + " was held by a filter past the route timeout of "
+        + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms");
+  }
+
   /** The client went away: forget the request without answering. */
   void abandon() {
     complete();
@@ -266,6 +320,10 @@ public final class ActiveRequest implements FilterContext, RoutedRequest {
       return;
     }
     done = true;
+    if (holdTimeout != null) {
+      holdTimeout.cancel(false);
+      holdTimeout = null;
+    }
     if (upstream != null) {
       upstream.cancel();
       upstream = null;
@@ -306,6 +364,33 @@ public final class ActiveRequest implements FilterContext, RoutedRequest {
     // Netty caches the address on the channel: no system call per request.
     SocketAddress peer = downstream.channel().remoteAddress();
     return peer instanceof InetSocketAddress inet ? inet : null;
+  }
+
+  @Override
+  public InetSocketAddress localAddress() {
+    SocketAddress local = downstream.channel().localAddress();
+    return local instanceof InetSocketAddress inet ? inet : null;
+  }
+
+  @Override
+  public long receivedEpochNanos() {
+    // Derived when asked: the hot path reads one clock only.
+    return System.currentTimeMillis() * 1_000_000L - (System.nanoTime() - startNanos);
+  }
+
+  @Override
+  public String routeName() {
+    return routeName;
+  }
+
+  @Override
+  public String clusterName() {
+    return clusterName;
+  }
+
+  @Override
+  public String upstreamAddress() {
+    return upstreamAddress;
   }
 
   @Override

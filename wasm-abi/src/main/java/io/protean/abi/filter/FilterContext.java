@@ -19,6 +19,31 @@ public interface FilterContext {
    */
   InetSocketAddress downstreamAddress();
 
+  /** The proxy's own address of the downstream connection, or null (an in-memory channel). */
+  default InetSocketAddress localAddress() {
+    return null;
+  }
+
+  /** When the request was read, in nanoseconds since the epoch. */
+  default long receivedEpochNanos() {
+    return System.currentTimeMillis() * 1_000_000L;
+  }
+
+  /** The route the request was forwarded on, or null before it was (or when none matched). */
+  default String routeName() {
+    return null;
+  }
+
+  /** The cluster the request was forwarded to, or null before it was. */
+  default String clusterName() {
+    return null;
+  }
+
+  /** The upstream endpoint ({@code host:port}) that answered, or null before the response. */
+  default String upstreamAddress() {
+    return null;
+  }
+
   /** The request. Owned by the proxy: a filter never releases or retains it. */
   Frame request();
 

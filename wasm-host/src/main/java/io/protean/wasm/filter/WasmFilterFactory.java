@@ -1,6 +1,7 @@
 package io.protean.wasm.filter;
 
 import io.netty.util.concurrent.FastThreadLocal;
+import io.protean.abi.HttpCallouts;
 import io.protean.abi.Metrics;
 import io.protean.abi.Reloadable;
 import io.protean.abi.codec.ErrorType;
@@ -13,6 +14,9 @@ import io.protean.wasm.guest.GuestTrap;
 import io.protean.wasm.module.ModuleMetrics;
 import io.protean.wasm.module.ModuleSource;
 import io.protean.wasm.module.ReloadableModule;
+import java.util.Collections;
+import java.util.Set;
+import java.util.WeakHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,6 +37,14 @@ public final class WasmFilterFactory implements FilterFactory, Reloadable {
   private final byte[] pluginConfig;
   private final boolean failOpen;
   private final ModuleMetrics metrics;
+  private final HttpCallouts callouts;
+  private final boolean bodies;
+  private final FilterMetrics filterMetrics;
+  private final SharedData sharedData = new SharedData();
+  private final SharedQueues queues = new SharedQueues();
+  /** Modules found root-only when validated (no HTTP context: requests pass through). */
+  private final Set<GuestModule> rootOnly = Collections.synchronizedSet(
+      Collections.newSetFromMap(new WeakHashMap<>()));
   private final ReloadableModule module;
   private final FastThreadLocal<Loop> loops = new FastThreadLocal<>() {
     @Override
@@ -55,10 +67,25 @@ public final class WasmFilterFactory implements FilterFactory, Reloadable {
    * @throws IllegalArgumentException naming what is wrong
    */
   public WasmFilterFactory(ModuleSource source, byte[] pluginConfig, boolean failOpen, Metrics metrics) {
+    this(source, pluginConfig, failOpen, false, metrics, HttpCallouts.NONE);
+  }
+
+  /**
+   * As above, with the body callbacks ({@code bodies}: proxy_on_request_body and
+   * proxy_on_response_body get the frames' bytes) and the proxy's clusters to call
+   * ({@code proxy_http_call}).
+   *
+   * @throws IllegalArgumentException naming what is wrong
+   */
+  public WasmFilterFactory(ModuleSource source, byte[] pluginConfig, boolean failOpen,
+      boolean bodies, Metrics metrics, HttpCallouts callouts) {
+    this.callouts = callouts;
+    this.bodies = bodies;
     this.name = source.name();
     this.pluginConfig = pluginConfig.clone();
     this.failOpen = failOpen;
     this.metrics = new ModuleMetrics(metrics, source.name());
+    this.filterMetrics = new FilterMetrics(metrics, source.name());
     this.module = new ReloadableModule(source, this::validate);
   }
 
@@ -70,6 +97,15 @@ public final class WasmFilterFactory implements FilterFactory, Reloadable {
           + "neither proxy_abi_version_0_2_1 nor proxy_abi_version_0_2_0");
     }
     try (FilterGuest probe = new FilterGuest(this, m, null)) {
+      if (!probe.makesHttpContexts()) {
+        rootOnly.add(m);
+        log.info("filter module {} has no HTTP context (a root-only plugin): it runs its root "
+            + "context (vm start, configure, ticks, queues) and lets every request through", m.name());
+      }
+      if (!probe.notOffered.isEmpty()) {
+        log.info("filter module {} imports host functions that are not offered (a call returns "
+            + "Unimplemented; docs/filters.md says why): {}", m.name(), probe.notOffered);
+      }
       log.debug("filter module {} configured", m.name());
     } catch (GuestTrap e) {
       throw new IllegalArgumentException(m.name() + " failed to start: " + e.getMessage(), e);
@@ -91,6 +127,32 @@ public final class WasmFilterFactory implements FilterFactory, Reloadable {
 
   String moduleName() {
     return name;
+  }
+
+  /** The plugin's root id (Envoy's {@code root_id}): none is configured, so empty. */
+  String rootId() {
+    return "";
+  }
+
+  FilterMetrics filterMetrics() {
+    return filterMetrics;
+  }
+
+  SharedData sharedData() {
+    return sharedData;
+  }
+
+  SharedQueues queues() {
+    return queues;
+  }
+
+  HttpCallouts callouts() {
+    return callouts;
+  }
+
+  /** Whether the body callbacks run (the filter's {@code body} option). */
+  boolean bodies() {
+    return bodies;
   }
 
   /** Instance failures of this module so far (all reasons). */
@@ -153,7 +215,11 @@ public final class WasmFilterFactory implements FilterFactory, Reloadable {
     @Override
     public FilterStatus onRequest(FilterContext ctx) {
       try {
-        guest = loops.get().guest();
+        FilterGuest g = loops.get().guest();
+        if (rootOnly.contains(g.module)) {
+          return FilterStatus.CONTINUE; // no HTTP context to run: see FilterGuest#makesHttpContexts
+        }
+        guest = g;
         id = guest.newContextId();
         return status(guest.onRequest(id, ctx), ctx);
       } catch (GuestTrap | IllegalArgumentException e) {
@@ -206,6 +272,24 @@ public final class WasmFilterFactory implements FilterFactory, Reloadable {
       ctx.sendLocalReply(ErrorType.INTERNAL, "wasm filter " + name + " failed: " + e.getMessage());
       return FilterStatus.STOP;
     }
+  }
+
+  /**
+   * The instance failed in a callback for a request held by the filter (a callout's response):
+   * the request gets the failure policy's answer.
+   */
+  void answerFailed(FilterContext ctx, GuestTrap trap) {
+    if (failOpen) {
+      ctx.resume();
+    } else {
+      ctx.sendLocalReply(ErrorType.INTERNAL, "wasm filter " + name + " failed: " + trap.getMessage());
+    }
+  }
+
+  /** A callback outside a request's own ({@code what}) trapped: the instance is replaced like any other. */
+  void failed(FilterGuest g, GuestTrap trap, String what) {
+    log.warn("wasm filter {}: {} failed", name, what);
+    kill(g, trap);
   }
 
   private void kill(FilterGuest g, GuestTrap trap) {

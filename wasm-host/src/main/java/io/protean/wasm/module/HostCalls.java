@@ -26,7 +26,7 @@ public final class HostCalls {
   public static final class TooLong extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
-    TooLong(long length, int limit) {
+    public TooLong(long length, int limit) {
       super("string of " + length + " bytes (limit " + limit + ")", null, false, false);
     }
   }

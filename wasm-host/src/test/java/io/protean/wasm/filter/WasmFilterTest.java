@@ -47,13 +47,22 @@ class WasmFilterTest {
     ErrorType replied;
     String message;
     int resumed;
+    /** The loop the request lives on. */
+    EventExecutor executor = ImmediateEventExecutor.INSTANCE;
+    /** When it was read (request.time). */
+    static final long RECEIVED = 1_700_000_000_123_456_789L;
 
     Request(String... kv) {
+      this(new byte[0], kv);
+    }
+
+    /** A request whose frame's bytes are {@code bytes}. */
+    Request(byte[] bytes, String... kv) {
       Metadata m = new Metadata();
       for (int i = 0; i < kv.length; i += 2) {
         m.put(kv[i], kv[i + 1]);
       }
-      frame = new Frame(Unpooled.EMPTY_BUFFER, MessageType.REQUEST, 1, m, null, 0, 0);
+      frame = new Frame(Unpooled.wrappedBuffer(bytes), MessageType.REQUEST, 1, m, null, 0, 0);
     }
 
     @Override
@@ -73,11 +82,16 @@ class WasmFilterTest {
 
     /** The response arrives: the response phase begins. */
     Request respond(String... kv) {
+      return respond(new byte[0], kv);
+    }
+
+    /** The response, with {@code bytes} as its frame's bytes, arrives. */
+    Request respond(byte[] bytes, String... kv) {
       Metadata m = new Metadata();
       for (int i = 0; i < kv.length; i += 2) {
         m.put(kv[i], kv[i + 1]);
       }
-      response = new Frame(Unpooled.EMPTY_BUFFER, MessageType.RESPONSE, 1, m, "OK", 0, 0);
+      response = new Frame(Unpooled.wrappedBuffer(bytes), MessageType.RESPONSE, 1, m, "OK", 0, 0);
       return this;
     }
 
@@ -123,7 +137,12 @@ class WasmFilterTest {
 
     @Override
     public EventExecutor executor() {
-      return ImmediateEventExecutor.INSTANCE;
+      return executor;
+    }
+
+    @Override
+    public long receivedEpochNanos() {
+      return RECEIVED;
     }
   }
 

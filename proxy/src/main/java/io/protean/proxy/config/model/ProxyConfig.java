@@ -110,8 +110,8 @@ public record ProxyConfig(
    * A route: all {@code match} conditions must hold (an empty list matches every request).
    *
    * @param cluster    the one cluster the route sends to, or null when {@code clusters} is given
-   * @param timeout    time from forwarding the request to the response; then the client gets a
-   *                   timeout error
+   * @param timeout    time from forwarding the request to the response, and from reading it
+   *                   while a filter holds it; then the client gets a timeout error
    * @param clusters   weighted clusters (Envoy's WeightedCluster), empty when {@code cluster} is
    *                   given: each request goes to one of them with a probability proportional
    *                   to its weight
@@ -132,6 +132,9 @@ public record ProxyConfig(
       Map<String, String> responseMutation) {
 
     /** A route with one cluster and no hash policy. */
+    /** A route's timeout when it names none. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(15);
+
     public RouteConfig(String name, List<MatchConfig> match, String cluster, Duration timeout) {
       this(name, match, cluster, timeout, List.of(), List.of(), null, List.of());
     }

@@ -50,7 +50,7 @@ import java.util.regex.PatternSyntaxException;
  */
 public final class ConfigLoader {
   public static final String DEFAULT_ADMIN = "127.0.0.1:9901";
-  public static final Duration DEFAULT_ROUTE_TIMEOUT = Duration.ofSeconds(15);
+  public static final Duration DEFAULT_ROUTE_TIMEOUT = RouteConfig.DEFAULT_TIMEOUT;
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(1);
   public static final int DEFAULT_MAX_PENDING = 10_000;
   public static final Duration DEFAULT_HEALTH_CHECK_INTERVAL = Duration.ofSeconds(5);
