@@ -25,7 +25,7 @@ enum ThriftTransport {
     }
 
     @Override
-    int beginFrame(ByteBuf out) {
+    int beginFrame(ByteBuf out, ThriftProtocol protocol, int seqId) {
       int at = out.writerIndex();
       out.writeInt(0);
       return at;
@@ -34,6 +34,47 @@ enum ThriftTransport {
     @Override
     void endFrame(ByteBuf out, int mark) {
       out.setInt(mark, out.writerIndex() - mark - LENGTH_PREFIX);
+    }
+  },
+
+  /**
+   * THeader: a 4-byte length, magic 0x0fff, then a header of its own ({@link THeader}) and the
+   * message in the protocol the header names.
+   */
+  HEADER {
+    @Override
+    Located locate(ByteBuf in, ThriftProtocol protocol, ThriftLimits limits) {
+      int start = in.readerIndex();
+      if (in.readableBytes() < LENGTH_PREFIX) {
+        return Located.needing(LENGTH_PREFIX);
+      }
+      int length = checkLength(in.getInt(start), limits);
+      if (in.readableBytes() < LENGTH_PREFIX + length) {
+        return Located.needing(LENGTH_PREFIX + length);
+      }
+      int end = start + LENGTH_PREFIX + length;
+      if (length < THeader.FIXED_BYTES - LENGTH_PREFIX
+          || in.getUnsignedShort(start + LENGTH_PREFIX) != HEADER_MAGIC) {
+        throw new ThriftCodecException(String.format("expected a THeader frame (magic 0x0fff at"
+            + " offset 4), found a %d-byte frame starting 0x%04x", length,
+            length < 2 ? 0 : in.getUnsignedShort(start + LENGTH_PREFIX)));
+      }
+      THeader header = THeader.read(in, start, end, limits);
+      if (header.refusal() != null) {
+        return new Located(null, LENGTH_PREFIX + length, header);
+      }
+      ThriftReader r = new ThriftReader(in, start, start + header.payloadOffset(), end, true, limits);
+      return new Located(header.protocol().readMessageBegin(r), LENGTH_PREFIX + length, header);
+    }
+
+    @Override
+    int beginFrame(ByteBuf out, ThriftProtocol protocol, int seqId) {
+      return THeader.beginFrame(out, protocol, seqId);
+    }
+
+    @Override
+    void endFrame(ByteBuf out, int mark) {
+      THeader.endFrame(out, mark);
     }
   },
 
@@ -56,7 +97,7 @@ enum ThriftTransport {
     }
 
     @Override
-    int beginFrame(ByteBuf out) {
+    int beginFrame(ByteBuf out, ThriftProtocol protocol, int seqId) {
       return out.writerIndex();
     }
 
@@ -72,15 +113,22 @@ enum ThriftTransport {
 
   /**
    * The message at the reader index: its header and how many bytes it takes on the wire; or, when
-   * incomplete, a null header and the least number of bytes it takes.
+   * incomplete, a null header and the least number of bytes it takes. A THeader frame also
+   * carries its own header; when that refuses the payload (a transform) the message header is
+   * null.
    */
-  record Located(ThriftMessageHeader header, int frameLength) {
+  record Located(ThriftMessageHeader header, int frameLength, THeader theader) {
+    Located(ThriftMessageHeader header, int frameLength) {
+      this(header, frameLength, null);
+    }
+
     static Located needing(int bytes) {
       return new Located(null, bytes);
     }
 
+    /** Complete: a message, or a THeader frame whose payload this codec does not read. */
     boolean complete() {
-      return header != null;
+      return header != null || theader != null;
     }
   }
 
@@ -92,11 +140,24 @@ enum ThriftTransport {
    */
   abstract Located locate(ByteBuf in, ThriftProtocol protocol, ThriftLimits limits);
 
-  /** Starts a message in {@code out}; returns a mark for {@link #endFrame}. */
-  abstract int beginFrame(ByteBuf out);
+  /**
+   * Starts a message of {@code protocol} with {@code seqId} in {@code out}; returns a mark for
+   * {@link #endFrame}.
+   */
+  abstract int beginFrame(ByteBuf out, ThriftProtocol protocol, int seqId);
 
   /** Completes the message started at {@code mark}. */
   abstract void endFrame(ByteBuf out, int mark);
+
+  /** Where the message of the complete frame {@code frame} starts, from the frame start. */
+  int messageOffset(ByteBuf frame) {
+    return switch (this) {
+      case FRAMED -> LENGTH_PREFIX;
+      case UNFRAMED -> 0;
+      case HEADER -> THeader.FIXED_BYTES
+          + frame.getUnsignedShort(frame.readerIndex() + THeader.HEADER_WORDS_OFFSET) * 4;
+    };
+  }
 
   /** Checks a frame length prefix against the limit, before any of the frame is buffered. */
   static int checkLength(int length, ThriftLimits limits) {
