@@ -188,6 +188,26 @@ class THeaderCodecTest {
     }
   }
 
+  /** A health check over THeader: a call the codec reads back, passed by a THeader reply. */
+  @Test
+  void healthChecksSpeakTHeader() {
+    ThriftHealthCheck check = ThriftHealthCheck.of(Map.of("method_name", "ping", "transport",
+        "header", "protocol", "compact"), null, null, ThriftLimits.DEFAULT);
+    ByteBuf request = check.request(5, ALLOC);
+    Frame call = decodeOne(codec(), ByteBufUtil.hexDump(request));
+    request.release();
+    Frame reply = decodeOne(codec(), PYTHON_BINARY_REPLY);
+    try {
+      assertThat(call.metadata().toMap()).containsExactly(Map.entry("method", "ping"),
+          Map.entry("seq_id", "5"), Map.entry("message_type", "call"));
+      assertThat(ThriftHealthCheck.of(Map.of("method_name", "echo", "transport", "header",
+          "protocol", "binary"), null, null, ThriftLimits.DEFAULT).passes(reply)).isTrue();
+    } finally {
+      call.release();
+      reply.release();
+    }
+  }
+
   @Test
   void configuredTransportsAreEnforcedAndBadHeadersNamed() throws Exception {
     ThriftCodec framed = new ThriftCodec(ThriftLimits.DEFAULT, ThriftTransport.FRAMED, null, Set.of());
