@@ -77,7 +77,7 @@ class ThriftHeaderEndToEndTest {
             - {name: mutating-%1$s, endpoints: ["127.0.0.1:%2$d"]}
           """.formatted(dialect, py.port(), canary.port()));
     }
-    String yaml = "listeners:\n" + listeners + "clusters:\n" + clusters;
+    String yaml = "admin: {enabled: false}\nlisteners:\n" + listeners + "clusters:\n" + clusters;
     proxy = Proxy.start(Proxy.configLoader().parse(yaml));
   }
 
@@ -121,25 +121,20 @@ class ThriftHeaderEndToEndTest {
     assertThat(py.notes).contains(note);
   }
 
-  @ParameterizedTest
-  @ValueSource(strings = {"binary", "compact"})
-  void pythonTHeaderClientsCallThroughTheProxy(String protocol) throws Exception {
-    String note = "py-" + protocol;
-    List<String> out = ThriftPeers.pythonClient(port("plain", "header", protocol), "header",
-        protocol, calls(note));
-    assertThat(out).containsExactlyElementsOf(
-        answers("py").stream().map(a -> a.formatted(note)).toList());
-    assertNoted(note);
+  /** The output of {@code client} ("python" or "go") calling listener {@code kind}. */
+  private List<String> call(String client, String kind, String transport, String protocol,
+      List<String> calls) throws Exception {
+    int port = port(kind, transport, protocol);
+    return client.equals("go") ? ThriftPeers.goClient(port, transport, protocol, calls)
+        : ThriftPeers.pythonClient(port, transport, protocol, calls);
   }
 
+  /** The Go client's oneway note is a CALL: oneway_methods says it is one-way. */
   @ParameterizedTest
-  @ValueSource(strings = {"binary", "compact"})
-  void goTHeaderClientsCallThroughTheProxy(String protocol) throws Exception {
-    String note = "go-" + protocol;
-    // The Go library writes the oneway note as a CALL: oneway_methods says it is one-way.
-    List<String> out = ThriftPeers.goClient(port("plain", "header", protocol), "header",
-        protocol, calls(note));
-    assertThat(out).containsExactlyElementsOf(
+  @CsvSource({"python, binary", "python, compact", "go, binary", "go, compact"})
+  void theaderClientsCallThroughTheProxy(String client, String protocol) throws Exception {
+    String note = client + "-" + protocol;
+    assertThat(call(client, "plain", "header", protocol, calls(note))).containsExactlyElementsOf(
         answers("py").stream().map(a -> a.formatted(note)).toList());
     assertNoted(note);
   }
@@ -149,10 +144,7 @@ class ThriftHeaderEndToEndTest {
   void infoHeadersRoute(String client, String protocol) throws Exception {
     List<String> calls = List.of("echo:first", "header:x-lane=canary", "echo:second",
         "response-header:served-by");
-    List<String> out = client.equals("go")
-        ? ThriftPeers.goClient(port("plain", "header", protocol), "header", protocol, calls)
-        : ThriftPeers.pythonClient(port("plain", "header", protocol), "header", protocol, calls);
-    assertThat(out).containsExactly("echo:first -> py:first", "header:x-lane=canary -> set",
+    assertThat(call(client, "plain", "header", protocol, calls)).containsExactly("echo:first -> py:first", "header:x-lane=canary -> set",
         "echo:second -> canary:second", "response-header:served-by -> canary");
   }
 
@@ -162,10 +154,7 @@ class ThriftHeaderEndToEndTest {
     List<String> calls = List.of("header:x-secret=s3cret", "header:x-user=ann",
         "header:x-kept=yes", "echo:headers", "response-header:x-via",
         "response-header:served-by");
-    List<String> out = client.equals("go")
-        ? ThriftPeers.goClient(port("mutating", "header", protocol), "header", protocol, calls)
-        : ThriftPeers.pythonClient(port("mutating", "header", protocol), "header", protocol, calls);
-    assertThat(out).containsExactly("header:x-secret=s3cret -> set", "header:x-user=ann -> set",
+    assertThat(call(client, "mutating", "header", protocol, calls)).containsExactly("header:x-secret=s3cret -> set", "header:x-user=ann -> set",
         "header:x-kept=yes -> set", "echo:headers -> x-caller=ann;x-kept=yes;x-proxied=protean",
         "response-header:x-via -> protean", "response-header:served-by -> (none)");
   }
@@ -173,8 +162,7 @@ class ThriftHeaderEndToEndTest {
   @ParameterizedTest
   @ValueSource(strings = {"binary", "compact"})
   void zlibIsRefusedWithATApplicationException(String protocol) throws Exception {
-    List<String> out = ThriftPeers.pythonClient(port("plain", "header", protocol), "header",
-        protocol, List.of("echo:plain", "zlib", "echo:squeezed", "add:1:2"));
+    List<String> out = call("python", "plain", "header", protocol, List.of("echo:plain", "zlib", "echo:squeezed", "add:1:2"));
     String refusal = "TApplicationException 7: protean: the THeader transform 1 (zlib) is not"
         + " supported; send the payload untransformed";
     // The connection stays open: the second compressed call is refused as well.
@@ -194,9 +182,8 @@ class ThriftHeaderEndToEndTest {
       List<Future<List<String>>> runs = new ArrayList<>();
       for (String who : List.of("ann", "bob")) {
         List<String> calls = IntStream.range(0, 300).mapToObj(i -> "echo:" + who + i).toList();
-        runs.add(pool.submit(() -> who.equals("ann")
-            ? ThriftPeers.pythonClient(port("plain", "header", protocol), "header", protocol, calls)
-            : ThriftPeers.goClient(port("plain", "header", protocol), "header", protocol, calls)));
+        String client = who.equals("ann") ? "python" : "go";
+        runs.add(pool.submit(() -> call(client, "plain", "header", protocol, calls)));
       }
       for (int c = 0; c < 2; c++) {
         String who = c == 0 ? "ann" : "bob";
@@ -214,10 +201,7 @@ class ThriftHeaderEndToEndTest {
   void compactWithoutTHeader(String client, String transport) throws Exception {
     String note = client + "-compact-" + transport;
     List<String> calls = List.of("echo:c", "fail:3", "note:" + note, "add:40:2");
-    List<String> out = client.equals("go")
-        ? ThriftPeers.goClient(port("plain", transport, "compact"), transport, "compact", calls)
-        : ThriftPeers.pythonClient(port("plain", transport, "compact"), transport, "compact", calls);
-    assertThat(out).containsExactly("echo:c -> py:c", "fail:3 -> EchoFailure 3 py failed with 3",
+    assertThat(call(client, "plain", transport, "compact", calls)).containsExactly("echo:c -> py:c", "fail:3 -> EchoFailure 3 py failed with 3",
         "note:" + note + " -> sent", "add:40:2 -> 42");
     assertNoted(note);
   }
@@ -234,8 +218,7 @@ class ThriftHeaderEndToEndTest {
       calls.add("note:go-oneway-" + i);
       calls.add("echo:after-" + i);
     }
-    List<String> out = ThriftPeers.goClient(port("plain", "framed", "binary"), "framed", "binary",
-        calls);
+    List<String> out = call("go", "plain", "framed", "binary", calls);
     List<String> expected = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
       expected.add("note:go-oneway-" + i + " -> sent");

@@ -10,14 +10,12 @@ enum ThriftTransport {
   FRAMED {
     @Override
     Located locate(ByteBuf in, ThriftProtocol protocol, ThriftLimits limits) {
+      Located incomplete = incompleteFrame(in, limits);
+      if (incomplete != null) {
+        return incomplete;
+      }
       int start = in.readerIndex();
-      if (in.readableBytes() < LENGTH_PREFIX) {
-        return Located.needing(LENGTH_PREFIX);
-      }
-      int length = checkLength(in.getInt(start), limits);
-      if (in.readableBytes() < LENGTH_PREFIX + length) {
-        return Located.needing(LENGTH_PREFIX + length);
-      }
+      int length = in.getInt(start);
       // The frame says where the message ends: its body need not be walked.
       ThriftReader r = new ThriftReader(in, start, start + LENGTH_PREFIX,
           start + LENGTH_PREFIX + length, true, limits);
@@ -44,14 +42,12 @@ enum ThriftTransport {
   HEADER {
     @Override
     Located locate(ByteBuf in, ThriftProtocol protocol, ThriftLimits limits) {
+      Located incomplete = incompleteFrame(in, limits);
+      if (incomplete != null) {
+        return incomplete;
+      }
       int start = in.readerIndex();
-      if (in.readableBytes() < LENGTH_PREFIX) {
-        return Located.needing(LENGTH_PREFIX);
-      }
-      int length = checkLength(in.getInt(start), limits);
-      if (in.readableBytes() < LENGTH_PREFIX + length) {
-        return Located.needing(LENGTH_PREFIX + length);
-      }
+      int length = in.getInt(start);
       int end = start + LENGTH_PREFIX + length;
       if (length < THeader.FIXED_BYTES - LENGTH_PREFIX
           || in.getUnsignedShort(start + LENGTH_PREFIX) != HEADER_MAGIC) {
@@ -157,6 +153,19 @@ enum ThriftTransport {
       case HEADER -> THeader.FIXED_BYTES
           + frame.getUnsignedShort(frame.readerIndex() + THeader.HEADER_WORDS_OFFSET) * 4;
     };
+  }
+
+  /**
+   * What a length-prefixed frame at the reader index still needs, or null when it is buffered
+   * whole; its length is checked against the limit from the prefix alone.
+   */
+  private static Located incompleteFrame(ByteBuf in, ThriftLimits limits) {
+    if (in.readableBytes() < LENGTH_PREFIX) {
+      return Located.needing(LENGTH_PREFIX);
+    }
+    int length = checkLength(in.getInt(in.readerIndex()), limits);
+    return in.readableBytes() < LENGTH_PREFIX + length ? Located.needing(LENGTH_PREFIX + length)
+        : null;
   }
 
   /** Checks a frame length prefix against the limit, before any of the frame is buffered. */

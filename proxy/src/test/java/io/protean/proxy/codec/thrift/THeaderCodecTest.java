@@ -50,15 +50,7 @@ class THeaderCodecTest {
   }
 
   private static Frame decodeOne(ThriftCodec codec, String hex) {
-    ByteBuf in = Unpooled.wrappedBuffer(ByteBufUtil.decodeHexDump(hex));
-    try {
-      Frame frame = codec.decode(in);
-      assertThat(frame).as("a complete frame").isNotNull();
-      assertThat(in.isReadable()).as("bytes left over").isFalse();
-      return frame;
-    } finally {
-      in.release();
-    }
+    return ThriftCodecTest.decodeOne(codec, ByteBufUtil.decodeHexDump(hex));
   }
 
   @Test

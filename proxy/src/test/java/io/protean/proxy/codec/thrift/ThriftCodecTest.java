@@ -54,7 +54,8 @@ class ThriftCodecTest {
     return decodeOne(codec(), bytes);
   }
 
-  private static Frame decodeOne(ThriftCodec codec, byte[] bytes) {
+  /** Decodes exactly one frame from {@code bytes}; the caller releases it. */
+  static Frame decodeOne(ThriftCodec codec, byte[] bytes) {
     ByteBuf in = Unpooled.wrappedBuffer(bytes);
     try {
       Frame frame = codec.decode(in);
