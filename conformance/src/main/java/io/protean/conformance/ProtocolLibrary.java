@@ -87,7 +87,10 @@ interface ProtocolLibrary {
     }
   }
 
-  /** A TApplicationException message, read by libthrift in the reply's own transport and protocol. */
+  /**
+   * A TApplicationException message, read by libthrift in the reply's own transport and protocol
+   * (THeader's envelope, which libthrift does not read, is checked here).
+   */
   final class Thrift implements ProtocolLibrary {
     @Override
     public String name() {
@@ -112,6 +115,16 @@ interface ProtocolLibrary {
         require(length == reply.length - 4, "the frame length says " + length + ", the frame has "
             + (reply.length - 4) + " bytes");
         offset = 4;
+        if (reply.length >= 14 && ByteBuffer.wrap(reply).getShort(4) == 0x0fff) {
+          // THeader, which libthrift does not read: its envelope is checked here, its message by
+          // libthrift.
+          ByteBuffer header = ByteBuffer.wrap(reply);
+          require(header.getInt(8) == (int) request.requestId(), "THeader sequence number "
+              + header.getInt(8) + ", the request's seq id is " + request.requestId());
+          offset = 14 + (header.getShort(12) & 0xffff) * 4;
+          require(offset < reply.length && reply[14] == (reply[offset] == (byte) 0x82 ? 2 : 0)
+              && reply[15] == 0, "a THeader header naming its message's protocol, no transform");
+        }
       }
       TMemoryInputTransport transport = new TMemoryInputTransport(reply, offset, reply.length - offset);
       TProtocol p = reply[offset] == (byte) 0x82 ? new TCompactProtocol(transport)

@@ -93,6 +93,10 @@ public final class ActiveRequest implements FilterContext, RoutedRequest {
       stats().activeRequests.inc();
     }
     downstream.requests().add(this);
+    if (request.refusal() != null) {
+      fail(ErrorType.CODEC_FAILURE, request.refusal());
+      return;
+    }
     continueRequest();
   }
 

@@ -79,7 +79,8 @@ class ProxyValidateTest {
   private static final String RESPONSE_MUTATION =
       "[{set_metadata: {request: {rename: {a: b}}, response: {set: {x: y}, remove: [z], rename: {p: q}}}}]";
   private static final String THRIFT_REFUSAL = "listeners[0].filters[0].set_metadata.response: "
-      + "codec 'thrift' cannot re-encode responses (Thrift without THeader carries no response headers)";
+      + "codec 'thrift' cannot re-encode responses (Thrift responses carry headers only with the"
+      + " THeader transport; set the codec's transport: header)";
 
   @Test
   void acceptsRequestAndResponseSectionsOnDubbo() {

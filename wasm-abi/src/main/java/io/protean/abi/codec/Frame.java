@@ -21,6 +21,7 @@ public final class Frame extends DefaultByteBufHolder {
   private final int idWidth;
   private final IdRewriter idRewriter;
   private ResponseClass responseClass = ResponseClass.UNKNOWN;
+  private String refusal;
 
   /**
    * Re-encodes a frame with another request id, for protocols whose id cannot be patched in place
@@ -117,6 +118,27 @@ public final class Frame extends DefaultByteBufHolder {
     return this;
   }
 
+  /**
+   * Why the codec cannot let this request through although it could delimit it (a THeader
+   * payload in a transform the codec does not read, say), or null. The proxy answers such a
+   * request at once with the codec's {@link ErrorType#CODEC_FAILURE} error reply carrying the
+   * reason, and the connection stays open.
+   */
+  public String refusal() {
+    return refusal;
+  }
+
+  /**
+   * Marks this request as refused ({@link #refusal()}); for the decoder, before it hands the
+   * frame out.
+   *
+   * @return this frame
+   */
+  public Frame refused(String reason) {
+    this.refusal = Objects.requireNonNull(reason, "reason");
+    return this;
+  }
+
   /** Offset of the request id in the frame's bytes (meaningful when {@link #idWidth()} is not 0). */
   public int idOffset() {
     return idOffset;
@@ -169,8 +191,10 @@ public final class Frame extends DefaultByteBufHolder {
 
   @Override
   public Frame replace(ByteBuf content) {
-    return new Frame(content, type, requestId, metadata, responseStatus, idOffset, idWidth, idRewriter)
-        .classified(responseClass);
+    Frame copy = new Frame(content, type, requestId, metadata, responseStatus, idOffset, idWidth,
+        idRewriter).classified(responseClass);
+    copy.refusal = refusal;
+    return copy;
   }
 
   @Override

@@ -195,7 +195,7 @@ final class CompactProtocol implements ThriftProtocol {
     return zigzag >>> 1 ^ -(zigzag & 1);
   }
 
-  private static void writeString(ByteBuf out, String s) {
+  static void writeString(ByteBuf out, String s) {
     writeVarint(out, ByteBufUtil.utf8Bytes(s));
     ByteBufUtil.writeUtf8(out, s);
   }
@@ -226,7 +226,7 @@ final class CompactProtocol implements ThriftProtocol {
     }
   }
 
-  private static void writeVarint(ByteBuf out, long v) {
+  static void writeVarint(ByteBuf out, long v) {
     while ((v & ~0x7fL) != 0) {
       out.writeByte((int) (v & 0x7f) | 0x80);
       v >>>= 7;

@@ -12,6 +12,8 @@ import io.protean.abi.codec.Mutation;
 import io.protean.abi.codec.RejectedRequestException;
 import io.protean.abi.codec.ResponseClass;
 import io.protean.proxy.codec.thrift.ThriftTransport.Located;
+import java.util.List;
+import java.util.Set;
 
 /**
  * The Thrift codec of one connection. It keeps the transport and protocol it detected on the
@@ -34,7 +36,12 @@ public final class ThriftCodec implements Codec {
   static final int LOADSHEDDING = 11;
   static final int TIMEOUT = 12;
 
+  /** The metadata keys the message itself carries: not info headers, so not mutable. */
+  private static final List<String> MESSAGE_KEYS = List.of("method", "service", "seq_id",
+      "message_type");
+
   private final ThriftLimits limits;
+  private final Set<String> onewayMethods;
   private final ThriftTransport configuredTransport;
   private final String configuredProtocol;
   /** Null until the connection's first message is seen. */
@@ -50,9 +57,13 @@ public final class ThriftCodec implements Codec {
   /**
    * @param transport the transport to expect, or null to detect it
    * @param protocol  "binary" or "compact" to expect, or null to detect it
+   * @param onewayMethods methods whose CALL messages are one-way (the Go library writes a oneway
+   *                      call as CALL): "method", or "Service:method" for one multiplexed service
    */
-  ThriftCodec(ThriftLimits limits, ThriftTransport transport, String protocol) {
+  ThriftCodec(ThriftLimits limits, ThriftTransport transport, String protocol,
+      Set<String> onewayMethods) {
     this.limits = limits;
+    this.onewayMethods = onewayMethods;
     this.configuredTransport = transport;
     this.configuredProtocol = protocol;
   }
@@ -68,10 +79,19 @@ public final class ThriftCodec implements Codec {
       return null;
     }
     awaiting = 0;
+    THeader theader = message.theader();
+    if (theader != null) {
+      choose(ThriftTransport.HEADER, theader.protocol(), THeader.FIXED_BYTES);
+    }
     ThriftMessageHeader h = message.header();
-    Metadata metadata = metadata(h);
+    if (h == null) {
+      return refused(in, theader, message.frameLength());
+    }
+    Metadata metadata = metadata(h, theader);
+    String method = metadata.get("method");
     MessageType type = switch (h.type()) {
-      case ThriftMessageHeader.CALL -> MessageType.REQUEST;
+      case ThriftMessageHeader.CALL -> onewayMethods.contains(method)
+          || onewayMethods.contains(h.name()) ? MessageType.ONEWAY : MessageType.REQUEST;
       case ThriftMessageHeader.ONEWAY -> MessageType.ONEWAY;
       case ThriftMessageHeader.REPLY -> MessageType.RESPONSE;
       default -> MessageType.ERROR;
@@ -90,10 +110,15 @@ public final class ThriftCodec implements Codec {
     };
     ByteBuf content = in.retainedSlice(in.readerIndex(), message.frameLength());
     Frame frame;
-    if (!h.varint()) {
-      frame = new Frame(content, type, h.seqId(), metadata, status, h.seqIdOffset(), 4);
+    int offset = h.seqIdOffset();
+    if (theader != null) {
+      int inPayload = offset - theader.payloadOffset();
+      boolean varint = h.varint();
+      frame = new Frame(content, type, h.seqId(), metadata, status,
+          (bytes, id) -> THeader.withSeqId(bytes, inPayload, varint, id));
+    } else if (!h.varint()) {
+      frame = new Frame(content, type, h.seqId(), metadata, status, offset, 4);
     } else {
-      int offset = h.seqIdOffset();
       boolean framed = transport == ThriftTransport.FRAMED;
       frame = new Frame(content, type, h.seqId(), metadata, status,
           (bytes, id) -> CompactProtocol.withSeqId(bytes, offset, framed, id));
@@ -115,14 +140,15 @@ public final class ThriftCodec implements Codec {
     try {
       ThriftMessageHeader h = protocol.readMessageBegin(r);
       return h.type() == ThriftMessageHeader.CALL ? new Frame(Unpooled.EMPTY_BUFFER,
-          MessageType.REQUEST, h.seqId(), metadata(h), null, 0, 0) : null;
+          MessageType.REQUEST, h.seqId(), metadata(h, null), null, 0, 0) : null;
     } catch (ThriftReader.NeedMoreBytes | ThriftCodecException e) {
       return null;
     }
   }
 
-  private static Metadata metadata(ThriftMessageHeader h) {
-    Metadata metadata = new Metadata(4);
+  /** The message's own keys, then a THeader's info headers (when there is one). */
+  private static Metadata metadata(ThriftMessageHeader h, THeader theader) {
+    Metadata metadata = new Metadata(4 + (theader == null ? 0 : theader.infoHeaders().size()));
     int colon = h.name().indexOf(':');
     if (colon >= 0) {
       metadata.put("service", h.name().substring(0, colon));
@@ -130,13 +156,46 @@ public final class ThriftCodec implements Codec {
     metadata.put("method", h.name().substring(colon + 1));
     metadata.put("seq_id", Integer.toString(h.seqId()));
     metadata.put("message_type", ThriftMessageHeader.typeName(h.type()));
+    if (theader != null) {
+      // An info header named like one of the message's own keys is forwarded, not shown.
+      theader.infoHeaders().forEach((k, v) -> {
+        if (!metadata.contains(k)) {
+          metadata.put(k, v);
+        }
+      });
+    }
     return metadata;
+  }
+
+  /**
+   * A THeader call whose payload this codec does not read (a zlib transform): a request the proxy
+   * answers with the refusal ({@link Frame#refused}), named after its method when the first bytes
+   * of the inflated payload tell it. Anything but a call closes the connection.
+   */
+  private Frame refused(ByteBuf in, THeader theader, int frameLength) {
+    ThriftMessageHeader h = theader.inflatedMessageHeader(
+        in.slice(in.readerIndex(), frameLength), limits);
+    if (h != null && h.type() != ThriftMessageHeader.CALL && h.type() != ThriftMessageHeader.ONEWAY) {
+      throw new ThriftCodecException(theader.refusal() + " (a " + ThriftMessageHeader.typeName(h.type())
+          + " message at offset 0)");
+    }
+    String name = h == null ? "" : h.name();
+    Metadata metadata = new Metadata(3);
+    metadata.put("method", name.substring(name.indexOf(':') + 1));
+    int seqId = h == null ? theader.seqId() : h.seqId();
+    metadata.put("seq_id", Integer.toString(seqId));
+    MessageType type = h != null && (h.type() == ThriftMessageHeader.ONEWAY
+        || onewayMethods.contains(metadata.get("method"))) ? MessageType.ONEWAY : MessageType.REQUEST;
+    metadata.put("message_type", type == MessageType.ONEWAY ? "oneway" : "call");
+    Frame frame = new Frame(in.readRetainedSlice(frameLength), type, seqId, metadata, null, 0, 0);
+    return frame.refused(theader.refusal());
   }
 
   /**
    * Picks the transport and protocol from the connection's first bytes: 0x80 or 0x82 start an
    * unframed binary or compact message; anything else is a frame length, after which 0x0fff is
-   * THeader, 0x80 strict binary, 0x82 compact, and anything else an old (non-strict) binary header.
+   * THeader (whose header names the protocol), 0x80 strict binary, 0x82 compact, and anything
+   * else an old (non-strict) binary header.
    *
    * @return false when more bytes are needed
    */
@@ -144,9 +203,10 @@ public final class ThriftCodec implements Codec {
     int start = in.readerIndex();
     int first = in.getUnsignedByte(start);
     if (first == 0x80 || first == CompactProtocol.PROTOCOL_ID) {
-      if (configuredTransport == ThriftTransport.FRAMED) {
-        throw new ThriftCodecException(String.format("expected a framed message (a 4-byte length),"
-            + " found 0x%02x at offset 0, which starts an unframed message", first));
+      if (configuredTransport == ThriftTransport.FRAMED
+          || configuredTransport == ThriftTransport.HEADER) {
+        throw new ThriftCodecException(String.format("expected a %s message (a 4-byte length),"
+            + " found 0x%02x at offset 0, which starts an unframed message", expected(), first));
       }
       choose(ThriftTransport.UNFRAMED,
           first == 0x80 ? BinaryProtocol.STRICT : CompactProtocol.INSTANCE, 0);
@@ -163,9 +223,16 @@ public final class ThriftCodec implements Codec {
     if (in.readableBytes() < ThriftTransport.LENGTH_PREFIX + 2) {
       return false;
     }
-    if (in.getUnsignedShort(start + 4) == ThriftTransport.HEADER_MAGIC) {
-      throw new ThriftCodecException("the THeader transport (magic 0x0fff at offset 4) is not"
-          + " supported yet; use the framed or unframed transport");
+    boolean header = in.getUnsignedShort(start + 4) == ThriftTransport.HEADER_MAGIC;
+    if (header != (configuredTransport == ThriftTransport.HEADER) && configuredTransport != null) {
+      throw new ThriftCodecException(String.format("expected a %s message, found %s at offset 4",
+          expected(), header ? "the THeader magic 0x0fff"
+              : String.format("0x%04x instead of the THeader magic 0x0fff",
+                  in.getUnsignedShort(start + 4))));
+    }
+    if (header) {
+      transport = ThriftTransport.HEADER; // the protocol is in the frame's header
+      return true;
     }
     int payload = in.getUnsignedByte(start + 4);
     choose(ThriftTransport.FRAMED, payload == 0x80 ? BinaryProtocol.STRICT
@@ -173,9 +240,14 @@ public final class ThriftCodec implements Codec {
     return true;
   }
 
+  private String expected() {
+    return configuredTransport == ThriftTransport.HEADER ? "THeader" : "framed";
+  }
+
   private void choose(ThriftTransport t, ThriftProtocol p, int offset) {
-    if (configuredProtocol != null && !configuredProtocol.equals(p.name())) {
-      throw new ThriftCodecException("expected the " + configuredProtocol + " protocol, found the "
+    String expected = protocol != null ? protocol.name() : configuredProtocol;
+    if (expected != null && !expected.equals(p.name())) {
+      throw new ThriftCodecException("expected the " + expected + " protocol, found the "
           + p.name() + " protocol at offset " + offset);
     }
     transport = t;
@@ -183,18 +255,30 @@ public final class ThriftCodec implements Codec {
   }
 
   /**
-   * Binary and compact messages carry no header map, so only an empty mutation can be encoded
-   * (a copy of the frame). THeader's info headers, which could carry one, are not supported yet.
+   * Applies {@code mutation} to a THeader frame's key/value info headers ({@link
+   * THeader#withInfoHeaders}). Binary and compact messages without THeader carry no header map,
+   * so only an empty mutation can be encoded for them (a copy of the frame); nor can the keys
+   * the message itself carries (method, service, seq_id, message_type) be changed.
    */
   @Override
   public ByteBuf encode(Frame frame, Mutation mutation, ByteBufAllocator alloc) {
-    if (!mutation.isEmpty()) {
-      throw new ThriftCodecException("cannot apply " + mutation + ": binary and compact Thrift"
-          + " messages carry no header map to change (THeader info headers are not supported yet)");
-    }
     ByteBuf content = frame.content();
-    return alloc.buffer(content.readableBytes()).writeBytes(content, content.readerIndex(),
-        content.readableBytes());
+    if (mutation.isEmpty()) {
+      return alloc.buffer(content.readableBytes()).writeBytes(content, content.readerIndex(),
+          content.readableBytes());
+    }
+    if (transport != ThriftTransport.HEADER) {
+      throw new ThriftCodecException("cannot apply " + mutation + ": binary and compact Thrift"
+          + " messages carry no header map to change (THeader's info headers do)");
+    }
+    for (String key : MESSAGE_KEYS) {
+      if (mutation.removes(key) || mutation.sets().contains(key)) {
+        throw new ThriftCodecException("cannot apply " + mutation + ": " + key + " is the Thrift"
+            + " message's own, not a THeader info header");
+      }
+    }
+    THeader header = THeader.read(content, content.readerIndex(), content.writerIndex(), limits);
+    return header.withInfoHeaders(content, mutation, alloc, limits);
   }
 
   /**
@@ -213,7 +297,7 @@ public final class ThriftCodec implements Codec {
     }
     ByteBuf out = alloc.buffer(64 + request.metadata().get("method").length() + message.length());
     try {
-      int mark = transport.beginFrame(out);
+      int mark = transport.beginFrame(out, protocol, (int) request.requestId());
       protocol.writeApplicationException(out, request.metadata().get("method"),
           (int) request.requestId(), exceptionType(error), message);
       transport.endFrame(out, mark);
@@ -247,7 +331,7 @@ public final class ThriftCodec implements Codec {
     }
     ByteBuf b = response.content();
     int start = b.readerIndex();
-    int message = transport == ThriftTransport.FRAMED ? start + ThriftTransport.LENGTH_PREFIX : start;
+    int message = start + transport.messageOffset(b);
     // The frame is complete, so running out of bytes is an error here, not a wait.
     ThriftReader r = new ThriftReader(b, start, message, b.writerIndex(), true, limits);
     try {

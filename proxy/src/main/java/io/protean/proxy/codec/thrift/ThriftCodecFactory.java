@@ -6,7 +6,9 @@ import io.protean.abi.codec.CodecFactory;
 import io.protean.abi.codec.HealthCheck;
 import io.protean.abi.codec.MessageType;
 import io.protean.abi.codec.ProtocolMatch;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Creates {@link ThriftCodec}s, one per connection (each remembers its connection's transport and
@@ -17,19 +19,24 @@ public final class ThriftCodecFactory implements CodecFactory {
   private final ThriftLimits limits;
   private final ThriftTransport transport;
   private final String protocol;
+  private final Set<String> onewayMethods;
 
   /**
-   * @param transport "framed" or "unframed", or null to detect it per connection
-   * @param protocol  "binary" or "compact", or null to detect it per connection
+   * @param transport     "framed", "unframed" or "header", or null to detect it per connection
+   * @param protocol      "binary" or "compact", or null to detect it per connection
+   * @param onewayMethods methods whose CALL messages are one-way ({@link ThriftCodec})
    */
-  public ThriftCodecFactory(ThriftLimits limits, String transport, String protocol) {
+  public ThriftCodecFactory(ThriftLimits limits, String transport, String protocol,
+      Set<String> onewayMethods) {
     this.limits = limits;
-    this.transport = transport == null ? null : ThriftTransport.valueOf(transport.toUpperCase());
+    this.transport = transport == null ? null
+        : ThriftTransport.valueOf(transport.toUpperCase(Locale.ROOT));
     this.protocol = protocol;
+    this.onewayMethods = Set.copyOf(onewayMethods);
   }
 
   public ThriftCodecFactory() {
-    this(ThriftLimits.DEFAULT, null, null);
+    this(ThriftLimits.DEFAULT, null, null, Set.of());
   }
 
   @Override
@@ -39,14 +46,21 @@ public final class ThriftCodecFactory implements CodecFactory {
 
   @Override
   public Codec newCodec() {
-    return new ThriftCodec(limits, transport, protocol);
+    return new ThriftCodec(limits, transport, protocol, onewayMethods);
   }
 
-  /** Binary and compact messages have no header map; THeader info headers are not re-encoded yet. */
+  /**
+   * THeader's info headers can be changed both ways. A listener that may see binary or compact
+   * messages without THeader (no header map) takes request changes, refused per call when the
+   * call has no THeader, but not response changes, which a client could not tell were lost.
+   */
   @Override
   public String encodeRefusal(MessageType type) {
-    return "Thrift without THeader carries no " + (type == MessageType.REQUEST
-        || type == MessageType.ONEWAY ? "request" : "response") + " headers";
+    if (type == MessageType.REQUEST || type == MessageType.ONEWAY || transport == ThriftTransport.HEADER) {
+      return null;
+    }
+    return "Thrift responses carry headers only with the THeader transport; set the codec's"
+        + " transport: header";
   }
 
   /** Thrift clients that pipeline calls expect the replies in call order. */

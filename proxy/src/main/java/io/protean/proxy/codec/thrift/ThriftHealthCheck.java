@@ -58,7 +58,7 @@ final class ThriftHealthCheck implements HealthCheck {
         case "expect" -> expect = Expect.valueOf(choice("expect", e.getValue(),
             List.of("success", "reply", "any")).toUpperCase(java.util.Locale.ROOT));
         case "transport" -> transport = ThriftTransport.valueOf(choice("transport", e.getValue(),
-            List.of("framed", "unframed")).toUpperCase(java.util.Locale.ROOT));
+            List.of("framed", "unframed", "header")).toUpperCase(java.util.Locale.ROOT));
         case "protocol" -> protocol = choice("protocol", e.getValue(), List.of("binary", "compact"));
         default -> throw new IllegalArgumentException(e.getKey()
             + ": unknown option (expected method_name, expect, transport or protocol)");
@@ -70,7 +70,7 @@ final class ThriftHealthCheck implements HealthCheck {
     }
     if (transport == null) {
       throw new IllegalArgumentException("transport: required, since the codec detects its"
-          + " transport per connection (framed or unframed)");
+          + " transport per connection (framed, unframed or header)");
     }
     if (protocol == null) {
       throw new IllegalArgumentException("protocol: required, since the codec detects its"
@@ -91,7 +91,7 @@ final class ThriftHealthCheck implements HealthCheck {
   @Override
   public ByteBuf request(long id, ByteBufAllocator alloc) {
     ByteBuf out = alloc.buffer(32 + method.length());
-    int mark = transport.beginFrame(out);
+    int mark = transport.beginFrame(out, protocol, (int) id);
     protocol.writeCall(out, method, (int) id);
     transport.endFrame(out, mark);
     return out;
@@ -112,7 +112,7 @@ final class ThriftHealthCheck implements HealthCheck {
     ByteBuf in = answer.content();
     int start = in.readerIndex();
     int end = in.writerIndex();
-    int message = start + (transport == ThriftTransport.FRAMED ? ThriftTransport.LENGTH_PREFIX : 0);
+    int message = start + transport.messageOffset(in);
     ThriftReader r = new ThriftReader(in, start, message, end, true, limits);
     protocol.readMessageBegin(r);
     int field = protocol.readFirstFieldId(r);

@@ -24,6 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.thrift.TApplicationException;
@@ -46,7 +47,7 @@ class ThriftCodecTest {
   private static final ByteBufAllocator ALLOC = ByteBufAllocator.DEFAULT;
 
   private static ThriftCodec codec() {
-    return new ThriftCodec(ThriftLimits.DEFAULT, null, null);
+    return new ThriftCodec(ThriftLimits.DEFAULT, null, null, Set.of());
   }
 
   /** Decodes exactly one frame from {@code bytes} with a fresh codec; the caller releases it. */
@@ -54,7 +55,8 @@ class ThriftCodecTest {
     return decodeOne(codec(), bytes);
   }
 
-  private static Frame decodeOne(ThriftCodec codec, byte[] bytes) {
+  /** Decodes exactly one frame from {@code bytes}; the caller releases it. */
+  static Frame decodeOne(ThriftCodec codec, byte[] bytes) {
     ByteBuf in = Unpooled.wrappedBuffer(bytes);
     try {
       Frame frame = codec.decode(in);
@@ -335,7 +337,7 @@ class ThriftCodecTest {
 
   @Test
   void oversizeFramesAreRefusedFromTheLengthAlone() {
-    ThriftCodec codec = new ThriftCodec(ThriftLimits.DEFAULT.withMaxFrameBytes(1000), null, null);
+    ThriftCodec codec = new ThriftCodec(ThriftLimits.DEFAULT.withMaxFrameBytes(1000), null, null, Set.of());
     ByteBuf in = Unpooled.buffer().writeInt(1001);
     try {
       assertThatThrownBy(() -> codec.decode(in)).isInstanceOf(ThriftCodecException.class)
@@ -348,7 +350,7 @@ class ThriftCodecTest {
   @Test
   void unframedMessagesLongerThanTheLimitAreRefused() throws Exception {
     byte[] bytes = ThriftWire.BINARY_UNFRAMED.call(c -> c.send_echo("x".repeat(5000)));
-    ThriftCodec codec = new ThriftCodec(ThriftLimits.DEFAULT.withMaxFrameBytes(1000), null, null);
+    ThriftCodec codec = new ThriftCodec(ThriftLimits.DEFAULT.withMaxFrameBytes(1000), null, null, Set.of());
     // The declared string length alone carries the message past the limit: no need to buffer it.
     ByteBuf in = Unpooled.wrappedBuffer(bytes, 0, 40);
     try {
@@ -366,11 +368,11 @@ class ThriftCodecTest {
     assertThatThrownBy(() -> decodeOne(deep)).isInstanceOf(ThriftCodecException.class)
         .hasMessageContaining("nesting deeper than the limit of 64");
     byte[] shallow = wire.call(c -> c.send_roundTrip(ThriftWire.payload(2)));
-    ThriftCodec fewElements = new ThriftCodec(new ThriftLimits(1 << 20, 1 << 20, 2, 64), null, null);
+    ThriftCodec fewElements = new ThriftCodec(new ThriftLimits(1 << 20, 1 << 20, 2, 64), null, null, Set.of());
     assertThatThrownBy(() -> decodeOne(fewElements, shallow))
         .isInstanceOf(ThriftCodecException.class)
         .hasMessageContaining("expected a container size between 0 and 2, found 3");
-    ThriftCodec shortStrings = new ThriftCodec(new ThriftLimits(1 << 20, 10, 100, 64), null, null);
+    ThriftCodec shortStrings = new ThriftCodec(new ThriftLimits(1 << 20, 10, 100, 64), null, null, Set.of());
     assertThatThrownBy(() -> decodeOne(shortStrings, shallow))
         .isInstanceOf(ThriftCodecException.class)
         .hasMessageContaining("length between 0 and 10, found 12"); // "text \u00e9 text" in UTF-8
@@ -529,16 +531,6 @@ class ThriftCodecTest {
   }
 
   @Test
-  void theHeaderTransportIsRefusedClearly() {
-    byte[] header = {0, 0, 0, 20, 0x0f, (byte) 0xff, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
-    assertThatThrownBy(() -> decodeOne(header)).isInstanceOf(ThriftCodecException.class)
-        .hasMessage("thrift: the THeader transport (magic 0x0fff at offset 4) is not supported yet;"
-            + " use the framed or unframed transport");
-    assertThat(new ThriftCodecFactory().match(Unpooled.wrappedBuffer(header)))
-        .isEqualTo(ProtocolMatch.MATCH);
-  }
-
-  @Test
   void aConnectionKeepsTheTransportAndProtocolOfItsFirstMessage() throws Exception {
     ThriftCodec codec = codec();
     decodeOne(codec, ThriftWire.BINARY_FRAMED.call(c -> c.send_echo("x"))).release();
@@ -550,16 +542,16 @@ class ThriftCodecTest {
   @Test
   void configuredTransportAndProtocolAreEnforced() throws Exception {
     byte[] compactFramed = ThriftWire.COMPACT_FRAMED.call(c -> c.send_echo("x"));
-    assertThatThrownBy(() -> decodeOne(new ThriftCodec(ThriftLimits.DEFAULT, null, "binary"),
+    assertThatThrownBy(() -> decodeOne(new ThriftCodec(ThriftLimits.DEFAULT, null, "binary", Set.of()),
         compactFramed)).isInstanceOf(ThriftCodecException.class)
         .hasMessage("thrift: expected the binary protocol, found the compact protocol at offset 4");
     assertThatThrownBy(() -> decodeOne(new ThriftCodec(ThriftLimits.DEFAULT,
-        ThriftTransport.UNFRAMED, null), compactFramed)).isInstanceOf(ThriftCodecException.class)
+        ThriftTransport.UNFRAMED, null, Set.of()), compactFramed)).isInstanceOf(ThriftCodecException.class)
         .hasMessage("thrift: expected an unframed binary (0x80) or compact (0x82) message, found"
             + " 0x00 at offset 0");
     byte[] unframed = ThriftWire.BINARY_UNFRAMED.call(c -> c.send_echo("x"));
     assertThatThrownBy(() -> decodeOne(new ThriftCodec(ThriftLimits.DEFAULT,
-        ThriftTransport.FRAMED, null), unframed)).isInstanceOf(ThriftCodecException.class)
+        ThriftTransport.FRAMED, null, Set.of()), unframed)).isInstanceOf(ThriftCodecException.class)
         .hasMessageContaining("expected a framed message (a 4-byte length), found 0x80 at offset 0");
   }
 
@@ -582,7 +574,8 @@ class ThriftCodecTest {
     try {
       assertThatThrownBy(() -> codec.encode(frame, new Mutation().set("x-lane", "green"), ALLOC))
           .isInstanceOf(ThriftCodecException.class)
-          .hasMessageContaining("binary and compact Thrift messages carry no header map");
+          .hasMessageContaining("binary and compact Thrift messages carry no header map to change"
+              + " (THeader's info headers do)");
       ByteBuf copy = codec.encode(frame, new Mutation(), ALLOC);
       assertThat(copy).isEqualTo(frame.content());
       copy.release();
@@ -617,8 +610,16 @@ class ThriftCodecTest {
     assertThat(provider.create(Map.of()).protocol()).isEqualTo("thrift");
     assertThat(provider.create(Map.of("max_frame_size", 1024, "transport", "framed",
         "protocol", "binary"))).isInstanceOf(ThriftCodecFactory.class);
-    assertThatThrownBy(() -> provider.create(Map.of("transport", "header")))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not supported yet");
+    assertThat(provider.create(Map.of("transport", "header", "oneway_methods",
+        List.of("note", "Calc:log"))).encodeRefusal(MessageType.RESPONSE)).isNull();
+    assertThat(provider.create(Map.of()).encodeRefusal(MessageType.RESPONSE))
+        .contains("transport: header");
+    assertThatThrownBy(() -> provider.create(Map.of("oneway_methods", "note")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("oneway_methods: expected a list of method names, found 'note'");
+    assertThatThrownBy(() -> provider.create(Map.of("oneway_methods", List.of("note", ""))))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("oneway_methods[1]: expected a method name (method or Service:method), found ''");
     assertThatThrownBy(() -> provider.create(Map.of("protocol", "json")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("protocol: expected one of auto, binary, compact, found 'json'");
