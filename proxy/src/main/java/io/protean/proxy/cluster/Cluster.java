@@ -4,6 +4,8 @@ import io.protean.abi.codec.CodecFactory;
 import io.protean.proxy.cluster.lb.LoadBalancer;
 import io.protean.abi.codec.HealthCheck;
 import io.protean.proxy.config.model.HostPort;
+import io.protean.proxy.cluster.health.OutlierDetector;
+import io.protean.proxy.upstream.CircuitBreakers;
 import io.protean.proxy.upstream.Endpoint;
 import io.protean.proxy.config.model.ProxyConfig.ClusterConfig;
 import io.protean.proxy.observability.ClusterStats;
@@ -32,11 +34,19 @@ public final class Cluster {
   private final HealthCheck protocolCheck;
   private final HealthCheckStats healthStats;
   private final RetryBudget retryBudget;
+  private final CircuitBreakers breakers;
+  private final OutlierDetector outlier;
+  private final HealthCheck keepalive;
 
   private Cluster(ClusterConfig config, CodecFactory codec, ClusterStats stats,
       List<Endpoint> endpoints, long generation, HealthCheck protocolCheck,
-      HealthCheckStats healthStats, RetryBudget retryBudget) {
+      HealthCheckStats healthStats, RetryBudget retryBudget, CircuitBreakers breakers,
+      HealthCheck keepalive) {
     this.retryBudget = retryBudget;
+    this.breakers = breakers;
+    this.keepalive = keepalive;
+    this.outlier = config.outlierDetection() == null ? null
+        : new OutlierDetector(config.name(), endpoints, config.outlierDetection(), stats);
     this.config = config;
     this.codec = codec;
     this.stats = stats;
@@ -47,10 +57,10 @@ public final class Cluster {
     this.healthStats = healthStats;
   }
 
-  /** A cluster without a protocol health check (a TCP one, or none). */
+  /** A cluster without a protocol health check (a TCP one, or none) nor keepalive. */
   public static Cluster build(ClusterConfig config, CodecFactory codec, Stats stats,
       Cluster previous, long generation) {
-    return build(config, codec, null, stats, previous, generation);
+    return build(config, codec, null, null, stats, previous, generation);
   }
 
   /**
@@ -59,10 +69,11 @@ public final class Cluster {
    *
    * @param protocolCheck the codec's health check for {@code config.healthCheck()} of kind
    *                      PROTOCOL, else null
+   * @param keepalive the codec's heartbeat for {@code config.keepalive()}, else null
    * @param generation increases with each configuration version (newer wins on a loop)
    */
   public static Cluster build(ClusterConfig config, CodecFactory codec, HealthCheck protocolCheck,
-      Stats stats, Cluster previous, long generation) {
+      HealthCheck keepalive, Stats stats, Cluster previous, long generation) {
     Map<HostPort, ArrayDeque<Endpoint>> kept = new HashMap<>();
     if (previous != null) {
       previous.endpoints.forEach(e ->
@@ -79,8 +90,11 @@ public final class Cluster {
         : previous != null && previous.healthStats != null ? previous.healthStats
         : new HealthCheckStats(stats, config.name());
     RetryBudget budget = previous != null ? previous.retryBudget : new RetryBudget();
+    // The counts are the cluster's, whatever its version; the limits are applied on publishing.
+    CircuitBreakers breakers = previous != null ? previous.breakers
+        : new CircuitBreakers(config.circuitBreakers(), stats, config.name());
     return new Cluster(config, codec, s, List.copyOf(endpoints), generation, protocolCheck, h,
-        budget);
+        budget, breakers, keepalive);
   }
 
   public String name() {
@@ -122,6 +136,21 @@ public final class Cluster {
   /** The retries in flight to this cluster (shared by its versions). */
   public RetryBudget retryBudget() {
     return retryBudget;
+  }
+
+  /** The circuit breakers (shared by its versions). */
+  public CircuitBreakers breakers() {
+    return breakers;
+  }
+
+  /** This version's outlier detection, or null when it has none. */
+  public OutlierDetector outlierDetector() {
+    return outlier;
+  }
+
+  /** The heartbeat idle upstream connections send, or null for none. */
+  public HealthCheck keepalive() {
+    return keepalive;
   }
 
   /** The configuration version this cluster was built for. */

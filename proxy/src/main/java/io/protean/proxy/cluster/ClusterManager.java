@@ -31,6 +31,8 @@ public final class ClusterManager {
   private volatile Map<String, Cluster> clusters = Map.of();
   /** The health checker of each checked cluster version; guarded by itself (reloads only). */
   private final Map<Cluster, HealthChecker> checkers = new IdentityHashMap<>();
+  /** The cluster versions whose outlier detection runs; guarded by itself (reloads only). */
+  private final Set<Cluster> detected = Collections.newSetFromMap(new IdentityHashMap<>());
 
   /** A manager with a view per loop; {@code channelType} is the transport's socket type. */
   public ClusterManager(Collection<Worker> workers, Class<? extends Channel> channelType) {
@@ -62,7 +64,13 @@ public final class ClusterManager {
    * use, the others stay on the version they have until {@link #update}.
    */
   public void publish(Map<String, Cluster> next) {
+    applyLimits(next);
     clusters = next;
+  }
+
+  /** The circuit breakers (shared by a cluster's versions) take the published version's limits. */
+  private static void applyLimits(Map<String, Cluster> next) {
+    next.values().forEach(c -> c.breakers().limits(c.config().circuitBreakers()));
   }
 
   /**
@@ -70,8 +78,10 @@ public final class ClusterManager {
    * loop has moved.
    */
   public CompletableFuture<Void> update(Map<String, Cluster> next) {
+    applyLimits(next);
     clusters = next;
     updateHealthCheckers(next);
+    updateOutlierDetectors(next);
     List<CompletableFuture<Void>> moved = new ArrayList<>();
     for (LoopClusters v : views.values()) {
       moved.add(CompletableFuture.runAsync(() -> v.apply(next), v.worker().loop()));
@@ -95,7 +105,7 @@ public final class ClusterManager {
         if (h == null) {
           h = HealthChecker.start(c.name(), c.endpoints(), c.config().healthCheck(),
               c.protocolCheck(), c.codec(), c.healthStats(), () -> c.stats().requests.get() > 0,
-              loops.get(Math.floorMod(c.name().hashCode(), loops.size())), channelType);
+              loopOf(c), channelType);
         }
         kept.put(c, h);
         stillChecked.addAll(c.endpoints());
@@ -106,11 +116,45 @@ public final class ClusterManager {
     }
   }
 
+  /**
+   * Starts the outlier detection of new cluster versions (on the loop the name hashes to, as the
+   * health checks) and stops that of versions no longer in {@code next}; an endpoint a new
+   * version keeps keeps its ejection.
+   */
+  private void updateOutlierDetectors(Map<String, Cluster> next) {
+    synchronized (detected) {
+      Set<Cluster> kept = Collections.newSetFromMap(new IdentityHashMap<>());
+      Set<Endpoint> stillDetected = Collections.newSetFromMap(new IdentityHashMap<>());
+      for (Cluster c : next.values()) {
+        if (c.outlierDetector() == null) {
+          continue;
+        }
+        if (!detected.remove(c)) {
+          c.outlierDetector().start(loopOf(c));
+        }
+        kept.add(c);
+        stillDetected.addAll(c.endpoints());
+      }
+      detected.forEach(c -> c.outlierDetector().stop(stillDetected));
+      detected.clear();
+      detected.addAll(kept);
+    }
+  }
+
+  /** The loop that runs a cluster's checks and decisions: the same for all its versions. */
+  private EventLoop loopOf(Cluster c) {
+    return loops.get(Math.floorMod(c.name().hashCode(), loops.size()));
+  }
+
   /** Closes every upstream connection (shutdown); returns when every loop has. */
   public CompletableFuture<Void> close() {
     synchronized (checkers) {
       checkers.values().forEach(h -> h.stop(Set.of()));
       checkers.clear();
+    }
+    synchronized (detected) {
+      detected.forEach(c -> c.outlierDetector().stop(Set.of()));
+      detected.clear();
     }
     List<CompletableFuture<Void>> closed = new ArrayList<>();
     for (LoopClusters v : views.values()) {

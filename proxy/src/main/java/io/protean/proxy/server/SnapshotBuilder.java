@@ -102,8 +102,8 @@ final class SnapshotBuilder {
             codecFactories, created, staged);
         Cluster old = previous == null ? null : previous.clusters().get(c.name());
         clusters.put(c.name(), old != null && old.config().equals(c) && old.codec() == codec ? old
-            : Cluster.build(c, codec, protocolCheck(c, codec, "clusters[" + i + "]"), stats, old,
-                version));
+            : Cluster.build(c, codec, protocolCheck(c, codec, "clusters[" + i + "]"),
+                keepalive(c, codec, "clusters[" + i + "]"), stats, old, version));
       }
       Built built = new Built(new Snapshot(version, config, Collections.unmodifiableMap(codecFactories),
           Collections.unmodifiableMap(filterFactories), Collections.unmodifiableMap(listeners),
@@ -136,6 +136,29 @@ final class SnapshotBuilder {
     if (check == null) {
       throw new ConfigException(field, "codec '" + codec.protocol() + "' cannot build a health-check"
           + " request; use tcp_health_check: {} for this cluster");
+    }
+    return check;
+  }
+
+  /**
+   * The heartbeat of a cluster with {@code upstream_keepalive}: the codec's health-check request
+   * with the options given there; null without keepalive. A codec that cannot build one is
+   * refused, naming the field.
+   */
+  private static HealthCheck keepalive(ClusterConfig c, CodecFactory codec, String path) {
+    if (c.keepalive() == null) {
+      return null;
+    }
+    String field = path + ".upstream_keepalive";
+    HealthCheck check;
+    try {
+      check = codec.healthCheck(c.keepalive().options());
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(field, e.getMessage());
+    }
+    if (check == null) {
+      throw new ConfigException(field, "codec '" + codec.protocol() + "' cannot build a"
+          + " heartbeat request, so its connections cannot be kept alive this way");
     }
     return check;
   }

@@ -33,7 +33,7 @@ class MirrorEndToEndTest {
             routes: [{cluster: primary, timeout: 60s, mirror: [{cluster: shadow, fraction: %s}]}]
         clusters:
           - {name: primary, endpoints: ["127.0.0.1:%d"]}
-          - {name: shadow, endpoints: ["127.0.0.1:%d"], max_pending_requests: %d}
+          - {name: shadow, endpoints: ["127.0.0.1:%d"], circuit_breakers: {max_requests: %d}}
         """.formatted(fraction, primary, shadow, shadowPending);
   }
 
