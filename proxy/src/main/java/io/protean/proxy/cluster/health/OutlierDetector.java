@@ -74,7 +74,7 @@ public final class OutlierDetector {
       for (Endpoint e : endpoints) {
         if (!stillDetected.contains(e)) {
           if (e.ejected()) {
-            uneject(e, "outlier detection removed");
+            uneject(e, "outlier detection stopped");
           }
           e.timesEjected = 0;
         }
