@@ -297,11 +297,20 @@ public final class UpstreamConnection extends FlushTarget {
         channel.close();
         return;
       }
-      keepaliveId = nextId;
+      long id = nextId;
+      ByteBuf heartbeat;
+      try {
+        heartbeat = settings.keepalive().request(id, channel.alloc());
+      } catch (RuntimeException e) { // a Wasm module that failed to build it: try next time
+        log.warn("cluster {}: cannot build the keepalive heartbeat: {}", settings.cluster(),
+            e.getMessage());
+        scheduleKeepalive();
+        return;
+      }
+      keepaliveId = id;
       nextId = nextId == MAX_ID ? 1 : nextId + 1;
       stats().keepalives.inc();
-      channel.writeAndFlush(settings.keepalive().request(keepaliveId, channel.alloc()),
-          channel.voidPromise());
+      channel.writeAndFlush(heartbeat, channel.voidPromise());
     } else {
       keepaliveId = 0; // the endpoint answers other frames: an unanswered heartbeat is forgiven
     }
