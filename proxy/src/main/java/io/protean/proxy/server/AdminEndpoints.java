@@ -92,11 +92,9 @@ final class AdminEndpoints {
           : c.config().healthCheck().kind().name().toLowerCase(java.util.Locale.ROOT));
       m.put("outlier_detection", c.outlierDetector() != null);
       m.put("ejections", s.ejections.get());
-      Map<String, Object> remaining = new LinkedHashMap<>();
       for (CircuitBreakers.Resource b : CircuitBreakers.Resource.values()) {
-        remaining.put(b.field(), breakers.remaining(b));
+        m.put("remaining_" + b.field(), breakers.remaining(b));
       }
-      m.put("circuit_breakers_remaining", remaining);
       List<Map<String, Object>> endpoints = new ArrayList<>();
       for (Endpoint e : c.endpoints()) {
         Map<String, Object> em = new LinkedHashMap<>();
