@@ -126,18 +126,9 @@ final class SnapshotBuilder {
     if (c.healthCheck() == null || c.healthCheck().kind() != HealthCheckKind.PROTOCOL) {
       return null;
     }
-    String field = path + ".health_checks[0].protocol_health_check";
-    HealthCheck check;
-    try {
-      check = codec.healthCheck(c.healthCheck().protocolOptions());
-    } catch (IllegalArgumentException e) {
-      throw new ConfigException(field, e.getMessage());
-    }
-    if (check == null) {
-      throw new ConfigException(field, "codec '" + codec.protocol() + "' cannot build a health-check"
-          + " request; use tcp_health_check: {} for this cluster");
-    }
-    return check;
+    return codecCheck(codec, c.healthCheck().protocolOptions(),
+        path + ".health_checks[0].protocol_health_check", "a health-check request; use"
+            + " tcp_health_check: {} for this cluster");
   }
 
   /**
@@ -149,16 +140,21 @@ final class SnapshotBuilder {
     if (c.keepalive() == null) {
       return null;
     }
-    String field = path + ".upstream_keepalive";
+    return codecCheck(codec, c.keepalive().options(), path + ".upstream_keepalive",
+        "a heartbeat request, so its connections cannot be kept alive this way");
+  }
+
+  /** {@code codec}'s health check with {@code options}; refused at {@code field} if none. */
+  private static HealthCheck codecCheck(CodecFactory codec, Map<String, Object> options,
+      String field, String refusal) {
     HealthCheck check;
     try {
-      check = codec.healthCheck(c.keepalive().options());
+      check = codec.healthCheck(options);
     } catch (IllegalArgumentException e) {
       throw new ConfigException(field, e.getMessage());
     }
     if (check == null) {
-      throw new ConfigException(field, "codec '" + codec.protocol() + "' cannot build a"
-          + " heartbeat request, so its connections cannot be kept alive this way");
+      throw new ConfigException(field, "codec '" + codec.protocol() + "' cannot build " + refusal);
     }
     return check;
   }

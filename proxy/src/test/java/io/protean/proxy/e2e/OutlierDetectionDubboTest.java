@@ -2,8 +2,6 @@ package io.protean.proxy.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.protean.demo.peers.DubboConsumer;
 import io.protean.demo.peers.DubboProvider;
 import io.protean.proxy.server.Proxy;
@@ -23,7 +21,6 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class OutlierDetectionDubboTest {
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private static String config(int a, int b, int flaky) {
     return """
@@ -66,7 +63,7 @@ class OutlierDetectionDubboTest {
       Map<String, Integer> before = callUntil(consumers, admin, flakyEndpoint, true);
       assertThat(before).containsKeys("a", "b", "flaky", "failed");
       long ejected = System.nanoTime();
-      assertThat(endpoint(admin, flakyEndpoint).get("times_ejected").asInt()).isEqualTo(1);
+      assertThat(admin.endpoint("c", flakyEndpoint).get("times_ejected").asInt()).isEqualTo(1);
       assertThat(admin.counter("protean_cluster_outlier_ejections_total{cluster=\"c\"}"))
           .isEqualTo(1);
       assertThat(admin.counter("protean_cluster_outlier_ejections_active{cluster=\"c\"}"))
@@ -137,7 +134,7 @@ class OutlierDetectionDubboTest {
         assertThat(System.nanoTime()).isLessThan(deadline);
         calls(consumers, 10, "fails every 1 calls");
       }
-      assertThat(endpoint(admin, failingEndpoint).get("times_ejected").asInt()).isEqualTo(2);
+      assertThat(admin.endpoint("c", failingEndpoint).get("times_ejected").asInt()).isEqualTo(2);
     }
   }
 
@@ -151,7 +148,7 @@ class OutlierDetectionDubboTest {
       String endpoint, boolean ejected, String failure) throws Exception {
     Map<String, Integer> served = new HashMap<>();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (endpoint(admin, endpoint).get("ejected").asBoolean() != ejected) {
+    while (admin.endpoint("c", endpoint).get("ejected").asBoolean() != ejected) {
       assertThat(System.nanoTime()).as(endpoint + " never became ejected=" + ejected)
           .isLessThan(deadline);
       calls(consumers, 20, failure).forEach((k, v) -> served.merge(k, v, Integer::sum));
@@ -179,16 +176,5 @@ class OutlierDetectionDubboTest {
       served.merge(by, 1, Integer::sum);
     }
     return served;
-  }
-
-  private static JsonNode endpoint(AdminClient admin, String address) throws Exception {
-    for (JsonNode c : JSON.readTree(admin.get("/clusters?format=json")).get("clusters")) {
-      for (JsonNode e : c.get("endpoints")) {
-        if (e.get("address").asText().equals(address)) {
-          return e;
-        }
-      }
-    }
-    throw new AssertionError("no endpoint " + address);
   }
 }

@@ -1,13 +1,11 @@
 package io.protean.proxy.e2e;
 
+import static io.protean.proxy.e2e.HealthCheckDubboTest.awaitHealth;
+import static io.protean.proxy.e2e.HealthCheckDubboTest.servedBy;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.protean.demo.peers.DubboConsumer;
 import io.protean.proxy.server.Proxy;
-import java.util.HashSet;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -22,7 +20,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class WasmHealthCheckDubboTest {
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   @ParameterizedTest
   @ValueSource(strings = {"../example-codecs-rust/wasm/dubbo.wasm",
@@ -52,17 +49,17 @@ class WasmHealthCheckDubboTest {
             proxy.listenerAddress("dubbo").getPort(), "1.0.0", null, 10_000)) {
       AdminClient admin = new AdminClient(proxy.adminAddress());
       String epA = "127.0.0.1:" + portA;
-      awaitHealth(admin, epA, "healthy");
-      awaitHealth(admin, "127.0.0.1:" + portB, "healthy");
+      awaitHealth(admin, "pair", epA, "healthy", 30_000);
+      awaitHealth(admin, "pair", "127.0.0.1:" + portB, "healthy", 30_000);
       assertThat(servedBy(consumer, 10)).containsExactlyInAnyOrder("a", "b");
       assertThat(admin.get("/clusters")).contains("health_check=protocol");
 
       a.freeze();
-      awaitHealth(admin, epA, "unhealthy");
+      awaitHealth(admin, "pair", epA, "unhealthy", 30_000);
       assertThat(servedBy(consumer, 20)).containsExactly("b");
 
       a.thaw();
-      awaitHealth(admin, epA, "healthy");
+      awaitHealth(admin, "pair", epA, "healthy", 30_000);
       assertThat(servedBy(consumer, 10)).containsExactlyInAnyOrder("a", "b");
       assertThat(admin.counter("protean_cluster_health_check_successes_total{cluster=\"pair\"}"))
           .isGreaterThanOrEqualTo(4);
@@ -72,36 +69,5 @@ class WasmHealthCheckDubboTest {
           .isPositive();
       assertThat(servedBy(consumer, 10)).containsExactlyInAnyOrder("a", "b");
     }
-  }
-
-  private static Set<String> servedBy(DubboConsumer consumer, int n) {
-    Set<String> names = new HashSet<>();
-    for (int i = 0; i < n; i++) {
-      String reply = consumer.service().greet("x");
-      names.add(reply.substring(reply.lastIndexOf(' ') + 1));
-    }
-    return names;
-  }
-
-  private static void awaitHealth(AdminClient admin, String endpoint, String expected)
-      throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    String seen;
-    while (!(seen = health(admin, endpoint)).equals(expected)) {
-      assertThat(System.nanoTime()).as(endpoint + " still " + seen + ", expected " + expected)
-          .isLessThan(deadline);
-      Thread.sleep(20);
-    }
-  }
-
-  private static String health(AdminClient admin, String endpoint) throws Exception {
-    for (JsonNode c : JSON.readTree(admin.get("/clusters?format=json")).get("clusters")) {
-      for (JsonNode e : c.get("endpoints")) {
-        if (e.get("address").asText().equals(endpoint)) {
-          return e.get("health").asText();
-        }
-      }
-    }
-    throw new AssertionError("no endpoint " + endpoint);
   }
 }
