@@ -20,7 +20,8 @@ import java.util.function.Supplier;
 
 /**
  * One version of a configured upstream cluster, shared by all event loops (each loop has its own
- * {@code LoopCluster} for it). Immutable: a reload that changes the cluster builds a new one,
+ * {@code LoopCluster} for it). Immutable: a reload that changes the cluster (or, for
+ * {@code type: strict_dns}, a DNS refresh that changes its addresses) builds a new one,
  * which keeps the {@link Endpoint}s (counters, health) whose addresses remain.
  */
 public final class Cluster {
@@ -37,11 +38,14 @@ public final class Cluster {
   private final CircuitBreakers breakers;
   private final OutlierDetector outlier;
   private final HealthCheck keepalive;
+  /** For {@code type: strict_dns}: its names' addresses (shared by its versions); else null. */
+  private final DnsEndpoints dns;
 
   private Cluster(ClusterConfig config, CodecFactory codec, ClusterStats stats,
       List<Endpoint> endpoints, long generation, HealthCheck protocolCheck,
       HealthCheckStats healthStats, RetryBudget retryBudget, CircuitBreakers breakers,
-      HealthCheck keepalive) {
+      HealthCheck keepalive, DnsEndpoints dns) {
+    this.dns = dns;
     this.retryBudget = retryBudget;
     this.breakers = breakers;
     this.keepalive = keepalive;
@@ -74,18 +78,49 @@ public final class Cluster {
    */
   public static Cluster build(ClusterConfig config, CodecFactory codec, HealthCheck protocolCheck,
       HealthCheck keepalive, Stats stats, Cluster previous, long generation) {
+    return build(config, codec, protocolCheck, keepalive, stats, previous, generation, null);
+  }
+
+  /**
+   * For {@code type: strict_dns}: this version with its names resolved again (blocking: never on
+   * an event loop), or this cluster itself when the addresses are the same. The result keeps the
+   * version's generation (it is the same configuration) and the endpoints that remain.
+   */
+  public Cluster reresolved() {
+    List<HostPort> now = dns.resolve(config.endpoints());
+    if (now.equals(endpoints.stream().map(Endpoint::address).toList())) {
+      return this;
+    }
+    return build(config, codec, protocolCheck, keepalive, null, this, generation, now);
+  }
+
+  /**
+   * @param addresses the endpoints' addresses, or null: the configured ones (for strict_dns,
+   *                  resolved now)
+   */
+  private static Cluster build(ClusterConfig config, CodecFactory codec,
+      HealthCheck protocolCheck, HealthCheck keepalive, Stats stats, Cluster previous,
+      long generation, List<HostPort> addresses) {
+    ClusterStats s = previous != null ? previous.stats : new ClusterStats(stats, config.name());
+    DnsEndpoints dns = config.strictDns() == null ? null
+        : previous != null && previous.dns != null ? previous.dns
+        : new DnsEndpoints(config.name(), java.net.InetAddress::getAllByName, s.dnsResolutions,
+            s.dnsFailures);
+    if (addresses == null) {
+      // strict_dns: resolved here, off the event loops (the configuration thread).
+      addresses = dns == null ? config.endpoints() : dns.resolve(config.endpoints());
+    }
     Map<HostPort, ArrayDeque<Endpoint>> kept = new HashMap<>();
     if (previous != null) {
       previous.endpoints.forEach(e ->
           kept.computeIfAbsent(e.address(), a -> new ArrayDeque<>()).add(e));
     }
     List<Endpoint> endpoints = new ArrayList<>();
-    for (HostPort a : config.endpoints()) {
+    for (HostPort a : addresses) {
       ArrayDeque<Endpoint> same = kept.get(a);
       Endpoint e = same == null ? null : same.poll();
       endpoints.add(e != null ? e : new Endpoint(a));
     }
-    ClusterStats s = previous != null ? previous.stats : new ClusterStats(stats, config.name());
     HealthCheckStats h = config.healthCheck() == null ? null
         : previous != null && previous.healthStats != null ? previous.healthStats
         : new HealthCheckStats(stats, config.name());
@@ -94,7 +129,7 @@ public final class Cluster {
     CircuitBreakers breakers = previous != null ? previous.breakers
         : new CircuitBreakers(config.circuitBreakers(), stats, config.name());
     return new Cluster(config, codec, s, List.copyOf(endpoints), generation, protocolCheck, h,
-        budget, breakers, keepalive);
+        budget, breakers, keepalive, dns);
   }
 
   public String name() {

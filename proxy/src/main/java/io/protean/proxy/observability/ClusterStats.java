@@ -10,6 +10,8 @@ public final class ClusterStats {
   public final Stats.Counter requests;
   public final Stats.Counter ejections;
   public final Stats.Counter keepalives;
+  public final Stats.Counter dnsResolutions;
+  public final Stats.Counter dnsFailures;
   public final Stats.Gauge ejectionsActive;
   public final Stats.Counter staleResponses;
   public final Stats.Gauge pendingRequests;
@@ -35,6 +37,11 @@ public final class ClusterStats {
         "Requests forwarded to the cluster.", "cluster", cluster);
     keepalives = stats.counter("protean_cluster_upstream_keepalives_total",
         "Heartbeats sent on idle upstream connections (upstream_keepalive).", "cluster", cluster);
+    dnsResolutions = stats.counter("protean_cluster_dns_resolutions_total",
+        "Lookups of a strict_dns cluster's endpoint names.", "cluster", cluster);
+    dnsFailures = stats.counter("protean_cluster_dns_failures_total",
+        "Lookups of a strict_dns cluster's endpoint names that failed (the last addresses kept).",
+        "cluster", cluster);
     ejections = stats.counter("protean_cluster_outlier_ejections_total",
         "Endpoints ejected by outlier detection.", "cluster", cluster);
     ejectionsActive = stats.gauge("protean_cluster_outlier_ejections_active",

@@ -112,6 +112,24 @@ class ClusterResilienceConfigTest {
   }
 
   @Test
+  void strictDnsTypeAndItsRefreshRate() {
+    assertThat(cluster("").strictDns()).isNull();
+    assertThat(cluster("type: static").strictDns()).isNull();
+    assertThat(cluster("type: strict_dns").strictDns().refreshRate())
+        .isEqualTo(Duration.ofSeconds(5));
+    assertThat(cluster("type: strict_dns\ndns_refresh_rate: 30s").strictDns().refreshRate())
+        .isEqualTo(Duration.ofSeconds(30));
+    assertThatThrownBy(() -> cluster("type: eds"))
+        .hasMessageStartingWith("clusters[0].type: expected one of");
+    assertThatThrownBy(() -> cluster("dns_refresh_rate: 1s"))
+        .hasMessageStartingWith("clusters[0].dns_refresh_rate: applies only to type: strict_dns");
+    assertThatThrownBy(() -> cluster("type: strict_dns\ndns_refresh_rate: 0s"))
+        .hasMessageStartingWith("clusters[0].dns_refresh_rate: must be greater than zero");
+    assertThatThrownBy(() -> cluster("type: strict_dns\nlb: maglev"))
+        .hasMessageStartingWith("clusters[0].type: strict_dns works with lb round_robin");
+  }
+
+  @Test
   void thriftKeepaliveTakesTheHealthCheckOptions() {
     String thrift = "{thrift: {transport: framed, protocol: binary}}";
     ProxyConfig ok = parse(thrift, "upstream_keepalive: {interval: 30s, method_name: ping}");

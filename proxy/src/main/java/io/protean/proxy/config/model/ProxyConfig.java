@@ -143,6 +143,8 @@ public record ProxyConfig(
    * @param healthCheck the active health check of its endpoints, or null for none
    * @param outlierDetection passive health checking of its endpoints, or null for none
    * @param keepalive the protocol heartbeat on idle upstream connections, or null for none
+   * @param strictDns for {@code type: strict_dns}: how often its names are resolved again; null
+   *                  for {@code type: static} (names, if any, resolved at connect time)
    */
   public record ClusterConfig(
       String name,
@@ -156,22 +158,29 @@ public record ProxyConfig(
       MaglevConfig maglev,
       HealthCheckConfig healthCheck,
       OutlierDetectionConfig outlierDetection,
-      KeepaliveConfig keepalive) {
+      KeepaliveConfig keepalive,
+      StrictDnsConfig strictDns) {
 
     /** A cluster with default limits and no ring_hash or maglev options (their defaults apply). */
     public ClusterConfig(String name, CodecConfig codec, List<HostPort> endpoints, LbPolicy lb,
         int connectionsPerEndpoint, Duration connectTimeout) {
       this(name, codec, endpoints, lb, connectionsPerEndpoint, connectTimeout,
           CircuitBreakersConfig.DEFAULT, lb == LbPolicy.RING_HASH ? RingHashConfig.DEFAULT : null,
-          lb == LbPolicy.MAGLEV ? MaglevConfig.DEFAULT : null, null, null, null);
+          lb == LbPolicy.MAGLEV ? MaglevConfig.DEFAULT : null, null, null, null, null);
     }
 
     /** This cluster with {@code codec}. */
     public ClusterConfig withCodec(CodecConfig codec) {
       return new ClusterConfig(name, codec, endpoints, lb, connectionsPerEndpoint, connectTimeout,
-          circuitBreakers, ringHash, maglev, healthCheck, outlierDetection, keepalive);
+          circuitBreakers, ringHash, maglev, healthCheck, outlierDetection, keepalive, strictDns);
     }
   }
+
+  /**
+   * Envoy's STRICT_DNS discovery: each endpoint name is resolved to all its addresses, each
+   * address an endpoint, again every {@code refreshRate} (Envoy's {@code dns_refresh_rate}).
+   */
+  public record StrictDnsConfig(Duration refreshRate) {}
 
   /**
    * Envoy's cluster.v3 CircuitBreakers (default priority), counted for the whole cluster over

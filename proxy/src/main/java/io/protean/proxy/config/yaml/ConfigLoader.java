@@ -12,6 +12,7 @@ import io.protean.proxy.config.model.ProxyConfig.CircuitBreakersConfig;
 import io.protean.proxy.config.model.ProxyConfig.ClusterConfig;
 import io.protean.proxy.config.model.ProxyConfig.KeepaliveConfig;
 import io.protean.proxy.config.model.ProxyConfig.OutlierDetectionConfig;
+import io.protean.proxy.config.model.ProxyConfig.StrictDnsConfig;
 import io.protean.proxy.config.model.ProxyConfig.SuccessRateConfig;
 import io.protean.proxy.config.model.ProxyConfig.HealthCheckConfig;
 import io.protean.proxy.config.model.ProxyConfig.HealthCheckKind;
@@ -491,7 +492,7 @@ public final class ConfigLoader {
   private ClusterConfig cluster(Node n) {
     n.allowOnly("name", "codec", "endpoints", "lb", "connections_per_endpoint", "connect_timeout",
         "max_pending_requests", "circuit_breakers", "ring_hash_lb_config", "maglev_lb_config",
-        "health_checks", "outlier_detection", "upstream_keepalive");
+        "health_checks", "outlier_detection", "upstream_keepalive", "type", "dns_refresh_rate");
     String name = name(n.required("name"));
     List<HostPort> endpoints = new ArrayList<>();
     for (Node e : n.required("endpoints").list()) {
@@ -525,7 +526,33 @@ public final class ConfigLoader {
     return new ClusterConfig(name, codec, List.copyOf(endpoints), lb, connections, connectTimeout,
         breakers, ringHash, maglev, healthCheck,
         outlier.isMissing() ? null : outlierDetection(outlier),
-        keepalive.isMissing() ? null : keepalive(keepalive));
+        keepalive.isMissing() ? null : keepalive(keepalive), strictDns(n, lb));
+  }
+
+  /** Envoy's default dns_refresh_rate. */
+  public static final Duration DEFAULT_DNS_REFRESH_RATE = Duration.ofSeconds(5);
+
+  /**
+   * {@code type: static} (default: null) or {@code strict_dns} with its {@code dns_refresh_rate}.
+   * A hashing policy builds its table from the configured endpoints, so it cannot follow
+   * addresses that change: refused with strict_dns.
+   */
+  private static StrictDnsConfig strictDns(Node cluster, LbPolicy lb) {
+    Node type = cluster.field("type");
+    boolean strict = type.choice("static", s -> s.equals("strict_dns"), "static", "strict_dns");
+    Node rate = cluster.field("dns_refresh_rate");
+    if (!strict) {
+      if (!rate.isMissing()) {
+        throw rate.error("applies only to type: strict_dns");
+      }
+      return null;
+    }
+    if (lb == LbPolicy.RING_HASH || lb == LbPolicy.MAGLEV) {
+      throw type.error("strict_dns works with lb round_robin, random or least_request (a hash"
+          + " table is built from the configured endpoints), found lb: "
+          + lb.name().toLowerCase(java.util.Locale.ROOT));
+    }
+    return new StrictDnsConfig(rate.duration(DEFAULT_DNS_REFRESH_RATE));
   }
 
   /** Largest circuit-breaker limit (Envoy's are uint32; more would not fit the counters). */
