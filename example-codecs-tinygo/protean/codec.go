@@ -244,6 +244,21 @@ type Codec interface {
 	NewConnection() Connection
 }
 
+// HealthChecker is implemented by a Codec that builds the protocol's health-check request (a
+// heartbeat): the proxy sends it to check an endpoint and to keep idle connections, and an answer
+// passes when Decode makes it a Response of class Success. A module whose codec implements it
+// also declares the export in its main package (ABI.md), which is how the proxy knows:
+//
+//	//go:wasmexport protean_codec_health_check_request
+//	func healthCheckRequest(id int64, optionsLen int32) int32 {
+//		return protean.HealthCheckRequest(id, optionsLen)
+//	}
+type HealthChecker interface {
+	// HealthCheckRequest is the request with request id id, built from the JSON options of the
+	// cluster's protocol_health_check.
+	HealthCheckRequest(id uint64, options []byte) ([]byte, error)
+}
+
 // Connection decodes and encodes the frames of one proxied connection.
 type Connection interface {
 	// Decode decodes at most one frame from the start of input, writing its metadata into md.

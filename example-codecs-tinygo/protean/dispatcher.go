@@ -162,3 +162,18 @@ func (d *dispatcher) heartbeatReply(conn, frameLen int32) []byte {
 }
 
 func (d *dispatcher) connectionClosed(conn int32) { delete(d.conns, conn) }
+
+// healthCheckRequest builds the codec's health-check request from the options at the start of
+// the input buffer (no connection: the request belongs to none).
+func (d *dispatcher) healthCheckRequest(id uint64, optionsLen int32) []byte {
+	h, ok := d.codec.(HealthChecker)
+	if !ok {
+		return d.finish(blockError, "this codec builds no health-check request")
+	}
+	data, err := h.HealthCheckRequest(id, d.slice(0, optionsLen))
+	if err != nil {
+		return d.finish(blockError, err.Error())
+	}
+	d.block = append(append(d.block[:0], make([]byte, 12)...), data...)
+	return d.seal(outOK, uint32(len(data)))
+}

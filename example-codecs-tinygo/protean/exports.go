@@ -2,13 +2,9 @@
 
 package protean
 
-import "unsafe"
-
 // The ABI exports. Go's wasmexport (and TinyGo's) takes and returns i32 values; pointers into
 // linear memory fit in 32 bits. Go's collector does not move objects, and the dispatcher keeps
 // every returned buffer referenced until the next call.
-
-func address(b []byte) int32 { return int32(uintptr(unsafe.Pointer(unsafe.SliceData(b)))) }
 
 //go:wasmexport protean_codec_abi_v1
 func abiV1() {}

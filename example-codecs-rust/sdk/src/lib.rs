@@ -288,6 +288,15 @@ pub trait Codec: Sized {
 
     /// The reply to the heartbeat `frame`.
     fn heartbeat_reply(&mut self, conn: &mut Self::Connection, frame: &[u8]) -> Reply;
+
+    /// The protocol's health-check request (a heartbeat) with request id `request_id`, built from
+    /// the JSON `options` of the cluster's `protocol_health_check`; the proxy sends it to check
+    /// an endpoint and keep idle connections, and an answer passes when [`Codec::decode`] makes
+    /// it a `Response` of class `Success`. Exported only by modules that declare it:
+    /// `protean_codec!(MyCodec, health_check)`.
+    fn health_check_request(&mut self, _request_id: u64, _options: &[u8]) -> Reply {
+        Reply::Error("this codec builds no health-check request".into())
+    }
 }
 
 /// The dispatcher's state: one per instance.
@@ -387,21 +396,33 @@ impl<C: Codec> Dispatcher<C> {
         let codec = self.codec.as_mut().expect("protean_codec_init must run first");
         let state = self.connections.entry(conn).or_default();
         let reply = call(codec, state, frame, extra);
-        let b = &mut self.block;
-        b.clear();
-        b.extend_from_slice(&[0; 12]);
-        let (status, data): (u32, &[u8]) = match &reply {
-            Reply::Data(d) => (OUT_OK, d),
-            Reply::NoReply => (OUT_NO_REPLY, &[]),
-            Reply::Error(m) => (ERROR, m.as_bytes()),
-        };
-        b.extend_from_slice(data);
-        finish(b, status, data.len() as u32)
+        output_block(&mut self.block, &reply)
+    }
+
+    /// Builds the health-check request from the options at the start of the input buffer (no
+    /// connection: the request belongs to none).
+    pub fn health_check_request(&mut self, request_id: i64, options_len: i32) -> *const u8 {
+        let options_end = (options_len.max(0) as usize).min(self.input.len());
+        let codec = self.codec.as_mut().expect("protean_codec_init must run first");
+        let reply = codec.health_check_request(request_id as u64, &self.input[..options_end]);
+        output_block(&mut self.block, &reply)
     }
 
     pub fn connection_closed(&mut self, conn: i32) {
         self.connections.remove(&conn);
     }
+}
+
+fn output_block(b: &mut Vec<u8>, reply: &Reply) -> *const u8 {
+    b.clear();
+    b.extend_from_slice(&[0; 12]);
+    let (status, data): (u32, &[u8]) = match reply {
+        Reply::Data(d) => (OUT_OK, d),
+        Reply::NoReply => (OUT_NO_REPLY, &[]),
+        Reply::Error(m) => (ERROR, m.as_bytes()),
+    };
+    b.extend_from_slice(data);
+    finish(b, status, data.len() as u32)
 }
 
 fn finish(b: &mut Vec<u8>, status: u32, n: u32) -> *const u8 {
@@ -413,17 +434,18 @@ fn finish(b: &mut Vec<u8>, status: u32, n: u32) -> *const u8 {
 }
 
 /// Generates the ABI exports for a [`Codec`] type. Use once per module:
-/// `protean_codec_sdk::protean_codec!(MyCodec);`, or
-/// `protean_codec_sdk::protean_codec!(MyCodec, encodes_responses);` when [`Codec::encode`] also
-/// re-encodes responses with a mutation (the module then exports the marker
-/// `protean_codec_encodes_responses`, and the proxy lets filters change response metadata).
+/// `protean_codec_sdk::protean_codec!(MyCodec);`, followed by the optional capabilities the codec
+/// has: `encodes_responses` when [`Codec::encode`] also re-encodes responses with a mutation (the
+/// module then exports the marker `protean_codec_encodes_responses`, and the proxy lets filters
+/// change response metadata), `health_check` when it implements
+/// [`Codec::health_check_request`] (the module exports `protean_codec_health_check_request`,
+/// and the proxy offers `protocol_health_check` and `upstream_keepalive` on it), e.g.
+/// `protean_codec!(MyCodec, encodes_responses, health_check)`.
 #[macro_export]
 macro_rules! protean_codec {
-    ($codec:ty, encodes_responses) => {
+    ($codec:ty, $($capability:ident),+) => {
         $crate::protean_codec!($codec);
-
-        #[no_mangle]
-        pub extern "C" fn protean_codec_encodes_responses() {}
+        $( $crate::protean_codec_capability!($codec, $capability); )+
     };
     ($codec:ty) => {
         mod __protean_codec_exports {
@@ -486,6 +508,28 @@ macro_rules! protean_codec {
             pub extern "C" fn protean_codec_connection_closed(conn: i32) {
                 d().connection_closed(conn)
             }
+
+            /// For the `health_check` capability's export (not exported itself).
+            #[allow(dead_code)]
+            pub fn health_check_request(request_id: i64, options_len: i32) -> *const u8 {
+                d().health_check_request(request_id, options_len)
+            }
+        }
+    };
+}
+
+/// One optional capability of [`protean_codec!`] (its exports).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! protean_codec_capability {
+    ($codec:ty, encodes_responses) => {
+        #[no_mangle]
+        pub extern "C" fn protean_codec_encodes_responses() {}
+    };
+    ($codec:ty, health_check) => {
+        #[no_mangle]
+        pub extern "C" fn protean_codec_health_check_request(request_id: i64, options_len: i32) -> *const u8 {
+            __protean_codec_exports::health_check_request(request_id, options_len)
         }
     };
 }

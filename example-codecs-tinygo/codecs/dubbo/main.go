@@ -40,6 +40,13 @@ func init() { protean.SetCodec(newDubbo) }
 //go:wasmexport protean_codec_encodes_responses
 func encodesResponses() {}
 
+// The codec builds Dubbo's heartbeat as the health-check request (ABI.md).
+//
+//go:wasmexport protean_codec_health_check_request
+func healthCheckRequest(id int64, optionsLen int32) int32 {
+	return protean.HealthCheckRequest(id, optionsLen)
+}
+
 const (
 	header          = 16
 	flagRequest     = 0x80
@@ -556,6 +563,22 @@ func (d *dubbo) HeartbeatReply(frame []byte) ([]byte, error) {
 		return nil, errors.New("dubbo: no heartbeat to answer")
 	}
 	return d.finish(append(d.response(frame, flagEvent|frame[2]&serialization, statusOK), 'N')), nil
+}
+
+// HealthCheckRequest is Dubbo's heartbeat: a two-way event request, hessian2, body null (N), as
+// Dubbo's own HeartbeatHandler sends it; a provider answers with an event response, status OK.
+// It takes no options. The result is valid until the next call.
+func (d *dubbo) HealthCheckRequest(id uint64, options []byte) ([]byte, error) {
+	for _, b := range options {
+		if b != ' ' && b != '{' && b != '}' && b != '\n' && b != '\t' && b != '\r' {
+			return nil, errors.New("dubbo: the health check takes no options")
+		}
+	}
+	out := append(d.out[:0], 0xda, 0xbb, flagRequest|flagTwoWay|flagEvent|hessian2, 0)
+	out = binary.BigEndian.AppendUint64(out, id)
+	out = binary.BigEndian.AppendUint32(out, 1)
+	d.out = append(out, 'N')
+	return d.out, nil
 }
 
 // classOf says what a response means for retries, as the native codec does: an OK status whose

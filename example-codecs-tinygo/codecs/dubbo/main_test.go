@@ -369,6 +369,23 @@ func TestHeartbeatReply(t *testing.T) {
 	}
 }
 
+func TestHealthCheckRequestIsDubbosHeartbeat(t *testing.T) {
+	d, err := newDubbo([]byte(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := d.(protean.HealthChecker).HealthCheckRequest(0x0102, []byte(`{}`))
+	// The bytes the Java codec's DubboHeartbeatCheck sends (and Dubbo's HeartbeatHandler).
+	want := []byte{0xda, 0xbb, 0xe2, 0, 0, 0, 0, 0, 0, 0, 1, 2, 0, 0, 0, 1, 'N'}
+	if err != nil || !bytes.Equal(out, want) {
+		t.Fatalf("%x %v", out, err)
+	}
+	if _, err := d.(protean.HealthChecker).HealthCheckRequest(1, []byte(`{"x": 1}`)); err == nil ||
+		!strings.Contains(err.Error(), "no options") {
+		t.Fatal(err)
+	}
+}
+
 func TestEncodeAppliesTheMutation(t *testing.T) {
 	c := codec(t, `{}`)
 	in := greet()

@@ -375,9 +375,24 @@ impl Codec for Dubbo {
         }
         Reply::Data(response(&frame[4..12], FLAG_EVENT | (frame[2] & SERIALIZATION), OK, b"N"))
     }
+
+    /// Dubbo's heartbeat: a two-way event request, hessian2, body null (`N`), as Dubbo's own
+    /// HeartbeatHandler sends it; a provider answers with an event response, status OK. No
+    /// options.
+    fn health_check_request(&mut self, request_id: u64, options: &[u8]) -> Reply {
+        if !options.iter().all(|b| b" {}\n\t\r".contains(b)) {
+            return Reply::Error("dubbo: the health check takes no options".into());
+        }
+        let mut out = Vec::with_capacity(HEADER + 1);
+        out.extend_from_slice(&[0xda, 0xbb, FLAG_REQUEST | FLAG_TWO_WAY | FLAG_EVENT | HESSIAN2, 0]);
+        out.extend_from_slice(&request_id.to_be_bytes());
+        out.extend_from_slice(&1u32.to_be_bytes());
+        out.push(b'N');
+        Reply::Data(out)
+    }
 }
 
-protean_codec!(Dubbo, encodes_responses);
+protean_codec!(Dubbo, encodes_responses, health_check);
 
 #[cfg(test)]
 mod tests {
@@ -572,5 +587,19 @@ mod tests {
         assert_eq!(&out[4..12], &7u64.to_be_bytes());
         let mut r = Reader::new(&out[HEADER..]);
         assert_eq!(r.read_string("m", 100).unwrap().as_deref(), Some("no route"));
+    }
+
+    #[test]
+    fn the_health_check_is_dubbos_heartbeat_and_its_answer_a_success() {
+        let mut d = Dubbo::new(b"{}").unwrap();
+        let Reply::Data(out) = d.health_check_request(0x0102, b"{}") else { panic!() };
+        // The bytes the Java codec's DubboHeartbeatCheck sends (and Dubbo's HeartbeatHandler).
+        assert_eq!(out, [0xda, 0xbb, 0xe2, 0, 0, 0, 0, 0, 0, 0, 1, 2, 0, 0, 0, 1, b'N']);
+        assert!(matches!(decode(&out).0, Decoded::Frame(f) if f.message_type == MessageType::Heartbeat));
+        // What a Dubbo 3.3 provider answers: an event response, status OK, body null.
+        let answer = [0xda, 0xbb, 0x22, 20, 0, 0, 0, 0, 0, 0, 1, 2, 0, 0, 0, 1, b'N'];
+        assert!(matches!(decode(&answer).0, Decoded::Frame(f) if f.message_type == MessageType::Response
+            && f.response_class == ResponseClass::Success && f.request_id == 0x0102));
+        assert!(matches!(d.health_check_request(1, b"{\"x\": 1}"), Reply::Error(ref e) if e.contains("no options")));
     }
 }

@@ -8,7 +8,6 @@ import io.protean.proxy.config.model.ProxyConfig.LbPolicy;
 import io.protean.proxy.loop.Worker;
 import io.protean.proxy.upstream.Endpoint;
 import io.protean.proxy.upstream.EndpointPool;
-import io.protean.proxy.upstream.PendingRequests;
 import io.protean.proxy.upstream.UpstreamConnection;
 import io.protean.proxy.upstream.UpstreamSettings;
 import java.util.IdentityHashMap;
@@ -23,17 +22,19 @@ import java.util.Map;
 public final class LoopCluster implements LoadBalancer.Hosts {
   private final Worker worker;
   private final Class<? extends Channel> channelType;
-  private final PendingRequests pending = new PendingRequests();
   private Cluster cluster;
   private LoadBalancer lb;
   private EndpointPool[] pools;
   /** Set during one {@link #pick}: 0, or the clock read once if an endpoint backs off. */
   private long now;
   /**
-   * True while a pick ignores active health checks: none of the endpoints passes them (Envoy's
-   * panic routing, here at a fixed threshold of none healthy), so all are tried rather than none.
+   * True while a pick ignores active health checks and ejections: none of the endpoints passes
+   * them (Envoy's panic routing, here at a fixed threshold of none healthy), so all are tried
+   * rather than none.
    */
   private boolean panic;
+  /** Set by the last {@link #pick} that found an endpoint but no connection (max_connections). */
+  private boolean connectionOverflow;
 
   LoopCluster(Cluster cluster, Worker worker, Class<? extends Channel> channelType) {
     this.worker = worker;
@@ -43,7 +44,7 @@ public final class LoopCluster implements LoadBalancer.Hosts {
     UpstreamSettings settings = settings(cluster);
     this.pools = new EndpointPool[cluster.endpoints().size()];
     for (int i = 0; i < pools.length; i++) {
-      pools[i] = new EndpointPool(cluster.endpoints().get(i), worker, settings, pending);
+      pools[i] = new EndpointPool(cluster.endpoints().get(i), worker, settings);
     }
   }
 
@@ -56,24 +57,34 @@ public final class LoopCluster implements LoadBalancer.Hosts {
         .option(ChannelOption.WRITE_BUFFER_WATER_MARK, UpstreamConnection.WATER_MARK)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
             (int) Math.min(Integer.MAX_VALUE, c.config().connectTimeout().toMillis()));
+    var keepalive = c.config().keepalive();
     return new UpstreamSettings(c.name(), c.codec(), c.stats(), bootstrap,
-        c.config().connectionsPerEndpoint());
+        c.config().connectionsPerEndpoint(), c.breakers(), c.keepalive(),
+        keepalive == null ? 0 : keepalive.interval().toNanos());
   }
 
   public Cluster cluster() {
     return cluster;
   }
 
-  /** True when this loop already has {@code max_pending_requests} requests waiting upstream. */
-  public boolean overloaded() {
-    return pending.get() >= cluster.config().maxPendingRequests();
+  /** Whether a pick may fall back to panic routing (health checks or ejections exclude). */
+  private boolean mayPanic() {
+    return cluster.config().healthCheck() != null || cluster.config().outlierDetection() != null;
+  }
+
+  /**
+   * Whether the last {@link #pick} returned null because the cluster's {@code max_connections}
+   * allowed no connection to the endpoint it chose (rather than because none was healthy).
+   */
+  public boolean connectionOverflow() {
+    return connectionOverflow;
   }
 
   /** Whether any endpoint may take new requests. */
   public boolean hasHealthyEndpoint() {
     now = 0;
     int i = LoadBalancer.firstHealthy(this, 0);
-    if (i < 0 && cluster.config().healthCheck() != null) {
+    if (i < 0 && mayPanic()) {
       panic = true;
       i = LoadBalancer.firstHealthy(this, 0);
       panic = false;
@@ -82,16 +93,17 @@ public final class LoopCluster implements LoadBalancer.Hosts {
   }
 
   /**
-   * A connection to an endpoint chosen by the cluster's policy, or null if none is healthy; the
-   * endpoints in {@code tried} (a retry's earlier tries; null or empty: none) are avoided while
-   * another healthy endpoint exists.
+   * A connection to an endpoint chosen by the cluster's policy, or null if none is healthy (or
+   * {@link #connectionOverflow}); the endpoints in {@code tried} (a retry's earlier tries; null
+   * or empty: none) are avoided while another healthy endpoint exists.
    *
    * @param hash the request's hash ({@link LoadBalancer#NO_HASH}: none), for hashing policies
    */
   public UpstreamConnection pick(long hash, List<Endpoint> tried) {
     now = 0;
+    connectionOverflow = false;
     int i = lb.choose(this, hash);
-    if (i < 0 && cluster.config().healthCheck() != null) {
+    if (i < 0 && mayPanic()) {
       panic = true;
       i = lb.choose(this, hash);
       panic = false;
@@ -105,7 +117,12 @@ public final class LoopCluster implements LoadBalancer.Hosts {
         }
       }
     }
-    return i < 0 ? null : pools[i].connection();
+    if (i < 0) {
+      return null;
+    }
+    UpstreamConnection c = pools[i].connection();
+    connectionOverflow = c == null;
+    return c;
   }
 
   @Override
@@ -116,7 +133,7 @@ public final class LoopCluster implements LoadBalancer.Hosts {
   @Override
   public boolean healthy(int i) {
     Endpoint e = pools[i].endpoint();
-    if (!panic && e.failsActiveHealthCheck()) {
+    if (!panic && e.excluded()) {
       return false;
     }
     long until = e.unhealthyUntil();
@@ -155,7 +172,7 @@ public final class LoopCluster implements LoadBalancer.Hosts {
       Endpoint e = next.endpoints().get(i);
       EndpointPool p = old.remove(e);
       if (p == null) {
-        p = new EndpointPool(e, worker, settings, pending);
+        p = new EndpointPool(e, worker, settings);
       } else {
         p.update(settings);
       }

@@ -8,7 +8,11 @@ public final class ClusterStats {
   public final Stats.Counter timeouts;
   public final Stats.Counter upstreamResets;
   public final Stats.Counter requests;
-  public final Stats.Counter overflows;
+  public final Stats.Counter ejections;
+  public final Stats.Counter keepalives;
+  public final Stats.Counter dnsResolutions;
+  public final Stats.Counter dnsFailures;
+  public final Stats.Gauge ejectionsActive;
   public final Stats.Counter staleResponses;
   public final Stats.Gauge pendingRequests;
   public final Stats.Counter connectRetries;
@@ -31,8 +35,17 @@ public final class ClusterStats {
         "Requests in flight when their upstream connection closed.", "cluster", cluster);
     requests = stats.counter("protean_cluster_requests_total",
         "Requests forwarded to the cluster.", "cluster", cluster);
-    overflows = stats.counter("protean_cluster_overflows_total",
-        "Requests refused because max_pending_requests was reached.", "cluster", cluster);
+    keepalives = stats.counter("protean_cluster_upstream_keepalives_total",
+        "Heartbeats sent on idle upstream connections (upstream_keepalive).", "cluster", cluster);
+    dnsResolutions = stats.counter("protean_cluster_dns_resolutions_total",
+        "Lookups of a strict_dns cluster's endpoint names.", "cluster", cluster);
+    dnsFailures = stats.counter("protean_cluster_dns_failures_total",
+        "Lookups of a strict_dns cluster's endpoint names that failed (the last addresses kept).",
+        "cluster", cluster);
+    ejections = stats.counter("protean_cluster_outlier_ejections_total",
+        "Endpoints ejected by outlier detection.", "cluster", cluster);
+    ejectionsActive = stats.gauge("protean_cluster_outlier_ejections_active",
+        "Endpoints ejected by outlier detection now.", "cluster", cluster);
     staleResponses = stats.counter("protean_cluster_stale_responses_total",
         "Responses that arrived after their request timed out or was abandoned.", "cluster", cluster);
     connectRetries = stats.counter("protean_cluster_connect_retries_total",
@@ -47,7 +60,7 @@ public final class ClusterStats {
     mirrorFailures = stats.counter("protean_cluster_mirror_failures_total",
         "Mirror copies that failed upstream (connect failure, reset, timeout).", "cluster", cluster);
     mirrorDropped = stats.counter("protean_cluster_mirror_dropped_total",
-        "Mirror copies not sent: max_pending_requests reached, no healthy endpoint, or the"
+        "Mirror copies not sent: a circuit breaker at its limit, no healthy endpoint, or the"
             + " connection's write buffer full.", "cluster", cluster);
     pendingRequests = stats.gauge("protean_cluster_pending_requests",
         "Requests sent upstream and waiting for their response.", "cluster", cluster);

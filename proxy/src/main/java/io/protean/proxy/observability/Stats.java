@@ -165,6 +165,19 @@ public final class Stats implements Metrics {
     return (Histogram) metric(name, Type.HISTOGRAM, help, labels, false);
   }
 
+  /**
+   * A gauge read from {@code value} at each scrape (a remaining capacity, computed from counts
+   * kept elsewhere); registering the same name and labels again replaces the reader.
+   */
+  public void sampledGauge(String name, String help, java.util.function.LongSupplier value,
+      String... labels) {
+    Family family = families.computeIfAbsent(name, n -> new Family(Type.GAUGE, help));
+    if (family.type != Type.GAUGE) {
+      throw new IllegalArgumentException(name + " is a " + family.type + ", not a GAUGE");
+    }
+    family.byLabels.put(labelText(labels), value);
+  }
+
   @Override
   public Histogram histogram(String name, String help, String... labels) {
     return (Histogram) metric(name, Type.HISTOGRAM, help, labels, true);
@@ -213,7 +226,8 @@ public final class Stats implements Metrics {
       family.byLabels.forEach((labels, metric) -> {
         switch (family.type) {
           case COUNTER -> sample(out, name, labels, ((Counter) metric).get());
-          case GAUGE -> sample(out, name, labels, ((Gauge) metric).get());
+          case GAUGE -> sample(out, name, labels, metric instanceof Gauge g ? g.get()
+              : ((java.util.function.LongSupplier) metric).getAsLong());
           case HISTOGRAM -> histogram(out, name, labels, (Histogram) metric);
         }
       });

@@ -5,6 +5,7 @@ import io.protean.abi.codec.ErrorType;
 import io.protean.abi.codec.Frame;
 import io.protean.proxy.loop.Deadlines;
 import io.protean.proxy.observability.ClusterStats;
+import io.protean.proxy.upstream.CircuitBreakers;
 import io.protean.proxy.upstream.UpstreamCallbacks;
 import io.protean.proxy.upstream.UpstreamConnection;
 
@@ -18,21 +19,33 @@ import io.protean.proxy.upstream.UpstreamConnection;
 final class MirrorRequest extends Deadlines.Entry implements UpstreamCallbacks {
   private final Frame frame;
   private final ClusterStats stats;
+  private final CircuitBreakers breakers;
   private UpstreamConnection upstream;
   private long upstreamId = -1;
   private Deadlines timeout;
   private boolean done;
 
-  /** @param frame the request with a copy of its bytes; ownership passes here */
-  MirrorRequest(Frame frame, ClusterStats stats) {
+  /**
+   * @param frame the request with a copy of its bytes; ownership passes here
+   * @param breakers the mirror cluster's, in whose {@code max_requests} the copy holds a place
+   *                 (given back when it ends)
+   */
+  MirrorRequest(Frame frame, ClusterStats stats, CircuitBreakers breakers) {
     this.frame = frame;
     this.stats = stats;
+    this.breakers = breakers;
   }
 
   void send(UpstreamConnection c, boolean twoWay, Deadlines timeout) {
-    stats.mirrorRequests.inc();
     upstream = c;
     upstreamId = c.send(this, frame.content().retainedDuplicate(), twoWay);
+    if (upstreamId == UpstreamConnection.PENDING_OVERFLOW) {
+      upstreamId = -1;
+      stats.mirrorDropped.inc();
+      end();
+      return;
+    }
+    stats.mirrorRequests.inc();
     if (!twoWay) {
       end();
       return;
@@ -77,6 +90,7 @@ final class MirrorRequest extends Deadlines.Entry implements UpstreamCallbacks {
       return;
     }
     done = true;
+    breakers.requestDone();
     if (timeout != null) {
       timeout.remove(this);
       timeout = null;

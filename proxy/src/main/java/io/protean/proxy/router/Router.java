@@ -7,6 +7,8 @@ import io.protean.proxy.cluster.LoopCluster;
 import io.protean.proxy.cluster.LoopClusters;
 import io.protean.proxy.route.Route;
 import io.protean.proxy.route.RouteTable;
+import io.protean.proxy.upstream.CircuitBreakers;
+import io.protean.proxy.upstream.CircuitBreakers.Resource;
 import io.protean.proxy.upstream.UpstreamConnection;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -43,15 +45,16 @@ public final class Router {
           + name + "', which does not exist");
       return null;
     }
-    if (cluster.overloaded()) {
-      cluster.cluster().stats().overflows.inc();
-      request.localReply(ErrorType.OVERLOADED, "cluster '" + name
-          + "' has reached max_pending_requests");
-      return null;
-    }
     if (request.twoWay() && !request.request().hasRewritableId()) {
       request.localReply(ErrorType.CODEC_FAILURE, "the codec does not say where the request id is,"
           + " so the request cannot share an upstream connection");
+      return null;
+    }
+    CircuitBreakers breakers = cluster.cluster().breakers();
+    if (!breakers.tryRequest()) { // the place taken is the UpstreamRequest's from here on
+      breakers.overflowed(Resource.REQUESTS);
+      request.localReply(ErrorType.OVERLOADED, "cluster '" + name
+          + "' has reached circuit_breakers.max_requests");
       return null;
     }
     if (route.mutates()) {
@@ -66,9 +69,10 @@ public final class Router {
   }
 
   /**
-   * Sends each mirror its copy, unless the mirror cannot take it now (max_pending_requests
-   * reached, no healthy endpoint, its connection's write buffer full): then the copy is dropped
-   * and counted. Never delays or fails the request itself.
+   * Sends each mirror its copy, unless the mirror cannot take it now (a circuit breaker at its
+   * limit, no healthy endpoint, its connection's write buffer full): then the copy is dropped
+   * and counted. Never delays or fails the request itself. A copy holds a place in the mirror
+   * cluster's {@code max_requests} until it ends.
    */
   private void mirror(Route route, RoutedRequest request, long hash) {
     for (Route.Mirror m : route.mirrors()) {
@@ -80,8 +84,15 @@ public final class Router {
         continue; // removed by a reload that also changed the route: the next requests see it
       }
       var stats = mirror.cluster().stats();
-      UpstreamConnection c = mirror.overloaded() ? null : mirror.pick(hash, null);
+      CircuitBreakers breakers = mirror.cluster().breakers();
+      if (!breakers.tryRequest()) {
+        breakers.overflowed(Resource.REQUESTS);
+        stats.mirrorDropped.inc();
+        continue;
+      }
+      UpstreamConnection c = mirror.pick(hash, null);
       if (c == null || !c.writable()) {
+        breakers.requestDone();
         stats.mirrorDropped.inc();
         continue;
       }
@@ -89,11 +100,12 @@ public final class Router {
       try {
         copy = MirrorRequest.copyOf(request.upstreamBytes());
       } catch (CodecException e) {
+        breakers.requestDone();
         stats.mirrorFailures.inc();
         continue;
       }
-      new MirrorRequest(request.request().replace(copy), stats).send(c, request.twoWay(),
-          clusters.worker().deadlines(route.timeoutNanos()));
+      new MirrorRequest(request.request().replace(copy), stats, breakers).send(c,
+          request.twoWay(), clusters.worker().deadlines(route.timeoutNanos()));
     }
   }
 }

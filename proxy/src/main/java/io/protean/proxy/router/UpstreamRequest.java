@@ -12,6 +12,10 @@ import io.protean.proxy.loop.Deadlines;
 import io.protean.proxy.loop.Worker;
 import io.protean.proxy.route.RetryPolicy;
 import io.protean.proxy.route.Route;
+import io.protean.abi.codec.ResponseClass;
+import io.protean.proxy.cluster.health.OutlierDetector;
+import io.protean.proxy.upstream.CircuitBreakers;
+import io.protean.proxy.upstream.CircuitBreakers.Resource;
 import io.protean.proxy.upstream.Endpoint;
 import io.protean.proxy.upstream.UpstreamCallbacks;
 import io.protean.proxy.upstream.UpstreamConnection;
@@ -27,6 +31,10 @@ import java.util.concurrent.TimeUnit;
  * than the ones tried when there is one. A try given up (per-try timeout) abandons its upstream
  * id, so a late response is dropped by the connection as stale. Stays on the route and cluster
  * it started with, whatever a reload changes meanwhile.
+ *
+ * <p>It holds a place in the cluster's {@code max_requests} (taken by the router) until it ends,
+ * and, once it retries, one in {@code max_retries}. Each try's outcome goes to the cluster's
+ * outlier detection, when it has one.
  */
 public final class UpstreamRequest extends Deadlines.Entry implements UpstreamCallbacks {
   private final RoutedRequest request;
@@ -49,6 +57,8 @@ public final class UpstreamRequest extends Deadlines.Entry implements UpstreamCa
   private RetryBudget budget;
   private PerTryTimeout perTry;
   private ScheduledFuture<?> backoff;
+  /** Whether this request holds a place in the cluster's max_retries (from its first retry). */
+  private boolean holdsRetry;
   private boolean done;
 
   UpstreamRequest(RoutedRequest request, Route route, LoopCluster cluster, long hash,
@@ -66,8 +76,12 @@ public final class UpstreamRequest extends Deadlines.Entry implements UpstreamCa
     UpstreamConnection c = cluster.pick(hash, retry == null ? null : tried());
     if (c == null) {
       finish();
-      request.localReply(ErrorType.NO_HEALTHY_UPSTREAM, "no healthy upstream in cluster '"
-          + cluster.cluster().name() + "'");
+      if (cluster.connectionOverflow()) {
+        overloaded(Resource.CONNECTIONS);
+      } else {
+        request.localReply(ErrorType.NO_HEALTHY_UPSTREAM, "no healthy upstream in cluster '"
+            + cluster.cluster().name() + "'");
+      }
       return false;
     }
     if (c.backedUp()) {
@@ -88,8 +102,14 @@ public final class UpstreamRequest extends Deadlines.Entry implements UpstreamCa
     attempts++;
     boolean twoWay = request.twoWay();
     upstreamId = c.send(this, bytes, twoWay);
+    if (upstreamId == UpstreamConnection.PENDING_OVERFLOW) {
+      upstreamId = -1;
+      finish();
+      overloaded(Resource.PENDING_REQUESTS);
+      return false;
+    }
     if (!twoWay) {
-      done = true;
+      finish();
       request.forwarded();
       return false;
     }
@@ -122,6 +142,25 @@ public final class UpstreamRequest extends Deadlines.Entry implements UpstreamCa
   /** The endpoint of the current (or last) try, {@code host:port}; null before the first. */
   public String address() {
     return upstream == null ? null : upstream.address();
+  }
+
+  /** Answers with the codec's overload reply: {@code breaker} refused (and counted) it. */
+  private void overloaded(Resource breaker) {
+    request.localReply(ErrorType.OVERLOADED, "cluster '" + cluster.cluster().name()
+        + "' has reached circuit_breakers." + breaker.field());
+  }
+
+  /** The cluster's outlier detection, or null. */
+  private OutlierDetector outliers() {
+    return cluster.cluster().outlierDetector();
+  }
+
+  /** A connect failure, reset or timeout of the current try, for outlier detection. */
+  private void gatewayFailure() {
+    OutlierDetector o = outliers();
+    if (o != null) {
+      o.gatewayFailure(upstream.endpoint());
+    }
   }
 
   private List<Endpoint> tried() {
@@ -157,6 +196,7 @@ public final class UpstreamRequest extends Deadlines.Entry implements UpstreamCa
     if (upstreamId >= 0) { // not between two tries
       cluster.cluster().stats().timeouts.inc();
       upstream.endpoint().errors.increment();
+      gatewayFailure();
     }
     String address = upstream.address();
     finish();
@@ -171,6 +211,7 @@ public final class UpstreamRequest extends Deadlines.Entry implements UpstreamCa
     }
     cluster.cluster().stats().timeouts.inc();
     upstream.endpoint().errors.increment();
+    gatewayFailure();
     upstream.abandon(upstreamId);
     upstreamId = -1;
     if (retryOn(RetryOn.TIMEOUT)) {
@@ -190,8 +231,19 @@ public final class UpstreamRequest extends Deadlines.Entry implements UpstreamCa
     }
     upstreamId = -1;
     endTry();
+    OutlierDetector outliers = outliers();
+    ResponseClass answer = outliers != null || retry != null && retry.onResponses()
+        ? upstream.classify(response) : null;
+    if (outliers != null) {
+      if (answer == ResponseClass.SERVER_ERROR || answer == ResponseClass.SERVER_TIMEOUT
+          || answer == ResponseClass.OVERLOADED) {
+        outliers.serverError(upstream.endpoint());
+      } else {
+        outliers.success(upstream.endpoint());
+      }
+    }
     if (retry != null && retry.onResponses() && retries < retry.attempts()) {
-      RetryOn condition = switch (upstream.classify(response)) {
+      RetryOn condition = switch (answer) {
         case SERVER_ERROR -> RetryOn.SERVER_ERROR;
         case SERVER_TIMEOUT -> RetryOn.SERVER_TIMEOUT;
         case OVERLOADED -> RetryOn.OVERLOADED;
@@ -216,9 +268,13 @@ public final class UpstreamRequest extends Deadlines.Entry implements UpstreamCa
     }
     upstreamId = -1;
     endTry();
+    if (error == ErrorType.UPSTREAM_CONNECT_FAILURE || error == ErrorType.UPSTREAM_RESET) {
+      gatewayFailure();
+    }
     if (retry == null) {
       if (error == ErrorType.UPSTREAM_CONNECT_FAILURE
-          && attempts < cluster.cluster().endpoints().size() && cluster.hasHealthyEndpoint()) {
+          && attempts < cluster.cluster().endpoints().size() && cluster.hasHealthyEndpoint()
+          && takeRetry()) {
         cluster.cluster().stats().connectRetries.inc();
         send();
         return;
@@ -244,6 +300,9 @@ public final class UpstreamRequest extends Deadlines.Entry implements UpstreamCa
     if (retry == null || !retry.on(condition) || retries >= retry.attempts()) {
       return false;
     }
+    if (!takeRetry()) {
+      return false;
+    }
     if (budget == null) {
       RetryBudget b = cluster.cluster().retryBudget();
       if (!b.tryAcquire(cluster.cluster().endpoints(), retry.budgetPercent(),
@@ -257,6 +316,24 @@ public final class UpstreamRequest extends Deadlines.Entry implements UpstreamCa
     cluster.cluster().stats().retries.inc();
     long wait = retry.backoffNanos(retries);
     backoff = worker.loop().schedule(this::resend, wait, TimeUnit.NANOSECONDS);
+    return true;
+  }
+
+  /**
+   * Takes this request's place in the cluster's {@code max_retries} (once: it is held until the
+   * request ends); false, counted, when the breaker is at its limit.
+   */
+  private boolean takeRetry() {
+    if (holdsRetry) {
+      return true;
+    }
+    CircuitBreakers breakers = cluster.cluster().breakers();
+    if (!breakers.tryRetry()) {
+      breakers.overflowed(Resource.RETRIES);
+      cluster.cluster().stats().retryOverflows.inc();
+      return false;
+    }
+    holdsRetry = true;
     return true;
   }
 
@@ -296,6 +373,11 @@ public final class UpstreamRequest extends Deadlines.Entry implements UpstreamCa
       budget.release();
       budget = null;
     }
+    if (holdsRetry) {
+      holdsRetry = false;
+      cluster.cluster().breakers().retryDone();
+    }
+    cluster.cluster().breakers().requestDone();
     if (upstreamId >= 0) {
       upstream.abandon(upstreamId);
       upstreamId = -1;

@@ -10,6 +10,7 @@ import io.protean.proxy.admin.AdminResponse;
 import io.protean.proxy.admin.AdminServer;
 import io.protean.proxy.cluster.Cluster;
 import io.protean.proxy.observability.ClusterStats;
+import io.protean.proxy.upstream.CircuitBreakers;
 import io.protean.proxy.upstream.Endpoint;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -84,9 +85,19 @@ final class AdminEndpoints {
       m.put("timeouts", s.timeouts.get());
       m.put("connect_failures", s.connectFailures.get());
       m.put("upstream_resets", s.upstreamResets.get());
-      m.put("overflows", s.overflows.get());
+      CircuitBreakers breakers = c.breakers();
+      long overflows = 0;
+      for (CircuitBreakers.Resource b : CircuitBreakers.Resource.values()) {
+        overflows += breakers.overflows(b);
+      }
+      m.put("overflows", overflows);
       m.put("health_check", c.config().healthCheck() == null ? "none"
           : c.config().healthCheck().kind().name().toLowerCase(java.util.Locale.ROOT));
+      m.put("outlier_detection", c.outlierDetector() != null);
+      m.put("ejections", s.ejections.get());
+      for (CircuitBreakers.Resource b : CircuitBreakers.Resource.values()) {
+        m.put("remaining_" + b.field(), breakers.remaining(b));
+      }
       List<Map<String, Object>> endpoints = new ArrayList<>();
       for (Endpoint e : c.endpoints()) {
         Map<String, Object> em = new LinkedHashMap<>();
@@ -96,6 +107,8 @@ final class AdminEndpoints {
         em.put("active_requests", e.activeRequests.sum());
         em.put("requests", e.requests.sum());
         em.put("errors", e.errors.sum());
+        em.put("ejected", e.ejected());
+        em.put("times_ejected", e.timesEjected);
         endpoints.add(em);
       }
       m.put("endpoints", endpoints);
@@ -129,13 +142,16 @@ final class AdminEndpoints {
   }
 
   /**
-   * The active health check's verdict first (unhealthy, unknown: no traffic), then connect backoff,
-   * else healthy.
+   * The active health check's verdict first (unhealthy, unknown: no traffic), then an outlier
+   * ejection, then connect backoff, else healthy.
    */
   private static String health(Endpoint e) {
     Endpoint.ActiveHealth active = e.activeHealth();
     if (e.failsActiveHealthCheck()) {
       return active.label();
+    }
+    if (e.ejected()) {
+      return "ejected";
     }
     return e.backingOff() ? "connect_backoff" : "healthy";
   }

@@ -102,8 +102,8 @@ final class SnapshotBuilder {
             codecFactories, created, staged);
         Cluster old = previous == null ? null : previous.clusters().get(c.name());
         clusters.put(c.name(), old != null && old.config().equals(c) && old.codec() == codec ? old
-            : Cluster.build(c, codec, protocolCheck(c, codec, "clusters[" + i + "]"), stats, old,
-                version));
+            : Cluster.build(c, codec, protocolCheck(c, codec, "clusters[" + i + "]"),
+                keepalive(c, codec, "clusters[" + i + "]"), stats, old, version));
       }
       Built built = new Built(new Snapshot(version, config, Collections.unmodifiableMap(codecFactories),
           Collections.unmodifiableMap(filterFactories), Collections.unmodifiableMap(listeners),
@@ -126,16 +126,35 @@ final class SnapshotBuilder {
     if (c.healthCheck() == null || c.healthCheck().kind() != HealthCheckKind.PROTOCOL) {
       return null;
     }
-    String field = path + ".health_checks[0].protocol_health_check";
+    return codecCheck(codec, c.healthCheck().protocolOptions(),
+        path + ".health_checks[0].protocol_health_check", "a health-check request; use"
+            + " tcp_health_check: {} for this cluster");
+  }
+
+  /**
+   * The heartbeat of a cluster with {@code upstream_keepalive}: the codec's health-check request
+   * with the options given there; null without keepalive. A codec that cannot build one is
+   * refused, naming the field.
+   */
+  private static HealthCheck keepalive(ClusterConfig c, CodecFactory codec, String path) {
+    if (c.keepalive() == null) {
+      return null;
+    }
+    return codecCheck(codec, c.keepalive().options(), path + ".upstream_keepalive",
+        "a heartbeat request, so its connections cannot be kept alive this way");
+  }
+
+  /** {@code codec}'s health check with {@code options}; refused at {@code field} if none. */
+  private static HealthCheck codecCheck(CodecFactory codec, Map<String, Object> options,
+      String field, String refusal) {
     HealthCheck check;
     try {
-      check = codec.healthCheck(c.healthCheck().protocolOptions());
+      check = codec.healthCheck(options);
     } catch (IllegalArgumentException e) {
       throw new ConfigException(field, e.getMessage());
     }
     if (check == null) {
-      throw new ConfigException(field, "codec '" + codec.protocol() + "' cannot build a health-check"
-          + " request; use tcp_health_check: {} for this cluster");
+      throw new ConfigException(field, "codec '" + codec.protocol() + "' cannot build " + refusal);
     }
     return check;
   }

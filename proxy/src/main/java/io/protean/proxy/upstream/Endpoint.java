@@ -2,6 +2,7 @@ package io.protean.proxy.upstream;
 
 import io.protean.proxy.config.model.HostPort;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -9,7 +10,7 @@ import java.util.concurrent.atomic.LongAdder;
  * {@code /clusters}, and its health. Health is decided across loops: an endpoint that refused a
  * connection from one loop is skipped by all of them (backoff from 250 ms doubling to 5 s) until a
  * connect succeeds. An active health check (cluster/health) adds its own verdict, read by the same
- * picks ({@link #failsActiveHealthCheck}). A reload that keeps the address keeps this object,
+ * picks, and so does outlier detection's ejection ({@link #excluded}). A reload that keeps the address keeps this object,
  * counters and health.
  */
 public final class Endpoint {
@@ -30,6 +31,23 @@ public final class Endpoint {
   private volatile int failures;
   /** Written by the cluster's health checker only (one event loop), read by every loop's picks. */
   private volatile ActiveHealth activeHealth = ActiveHealth.NOT_CHECKED;
+  /** Written by the cluster's outlier detector only (one event loop). */
+  private volatile boolean ejected;
+  /**
+   * Whether picks skip it: it fails its active health check or is ejected. One field, so a pick
+   * reads one volatile per candidate whatever is configured; written under this object's lock.
+   */
+  private volatile boolean excluded;
+  /** Outlier detection: server errors or gateway failures in a row, over all loops. */
+  public final AtomicInteger consecutive5xx = new AtomicInteger();
+  /** Outlier detection: connect failures, resets, timeouts in a row, over all loops. */
+  public final AtomicInteger consecutiveGatewayFailures = new AtomicInteger();
+  /** Outlier detection: answers and failures in the current interval (success rate). */
+  public final LongAdder intervalRequests = new LongAdder();
+  public final LongAdder intervalFailures = new LongAdder();
+  /** The outlier detector's bookkeeping: its loop only. */
+  public int timesEjected;
+  public long ejectedUntil;
 
   /** The verdict of the active health check, as Envoy's host health flags have it. */
   public enum ActiveHealth {
@@ -68,8 +86,25 @@ public final class Endpoint {
   }
 
   /** Sets the active health check's verdict; only the cluster's health checker calls it. */
-  public void activeHealth(ActiveHealth health) {
+  public synchronized void activeHealth(ActiveHealth health) {
     activeHealth = health;
+    excluded = ejected || failsActiveHealthCheck();
+  }
+
+  /** Whether outlier detection ejected it (no new requests until its ejection time passes). */
+  public boolean ejected() {
+    return ejected;
+  }
+
+  /** Ejects it or brings it back; only the cluster's outlier detector calls it. */
+  public synchronized void ejected(boolean ejected) {
+    this.ejected = ejected;
+    excluded = ejected || failsActiveHealthCheck();
+  }
+
+  /** Whether picks skip it: it fails its active health check or is ejected. */
+  public boolean excluded() {
+    return excluded;
   }
 
   /** Whether the active health check keeps new requests away (unknown or unhealthy). */

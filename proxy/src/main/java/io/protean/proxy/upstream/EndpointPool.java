@@ -13,7 +13,6 @@ import java.util.List;
 public final class EndpointPool {
   private final Endpoint endpoint;
   private final Worker worker;
-  private final PendingRequests pending;
   private UpstreamSettings settings;
   private UpstreamConnection[] slots;
   /** Connections replaced by a reload, still finishing their requests. */
@@ -22,12 +21,10 @@ public final class EndpointPool {
   private long lastBatch = -1;
   private int inflight;
 
-  public EndpointPool(Endpoint endpoint, Worker worker, UpstreamSettings settings,
-      PendingRequests pending) {
+  public EndpointPool(Endpoint endpoint, Worker worker, UpstreamSettings settings) {
     this.endpoint = endpoint;
     this.worker = worker;
     this.settings = settings;
-    this.pending = pending;
     this.slots = new UpstreamConnection[settings.connections()];
   }
 
@@ -55,6 +52,10 @@ public final class EndpointPool {
    * pieces, and the client's next batch split further — 0.28 instead of 0.12 response segments
    * per request to each client, with that many more syscalls and wake-ups on both sides
    * (docs/performance.md).
+   *
+   * <p>A connection is opened only if the cluster's {@code max_connections} allows it; if not,
+   * another usable connection of this pool serves the request, and without one the result is
+   * null (the request is refused as overloaded).
    */
   public UpstreamConnection connection() {
     long batch = worker.readBatch();
@@ -64,11 +65,24 @@ public final class EndpointPool {
     }
     UpstreamConnection c = slots[slot];
     if (c == null || !c.usable()) {
+      if (!settings.breakers().tryConnection()) {
+        settings.breakers().overflowed(CircuitBreakers.Resource.CONNECTIONS);
+        return anyUsable();
+      }
       c = new UpstreamConnection(this);
       slots[slot] = c;
       c.connect();
     }
     return c;
+  }
+
+  private UpstreamConnection anyUsable() {
+    for (UpstreamConnection c : slots) {
+      if (c != null && c.usable()) {
+        return c;
+      }
+    }
+    return null;
   }
 
   /**
@@ -124,14 +138,12 @@ public final class EndpointPool {
 
   void requestStarted() {
     inflight++;
-    pending.inc();
     endpoint.activeRequests.increment();
     settings.stats().pendingRequests.inc();
   }
 
   void requestEnded() {
     inflight--;
-    pending.dec();
     endpoint.activeRequests.decrement();
     settings.stats().pendingRequests.dec();
   }

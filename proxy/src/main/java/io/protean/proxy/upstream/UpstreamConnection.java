@@ -8,6 +8,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.DecoderException;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.netty.util.collection.LongObjectHashMap;
 import io.netty.util.collection.LongObjectMap;
 import io.protean.abi.codec.Codec;
@@ -20,6 +21,7 @@ import io.protean.proxy.observability.ClusterStats;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,6 +49,11 @@ public final class UpstreamConnection extends FlushTarget {
       new WriteBufferWaterMark(1 << 20, 4 << 20);
   /** Ids stay positive 31-bit numbers so every protocol (Thrift's seq id is an i32) can carry them. */
   private static final long MAX_ID = Integer.MAX_VALUE;
+  /**
+   * What {@link #send} returns when the connection is still opening and the cluster's
+   * {@code max_pending_requests} are queued already: the request was not taken.
+   */
+  public static final long PENDING_OVERFLOW = -2;
 
   private final EndpointPool pool;
   private final UpstreamSettings settings;
@@ -60,6 +67,18 @@ public final class UpstreamConnection extends FlushTarget {
   private boolean closed;
   private String closeReason;
   private long nextId = 1;
+  /** The id of the keepalive heartbeat awaiting its answer, 0 when none is. */
+  private long keepaliveId;
+  /**
+   * Bumped by each request sent and each frame read; the keepalive timer compares it with what
+   * it saw an interval ago (cheaper on the request path than an idle-state handler's clock reads
+   * and per-write listeners).
+   */
+  private int activity;
+  private int activitySeen;
+  private ScheduledFuture<?> keepaliveTimer;
+  /** Whether the connection's place in {@code max_connections} was given back. */
+  private boolean released;
 
   UpstreamConnection(EndpointPool pool) {
     this.pool = pool;
@@ -114,11 +133,19 @@ public final class UpstreamConnection extends FlushTarget {
    * inside this call. A one-way request ({@code expectsResponse == false}) is written and
    * forgotten.
    *
-   * @return the upstream request id, or -1 for a one-way request (not tracked)
+   * @return the upstream request id, -1 for a one-way request (not tracked), or
+   *     {@link #PENDING_OVERFLOW} when the request was refused (then {@code bytes} were released
+   *     and the refusal counted)
    */
   public long send(UpstreamCallbacks request, ByteBuf bytes, boolean expectsResponse) {
+    if (!connected && !settings.breakers().tryPending()) {
+      settings.breakers().overflowed(CircuitBreakers.Resource.PENDING_REQUESTS);
+      bytes.release();
+      return PENDING_OVERFLOW;
+    }
     stats().requests.inc();
     pool.endpoint().requests.increment();
+    activity++;
     long id = -1;
     if (expectsResponse) {
       id = nextId;
@@ -169,8 +196,8 @@ public final class UpstreamConnection extends FlushTarget {
     UpstreamCallbacks r = inflight.remove(id);
     if (r != null) {
       pool.requestEnded();
-      if (!connected) {
-        queued.removeIf(q -> q.id == id && q.bytes.release());
+      if (!connected && queued.removeIf(q -> q.id == id && q.bytes.release())) {
+        settings.breakers().pendingDone(1);
       }
       closeIfDrained();
     }
@@ -186,7 +213,11 @@ public final class UpstreamConnection extends FlushTarget {
     pool.endpoint().connections.increment();
     stats().connects.inc();
     stats().upstreamConnections.inc();
+    if (settings.keepalive() != null) {
+      scheduleKeepalive();
+    }
     if (!queued.isEmpty()) {
+      settings.breakers().pendingDone(queued.size());
       for (Queued q; (q = queued.poll()) != null; ) {
         write(q.request, q.bytes, q.id);
       }
@@ -199,6 +230,7 @@ public final class UpstreamConnection extends FlushTarget {
 
   private void connectFailed(Throwable cause) {
     closed = true;
+    releaseConnection();
     pool.endpoint().connectFailed();
     pool.endpoint().errors.increment();
     stats().connectFailures.inc();
@@ -212,6 +244,7 @@ public final class UpstreamConnection extends FlushTarget {
   private void failAll(ErrorType error, String message) {
     // Two-way requests are all in the in-flight map (queued or not); one-way ones only in the queue.
     List<UpstreamCallbacks> failed = new ArrayList<>(inflight.values());
+    settings.breakers().pendingDone(queued.size());
     for (Queued q : queued) {
       q.bytes.release();
       if (q.id < 0) {
@@ -250,6 +283,58 @@ public final class UpstreamConnection extends FlushTarget {
     }
   }
 
+  /** Gives back the connection's place in {@code max_connections}, once. */
+  private void releaseConnection() {
+    if (!released) {
+      released = true;
+      settings.breakers().connectionDone();
+    }
+  }
+
+  private void scheduleKeepalive() {
+    keepaliveTimer = pool.worker().loop().schedule(this::keepaliveTick,
+        settings.keepaliveNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * Each keepalive interval: a connection that sent and read nothing since the last one sends
+   * the protocol's heartbeat, so an endpoint that closes idle connections keeps it; one whose
+   * previous heartbeat is still unanswered a whole interval later is closed (the endpoint is
+   * gone or frozen).
+   */
+  private void keepaliveTick() {
+    if (closed) {
+      return;
+    }
+    if (activity == activitySeen) {
+      if (keepaliveId != 0) {
+        log.info("upstream {} of cluster {} did not answer the keepalive heartbeat within {} ms;"
+            + " closing", address(), settings.cluster(),
+            TimeUnit.NANOSECONDS.toMillis(settings.keepaliveNanos()));
+        channel.close();
+        return;
+      }
+      long id = nextId;
+      ByteBuf heartbeat;
+      try {
+        heartbeat = settings.keepalive().request(id, channel.alloc());
+      } catch (RuntimeException e) { // a Wasm module that failed to build it: try next time
+        log.warn("cluster {}: cannot build the keepalive heartbeat: {}", settings.cluster(),
+            e.getMessage());
+        scheduleKeepalive();
+        return;
+      }
+      keepaliveId = id;
+      nextId = nextId == MAX_ID ? 1 : nextId + 1;
+      stats().keepalives.inc();
+      channel.writeAndFlush(heartbeat, channel.voidPromise());
+    } else {
+      keepaliveId = 0; // the endpoint answers other frames: an unanswered heartbeat is forgiven
+    }
+    activitySeen = activity;
+    scheduleKeepalive();
+  }
+
   private static String describe(Throwable t) {
     Throwable c = t instanceof DecoderException && t.getCause() != null ? t.getCause() : t;
     return c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
@@ -261,6 +346,7 @@ public final class UpstreamConnection extends FlushTarget {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
       Frame frame = (Frame) msg;
+      activity++;
       switch (frame.type()) {
         case RESPONSE, ERROR -> response(frame);
         case HEARTBEAT -> {
@@ -284,6 +370,11 @@ public final class UpstreamConnection extends FlushTarget {
     }
 
     private void response(Frame frame) {
+      if (keepaliveId != 0 && frame.requestId() == keepaliveId) {
+        keepaliveId = 0; // the heartbeat's answer: nothing waits for it
+        frame.release();
+        return;
+      }
       UpstreamCallbacks r = inflight.remove(frame.requestId());
       if (r == null) {
         stats().staleResponses.inc();
@@ -298,6 +389,10 @@ public final class UpstreamConnection extends FlushTarget {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
       closed = true;
+      releaseConnection();
+      if (keepaliveTimer != null) {
+        keepaliveTimer.cancel(false);
+      }
       pool.closed(UpstreamConnection.this);
       if (connected) {
         stats().upstreamConnections.dec();

@@ -1,5 +1,7 @@
 package io.protean.proxy.e2e;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -10,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 
 /** Talks to a running proxy's admin endpoint as an operator's curl would. */
 final class AdminClient {
+  private static final ObjectMapper JSON = new ObjectMapper();
   private final InetSocketAddress address;
 
   AdminClient(InetSocketAddress address) {
@@ -41,6 +44,24 @@ final class AdminClient {
   long sum(String family, String labelPart) {
     return get("/stats").lines().filter(l -> l.startsWith(family + "{") && l.contains(labelPart))
         .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+  }
+
+  /** Endpoint {@code address} of cluster {@code cluster} in {@code /clusters?format=json}. */
+  JsonNode endpoint(String cluster, String address) {
+    try {
+      for (JsonNode c : JSON.readTree(get("/clusters?format=json")).get("clusters")) {
+        if (c.get("name").asText().equals(cluster)) {
+          for (JsonNode e : c.get("endpoints")) {
+            if (e.get("address").asText().equals(address)) {
+              return e;
+            }
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    throw new AssertionError("no endpoint " + address + " in cluster " + cluster);
   }
 
   private Reply call(String method, String path) {

@@ -2,8 +2,6 @@ package io.protean.proxy.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.protean.demo.peers.DubboConsumer;
 import io.protean.proxy.server.Proxy;
 import java.nio.file.Files;
@@ -24,7 +22,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class HealthCheckDubboTest {
-  private static final ObjectMapper JSON = new ObjectMapper();
   /** interval 500ms, timeout 500ms, thresholds 2: the bounds below follow from these. */
   private static final long CHECK_MS = 500 + 500;
   /** Scheduling slack on a shared two-core machine; the measured times are printed. */
@@ -127,7 +124,7 @@ class HealthCheckDubboTest {
   }
 
   /** The providers that served {@code n} calls (each greeting names its provider). */
-  private static Set<String> servedBy(DubboConsumer consumer, int n) {
+  static Set<String> servedBy(DubboConsumer consumer, int n) {
     Set<String> names = new HashSet<>();
     for (int i = 0; i < n; i++) {
       String reply = consumer.service().greet("x");
@@ -136,21 +133,11 @@ class HealthCheckDubboTest {
     return names;
   }
 
-  private static String health(AdminClient admin, String cluster, String endpoint) throws Exception {
-    JsonNode root = JSON.readTree(admin.get("/clusters?format=json"));
-    for (JsonNode c : root.get("clusters")) {
-      if (c.get("name").asText().equals(cluster)) {
-        for (JsonNode e : c.get("endpoints")) {
-          if (e.get("address").asText().equals(endpoint)) {
-            return e.get("health").asText();
-          }
-        }
-      }
-    }
-    throw new AssertionError("no endpoint " + endpoint + " in cluster " + cluster);
+  private static String health(AdminClient admin, String cluster, String endpoint) {
+    return admin.endpoint(cluster, endpoint).get("health").asText();
   }
 
-  private static void awaitHealth(AdminClient admin, String cluster, String endpoint,
+  static void awaitHealth(AdminClient admin, String cluster, String endpoint,
       String expected, long withinMs) throws Exception {
     long start = System.nanoTime();
     String seen;

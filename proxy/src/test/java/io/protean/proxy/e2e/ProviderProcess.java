@@ -17,12 +17,24 @@ final class ProviderProcess implements AutoCloseable {
   private final Process process;
 
   ProviderProcess(String name, int port, String version) throws IOException {
+    this(name, port, version, List.of());
+  }
+
+  /**
+   * @param jvmOptions extra options of the child JVM: {@code -Dprotean.test.fail-every=2} makes
+   *                   it fail every second call ({@link FailingProviderFilter}),
+   *                   {@code -Ddubbo.protocol.heartbeat=1000} makes it close connections idle
+   *                   for 3 s (Dubbo closes after three heartbeat intervals)
+   */
+  ProviderProcess(String name, int port, String version, List<String> jvmOptions)
+      throws IOException {
     List<String> cmd = new ArrayList<>(List.of(
         ProcessHandle.current().info().command().orElse("java"),
         "-cp", System.getProperty("java.class.path"),
         "-Ddubbo.application.qos-enable=false", "-Ddubbo.service.shutdown.wait=0",
-        "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-        ProviderProcess.class.getName(), name, Integer.toString(port), version));
+        "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"));
+    cmd.addAll(jvmOptions);
+    cmd.addAll(List.of(ProviderProcess.class.getName(), name, Integer.toString(port), version));
     process = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     BufferedReader out = new BufferedReader(
         new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));

@@ -134,7 +134,8 @@ class ProxyValidateTest {
 
   @Test
   void refusesAProtocolCheckForACodecThatCannotBuildOne() {
-    String wasm = "{wasm: {module: ../example-codecs-rust/wasm/dubbo.wasm}}";
+    // TinyRPC has no health-check export; the Dubbo modules do (WasmHealthCheckDubboTest).
+    String wasm = "{wasm: {module: ../example-codecs-rust/wasm/tinyrpc.wasm}}";
     assertThatThrownBy(() -> Proxy.validate(withHealthCheck(wasm, "{protocol_health_check: {}}")))
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith("clusters[0].health_checks[0].protocol_health_check: codec '")

@@ -23,6 +23,8 @@ import java.util.List;
 final class CodecGuest implements AutoCloseable {
   /** Optional marker export: the module's encode also re-encodes responses with a mutation. */
   static final String ENCODES_RESPONSES = "protean_codec_encodes_responses";
+  /** Optional export: builds the protocol's health-check (heartbeat) request. */
+  static final String HEALTH_CHECK_REQUEST = "protean_codec_health_check_request";
   static final List<String> REQUIRED_EXPORTS = List.of("protean_codec_abi_v1", "protean_codec_input",
       "protean_codec_init", "protean_codec_decode", "protean_codec_encode",
       "protean_codec_error_reply", "protean_codec_heartbeat_reply");
@@ -53,6 +55,7 @@ final class CodecGuest implements AutoCloseable {
   private final GuestFunction errorReply;
   private final GuestFunction heartbeatReply;
   private final GuestFunction connectionClosed;
+  private final GuestFunction healthCheckRequest;
   private int inputPtr;
   private int inputCapacity;
   private byte[] scratch = new byte[4096];
@@ -95,6 +98,8 @@ final class CodecGuest implements AutoCloseable {
       this.errorReply = instance.function("protean_codec_error_reply");
       this.heartbeatReply = instance.function("protean_codec_heartbeat_reply");
       this.connectionClosed = instance.function("protean_codec_connection_closed");
+      this.healthCheckRequest = module.exportedFunctions().contains(HEALTH_CHECK_REQUEST)
+          ? instance.function(HEALTH_CHECK_REQUEST) : null;
       int at = ensureInput(Math.max(config.length, 1));
       memory.write(at, config, 0, config.length);
       long rc = instance.function("protean_codec_init").call(config.length)[0];
@@ -240,6 +245,11 @@ final class CodecGuest implements AutoCloseable {
 
   GuestFunction heartbeatReplyFn() {
     return heartbeatReply;
+  }
+
+  /** The optional health-check export, or null when the module has none. */
+  GuestFunction healthCheckRequestFn() {
+    return healthCheckRequest;
   }
 
   void connectionClosed(int conn) {

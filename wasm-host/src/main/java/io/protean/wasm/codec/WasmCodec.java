@@ -119,6 +119,36 @@ final class WasmCodec implements Codec {
     return call(heartbeat, new byte[0], (g, frameLen) -> g.output(g.heartbeatReplyFn(), conn, frameLen), alloc);
   }
 
+  /**
+   * The module's health-check request with request id {@code id}, built by
+   * {@code protean_codec_health_check_request} from {@code options} (JSON); a new buffer owned by
+   * the caller.
+   *
+   * @throws CodecException when the module has no such export, reports an error, or traps
+   */
+  ByteBuf healthCheckRequest(long id, byte[] options, ByteBufAllocator alloc) {
+    CodecGuest g = guest();
+    byte[] out;
+    try {
+      if (g.healthCheckRequestFn() == null) {
+        throw new CodecException(factory.moduleName() + " does not export "
+            + CodecGuest.HEALTH_CHECK_REQUEST + " (any more: a reload replaced the module)");
+      }
+      g.ensureInput(Math.max(options.length, 1));
+      g.inputOwner = null; // overwrites the cached decode input
+      g.writeInput(0, options);
+      out = g.output(g.healthCheckRequestFn(), id, options.length);
+    } catch (GuestTrap trap) {
+      throw factory.failed(g, trap);
+    } finally {
+      called(g);
+    }
+    if (out == null || out.length == 0) {
+      throw new CodecException(factory.moduleName() + " built an empty health-check request");
+    }
+    return alloc.buffer(out.length).writeBytes(out);
+  }
+
   private interface OutputCall {
     byte[] apply(CodecGuest g, int frameLen);
   }

@@ -1,20 +1,27 @@
 package io.protean.wasm.codec;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.protean.abi.Metrics;
 import io.protean.abi.Reloadable;
 import io.protean.abi.codec.Codec;
 import io.protean.abi.codec.CodecException;
 import io.protean.abi.codec.CodecFactory;
+import io.protean.abi.codec.Frame;
+import io.protean.abi.codec.HealthCheck;
 import io.protean.abi.codec.MessageType;
+import io.protean.abi.codec.ResponseClass;
 import io.protean.wasm.guest.GuestModule;
 import io.protean.wasm.guest.GuestTrap;
 import io.protean.wasm.module.ModuleMetrics;
+import io.protean.wasm.module.ModuleOptions;
 import io.protean.wasm.module.ModuleSource;
 import io.protean.wasm.module.ReloadableModule;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -108,6 +115,36 @@ public final class WasmCodecFactory implements CodecFactory, Reloadable {
           .contains(CodecGuest.ENCODES_RESPONSES) ? null : "module " + module.name()
           + " does not export " + CodecGuest.ENCODES_RESPONSES;
       default -> "the codec ABI re-encodes requests and responses only";
+    };
+  }
+
+  /**
+   * The module's own health check when it exports {@value CodecGuest#HEALTH_CHECK_REQUEST}
+   * (ABI.md): the request it builds from {@code options} (handed to it as JSON), passed by a
+   * RESPONSE the module classifies SUCCESS. Null without the export (a TCP check remains).
+   */
+  @Override
+  public HealthCheck healthCheck(Map<String, Object> options) {
+    if (!module.current().module().exportedFunctions().contains(CodecGuest.HEALTH_CHECK_REQUEST)) {
+      return null;
+    }
+    byte[] json = ModuleOptions.json("protocol_health_check", options);
+    return new HealthCheck() {
+      @Override
+      public ByteBuf request(long id, ByteBufAllocator alloc) {
+        WasmCodec codec = (WasmCodec) newCodec();
+        try {
+          return codec.healthCheckRequest(id, json, alloc);
+        } finally {
+          codec.close();
+        }
+      }
+
+      @Override
+      public boolean passes(Frame answer) {
+        return answer.type() == MessageType.RESPONSE
+            && answer.responseClass() == ResponseClass.SUCCESS;
+      }
     };
   }
 

@@ -213,7 +213,13 @@ public final class HealthChecker {
     }
 
     private void send(long id) {
-      ByteBuf request = protocol.request(id, channel.alloc());
+      ByteBuf request;
+      try {
+        request = protocol.request(id, channel.alloc());
+      } catch (RuntimeException e) { // a Wasm module that failed to build it: the check fails
+        done(id, false, e.getMessage());
+        return;
+      }
       channel.writeAndFlush(request).addListener(f -> {
         if (!f.isSuccess()) {
           done(id, false, f.cause());

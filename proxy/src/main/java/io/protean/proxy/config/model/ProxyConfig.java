@@ -220,7 +220,12 @@ public record ProxyConfig(
    *
    * @param codec the protocol spoken to the endpoints: given as {@code codec:}, or the codec of
    *              the listeners when they all use one
+   * @param circuitBreakers the cluster's limits, over all event loops
    * @param healthCheck the active health check of its endpoints, or null for none
+   * @param outlierDetection passive health checking of its endpoints, or null for none
+   * @param keepalive the protocol heartbeat on idle upstream connections, or null for none
+   * @param strictDns for {@code type: strict_dns}: how often its names are resolved again; null
+   *                  for {@code type: static} (names, if any, resolved at connect time)
    */
   public record ClusterConfig(
       String name,
@@ -229,19 +234,89 @@ public record ProxyConfig(
       LbPolicy lb,
       int connectionsPerEndpoint,
       Duration connectTimeout,
-      int maxPendingRequests,
+      CircuitBreakersConfig circuitBreakers,
       RingHashConfig ringHash,
       MaglevConfig maglev,
-      HealthCheckConfig healthCheck) {
+      HealthCheckConfig healthCheck,
+      OutlierDetectionConfig outlierDetection,
+      KeepaliveConfig keepalive,
+      StrictDnsConfig strictDns) {
 
-    /** A cluster with no ring_hash or maglev options (their defaults apply). */
+    /** A cluster with default limits and no ring_hash or maglev options (their defaults apply). */
     public ClusterConfig(String name, CodecConfig codec, List<HostPort> endpoints, LbPolicy lb,
-        int connectionsPerEndpoint, Duration connectTimeout, int maxPendingRequests) {
-      this(name, codec, endpoints, lb, connectionsPerEndpoint, connectTimeout, maxPendingRequests,
-          lb == LbPolicy.RING_HASH ? RingHashConfig.DEFAULT : null,
-          lb == LbPolicy.MAGLEV ? MaglevConfig.DEFAULT : null, null);
+        int connectionsPerEndpoint, Duration connectTimeout) {
+      this(name, codec, endpoints, lb, connectionsPerEndpoint, connectTimeout,
+          CircuitBreakersConfig.DEFAULT, lb == LbPolicy.RING_HASH ? RingHashConfig.DEFAULT : null,
+          lb == LbPolicy.MAGLEV ? MaglevConfig.DEFAULT : null, null, null, null, null);
+    }
+
+    /** This cluster with {@code codec}. */
+    public ClusterConfig withCodec(CodecConfig codec) {
+      return new ClusterConfig(name, codec, endpoints, lb, connectionsPerEndpoint, connectTimeout,
+          circuitBreakers, ringHash, maglev, healthCheck, outlierDetection, keepalive, strictDns);
     }
   }
+
+  /**
+   * Envoy's STRICT_DNS discovery: each endpoint name is resolved to all its addresses, each
+   * address an endpoint, again every {@code refreshRate} (Envoy's {@code dns_refresh_rate}).
+   */
+  public record StrictDnsConfig(Duration refreshRate) {}
+
+  /**
+   * Envoy's cluster.v3 CircuitBreakers (default priority), counted for the whole cluster over
+   * all event loops. A request beyond a limit gets the codec's overload reply.
+   *
+   * @param maxConnections upstream connections open or opening to the cluster
+   * @param maxPendingRequests requests queued on a connection that is still opening
+   * @param maxRequests requests in flight to the cluster (from routing to the answer)
+   * @param maxRetries retries in flight (a request that retries holds one place until it ends)
+   */
+  public record CircuitBreakersConfig(
+      int maxConnections, int maxPendingRequests, int maxRequests, int maxRetries) {
+    /**
+     * Envoy's defaults, except {@code max_retries}: Envoy ignores it when a retry budget is set,
+     * and here every retry policy has one, so by default only the budget limits retries.
+     */
+    public static final CircuitBreakersConfig DEFAULT =
+        new CircuitBreakersConfig(1024, 1024, 1024, Integer.MAX_VALUE);
+  }
+
+  /**
+   * Envoy's cluster.v3 OutlierDetection: endpoints that fail are ejected (take no new requests)
+   * for {@code baseEjectionTime} times the number of times they were ejected (at most
+   * {@code maxEjectionTime}), while at most {@code maxEjectionPercent} of the cluster is ejected
+   * (always at least one endpoint).
+   *
+   * @param consecutive5xx server-error answers (the codec's server-error class) or gateway
+   *                       failures in a row that eject; 0: off
+   * @param consecutiveGatewayFailure connect failures, resets and timeouts in a row; 0: off
+   * @param interval how often ejections end and success rates are computed
+   * @param successRate the success-rate check, or null: off
+   */
+  public record OutlierDetectionConfig(
+      int consecutive5xx,
+      int consecutiveGatewayFailure,
+      Duration interval,
+      Duration baseEjectionTime,
+      Duration maxEjectionTime,
+      int maxEjectionPercent,
+      SuccessRateConfig successRate) {}
+
+  /**
+   * Envoy's success-rate outlier check: each interval, when at least {@code minimumHosts}
+   * endpoints had {@code requestVolume} requests, an endpoint whose success rate is below
+   * mean - stdevFactor / 1000 * standard deviation is ejected.
+   */
+  public record SuccessRateConfig(int minimumHosts, int requestVolume, int stdevFactor) {}
+
+  /**
+   * The protocol heartbeat (the codec's health-check request) sent on an upstream connection
+   * that was idle for {@code interval}, so endpoints that close idle connections keep it.
+   *
+   * @param options the codec's health-check options (Thrift: {@code method_name}, ...)
+   */
+  public record KeepaliveConfig(Duration interval, Map<String, Object> options) {}
 
   /**
    * An active health check (Envoy's cluster.v3 HealthCheck): every {@code interval} (plus a random

@@ -120,7 +120,7 @@ final class Assembler {
                 + " initial fetch timeout: serving it with no endpoints", p.name(), name);
           }
           clusters.put(name, new ClusterConfig(name, l.codec(), List.of(), LbPolicy.ROUND_ROBIN, 1,
-              ConfigLoader.DEFAULT_CONNECT_TIMEOUT, ConfigLoader.DEFAULT_MAX_PENDING));
+              ConfigLoader.DEFAULT_CONNECT_TIMEOUT));
         }
       }
       listeners.put(l.name(), l);
@@ -189,8 +189,9 @@ final class Assembler {
                 + " route to this cluster, and a cluster speaks one protocol");
       }
       e.setValue(new ClusterConfig(c.name(), codecs.values().iterator().next(), c.endpoints(),
-          c.lb(), c.connectionsPerEndpoint(), c.connectTimeout(), c.maxPendingRequests(),
-          c.ringHash(), c.maglev(), c.healthCheck()));
+          c.lb(), c.connectionsPerEndpoint(), c.connectTimeout(), c.circuitBreakers(),
+          c.ringHash(), c.maglev(), c.healthCheck(), c.outlierDetection(), c.keepalive(),
+          c.strictDns()));
     }
   }
 

@@ -10,6 +10,7 @@ import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 import io.envoyproxy.envoy.config.cluster.v3.CircuitBreakers;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.cluster.v3.OutlierDetection;
 import io.envoyproxy.envoy.config.core.v3.HealthCheck;
 import io.envoyproxy.envoy.config.core.v3.HealthStatus;
 import io.envoyproxy.envoy.config.core.v3.RoutingPriority;
@@ -35,7 +36,11 @@ import io.protean.proxy.config.model.ConfigException;
 import io.protean.proxy.config.xds.aeraki.MetaProtocolProxy;
 import io.protean.proxy.config.model.HostPort;
 import io.protean.proxy.config.model.ProxyConfig.ClusterConfig;
+import io.protean.proxy.config.model.ProxyConfig.CircuitBreakersConfig;
 import io.protean.proxy.config.model.ProxyConfig.CodecConfig;
+import io.protean.proxy.config.model.ProxyConfig.OutlierDetectionConfig;
+import io.protean.proxy.config.model.ProxyConfig.StrictDnsConfig;
+import io.protean.proxy.config.model.ProxyConfig.SuccessRateConfig;
 import io.protean.proxy.config.model.ProxyConfig.DownstreamLimits;
 import io.protean.proxy.config.model.ProxyConfig.FilterConfig;
 import io.protean.proxy.config.model.ProxyConfig.HealthCheckConfig;
@@ -497,11 +502,12 @@ public final class EnvoyResources {
     }
     List<HostPort> endpoints;
     switch (c.getType()) {
-      case STATIC -> endpoints = endpoints(c.getLoadAssignment(), at + "load_assignment");
+      case STATIC -> endpoints = endpoints(c.getLoadAssignment(), at + "load_assignment", false);
+      case STRICT_DNS -> endpoints = endpoints(c.getLoadAssignment(), at + "load_assignment", true);
       case EDS -> endpoints = assignment == null ? List.of()
-          : endpoints(assignment, "ClusterLoadAssignment '" + edsName(c) + "'");
+          : endpoints(assignment, "ClusterLoadAssignment '" + edsName(c) + "'", false);
       default -> throw new ConfigException(at + "type", "cluster type " + c.getType()
-          + " is not supported (STATIC or EDS)");
+          + " is not supported (STATIC, STRICT_DNS or EDS)");
     }
     LbPolicy lb = switch (c.getLbPolicy()) {
       case ROUND_ROBIN -> LbPolicy.ROUND_ROBIN;
@@ -514,12 +520,8 @@ public final class EnvoyResources {
     };
     Duration connectTimeout = c.hasConnectTimeout()
         ? duration(c.getConnectTimeout(), at + "connect_timeout") : ConfigLoader.DEFAULT_CONNECT_TIMEOUT;
-    int maxPending = ConfigLoader.DEFAULT_MAX_PENDING;
-    for (CircuitBreakers.Thresholds t : c.getCircuitBreakers().getThresholdsList()) {
-      if (t.getPriority() == RoutingPriority.DEFAULT && t.hasMaxPendingRequests()) {
-        maxPending = Math.max(1, t.getMaxPendingRequests().getValue());
-      }
-    }
+    CircuitBreakersConfig breakers = circuitBreakers(c.getCircuitBreakers(),
+        at + "circuit_breakers");
     RingHashConfig ringHash = null;
     MaglevConfig maglev = null;
     if (lb == LbPolicy.RING_HASH) {
@@ -547,8 +549,67 @@ public final class EnvoyResources {
     }
     HealthCheckConfig healthCheck = c.getHealthChecksCount() == 0 ? null
         : healthCheck(c.getHealthChecks(0), at + "health_checks[0]");
+    OutlierDetectionConfig outliers = c.hasOutlierDetection()
+        ? outlierDetection(c.getOutlierDetection(), at + "outlier_detection") : null;
     return new ClusterConfig(c.getName(), clusterCodec(c, at), endpoints, lb, 1, connectTimeout,
-        maxPending, ringHash, maglev, healthCheck);
+        breakers, ringHash, maglev, healthCheck, outliers, null,
+        c.getType() == Cluster.DiscoveryType.STRICT_DNS ? new StrictDnsConfig(c.hasDnsRefreshRate()
+            ? duration(c.getDnsRefreshRate(), at + "dns_refresh_rate") : Duration.ofSeconds(5)) : null);
+  }
+
+  /** The DEFAULT-priority thresholds (Envoy's defaults where unset); HIGH is not used here. */
+  private static CircuitBreakersConfig circuitBreakers(CircuitBreakers cb, String at) {
+    CircuitBreakersConfig d = CircuitBreakersConfig.DEFAULT;
+    for (int i = 0; i < cb.getThresholdsCount(); i++) {
+      CircuitBreakers.Thresholds t = cb.getThresholds(i);
+      if (t.getPriority() != RoutingPriority.DEFAULT) {
+        continue;
+      }
+      String tAt = at + ".thresholds[" + i + "]";
+      return new CircuitBreakersConfig(
+          t.hasMaxConnections() ? positive(t.getMaxConnections().getValue(), tAt + ".max_connections")
+              : d.maxConnections(),
+          t.hasMaxPendingRequests() ? t.getMaxPendingRequests().getValue() : d.maxPendingRequests(),
+          t.hasMaxRequests() ? positive(t.getMaxRequests().getValue(), tAt + ".max_requests")
+              : d.maxRequests(),
+          t.hasMaxRetries() ? t.getMaxRetries().getValue() : d.maxRetries());
+    }
+    return d;
+  }
+
+  private static int positive(int v, String at) {
+    if (v < 1) {
+      throw new ConfigException(at, "must be at least 1, found " + Integer.toUnsignedString(v));
+    }
+    return v;
+  }
+
+  /** Envoy's OutlierDetection with its defaults; success rate only when a field of it is set. */
+  private static OutlierDetectionConfig outlierDetection(OutlierDetection o, String at) {
+    Duration base = o.hasBaseEjectionTime()
+        ? duration(o.getBaseEjectionTime(), at + ".base_ejection_time") : Duration.ofSeconds(30);
+    Duration max = o.hasMaxEjectionTime()
+        ? duration(o.getMaxEjectionTime(), at + ".max_ejection_time") : Duration.ofSeconds(300);
+    if (max.compareTo(base) < 0) {
+      throw new ConfigException(at + ".max_ejection_time", "must be at least base_ejection_time");
+    }
+    int percent = o.hasMaxEjectionPercent() ? o.getMaxEjectionPercent().getValue() : 10;
+    if (percent > 100) {
+      throw new ConfigException(at + ".max_ejection_percent", "must be at most 100, found " + percent);
+    }
+    SuccessRateConfig rate = null;
+    if (o.hasSuccessRateMinimumHosts() || o.hasSuccessRateRequestVolume()
+        || o.hasSuccessRateStdevFactor()) {
+      rate = new SuccessRateConfig(
+          o.hasSuccessRateMinimumHosts() ? o.getSuccessRateMinimumHosts().getValue() : 5,
+          o.hasSuccessRateRequestVolume() ? o.getSuccessRateRequestVolume().getValue() : 100,
+          o.hasSuccessRateStdevFactor() ? o.getSuccessRateStdevFactor().getValue() : 1900);
+    }
+    return new OutlierDetectionConfig(
+        o.hasConsecutive5Xx() ? o.getConsecutive5Xx().getValue() : 5,
+        o.hasConsecutiveGatewayFailure() ? o.getConsecutiveGatewayFailure().getValue() : 0,
+        o.hasInterval() ? duration(o.getInterval(), at + ".interval") : Duration.ofSeconds(10),
+        base, max, percent, rate);
   }
 
   /** The name an EDS cluster's endpoints go by: its eds_cluster_config.service_name, else its own. */
@@ -623,7 +684,7 @@ public final class EnvoyResources {
   }
 
   /** The endpoints that may take traffic: unhealthy, draining and timed-out ones are left out. */
-  static List<HostPort> endpoints(ClusterLoadAssignment a, String at) {
+  static List<HostPort> endpoints(ClusterLoadAssignment a, String at, boolean names) {
     Set<HostPort> endpoints = new LinkedHashSet<>();
     for (int i = 0; i < a.getEndpointsCount(); i++) {
       LocalityLbEndpoints locality = a.getEndpoints(i);
@@ -639,7 +700,7 @@ public final class EnvoyResources {
         }
         HostPort hp = socketAddress(e.getEndpoint().getAddress().getSocketAddress(),
             eAt + ".endpoint.address.socket_address");
-        if (hp.literalAddress() == null) {
+        if (!names && hp.literalAddress() == null) {
           throw new ConfigException(eAt + ".endpoint.address.socket_address.address",
               "expected an IP address, found '" + hp.host() + "'");
         }

@@ -10,7 +10,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.protean.proxy.config.model.ProxyConfig.AdminConfig;
+import io.protean.proxy.config.model.ProxyConfig.CircuitBreakersConfig;
 import io.protean.proxy.config.model.ProxyConfig.ClusterConfig;
+import io.protean.proxy.config.model.ProxyConfig.KeepaliveConfig;
+import io.protean.proxy.config.model.ProxyConfig.OutlierDetectionConfig;
+import io.protean.proxy.config.model.ProxyConfig.StrictDnsConfig;
+import io.protean.proxy.config.model.ProxyConfig.SuccessRateConfig;
 import io.protean.proxy.config.model.ProxyConfig.HealthCheckConfig;
 import io.protean.proxy.config.model.ProxyConfig.HealthCheckKind;
 import io.protean.proxy.config.model.ProxyConfig.CodecConfig;
@@ -52,7 +57,6 @@ public final class ConfigLoader {
   public static final String DEFAULT_ADMIN = "127.0.0.1:9901";
   public static final Duration DEFAULT_ROUTE_TIMEOUT = RouteConfig.DEFAULT_TIMEOUT;
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(1);
-  public static final int DEFAULT_MAX_PENDING = 10_000;
   public static final Duration DEFAULT_HEALTH_CHECK_INTERVAL = Duration.ofSeconds(5);
   public static final Duration DEFAULT_HEALTH_CHECK_TIMEOUT = Duration.ofSeconds(1);
   /** Envoy's default no_traffic_interval. */
@@ -240,8 +244,7 @@ public final class ConfigLoader {
         }
       }
     }
-    return new ClusterConfig(c.name(), codec, c.endpoints(), c.lb(), c.connectionsPerEndpoint(),
-        c.connectTimeout(), c.maxPendingRequests(), c.ringHash(), c.maglev(), c.healthCheck());
+    return c.withCodec(codec);
   }
 
   /**
@@ -581,7 +584,8 @@ public final class ConfigLoader {
 
   private ClusterConfig cluster(Node n) {
     n.allowOnly("name", "codec", "endpoints", "lb", "connections_per_endpoint", "connect_timeout",
-        "max_pending_requests", "ring_hash_lb_config", "maglev_lb_config", "health_checks");
+        "max_pending_requests", "circuit_breakers", "ring_hash_lb_config", "maglev_lb_config",
+        "health_checks", "outlier_detection", "upstream_keepalive", "type", "dns_refresh_rate");
     String name = name(n.required("name"));
     List<HostPort> endpoints = new ArrayList<>();
     for (Node e : n.required("endpoints").list()) {
@@ -595,7 +599,11 @@ public final class ConfigLoader {
         "round_robin", "random", "least_request", "ring_hash", "maglev");
     int connections = n.field("connections_per_endpoint").integer(1, 1, 64);
     Duration connectTimeout = n.field("connect_timeout").duration(DEFAULT_CONNECT_TIMEOUT);
-    int maxPending = n.field("max_pending_requests").integer(DEFAULT_MAX_PENDING, 1, 10_000_000);
+    if (!n.field("max_pending_requests").isMissing()) {
+      throw n.field("max_pending_requests").error("moved to circuit_breakers: {max_requests: N}"
+          + " (requests in flight, now counted for the whole cluster rather than per worker)");
+    }
+    CircuitBreakersConfig breakers = circuitBreakers(n.field("circuit_breakers"));
     CodecConfig codec = n.field("codec").isMissing() ? null : codec(n.field("codec"));
     RingHashConfig ringHash = lbOptions(n, "ring_hash_lb_config", lb, LbPolicy.RING_HASH)
         ? ringHash(n.field("ring_hash_lb_config")) : null;
@@ -606,8 +614,97 @@ public final class ConfigLoader {
       throw checks.get(1).error("one health check per cluster is supported");
     }
     HealthCheckConfig healthCheck = checks.isEmpty() ? null : healthCheck(checks.get(0));
+    Node outlier = n.field("outlier_detection");
+    Node keepalive = n.field("upstream_keepalive");
     return new ClusterConfig(name, codec, List.copyOf(endpoints), lb, connections, connectTimeout,
-        maxPending, ringHash, maglev, healthCheck);
+        breakers, ringHash, maglev, healthCheck,
+        outlier.isMissing() ? null : outlierDetection(outlier),
+        keepalive.isMissing() ? null : keepalive(keepalive), strictDns(n, lb));
+  }
+
+  /** Envoy's default dns_refresh_rate. */
+  public static final Duration DEFAULT_DNS_REFRESH_RATE = Duration.ofSeconds(5);
+
+  /**
+   * {@code type: static} (default: null) or {@code strict_dns} with its {@code dns_refresh_rate}.
+   * A hashing policy builds its table from the configured endpoints, so it cannot follow
+   * addresses that change: refused with strict_dns.
+   */
+  private static StrictDnsConfig strictDns(Node cluster, LbPolicy lb) {
+    Node type = cluster.field("type");
+    boolean strict = type.choice("static", s -> s.equals("strict_dns"), "static", "strict_dns");
+    Node rate = cluster.field("dns_refresh_rate");
+    if (!strict) {
+      if (!rate.isMissing()) {
+        throw rate.error("applies only to type: strict_dns");
+      }
+      return null;
+    }
+    if (lb == LbPolicy.RING_HASH || lb == LbPolicy.MAGLEV) {
+      throw type.error("strict_dns works with lb round_robin, random or least_request (a hash"
+          + " table is built from the configured endpoints), found lb: "
+          + lb.name().toLowerCase(java.util.Locale.ROOT));
+    }
+    return new StrictDnsConfig(rate.duration(DEFAULT_DNS_REFRESH_RATE));
+  }
+
+  /** Largest circuit-breaker limit (Envoy's are uint32; more would not fit the counters). */
+  static final int MAX_BREAKER_LIMIT = Integer.MAX_VALUE - 1;
+
+  /** Envoy's CircuitBreakers.Thresholds (one, the default priority). */
+  private static CircuitBreakersConfig circuitBreakers(Node n) {
+    if (n.isMissing()) {
+      return CircuitBreakersConfig.DEFAULT;
+    }
+    n.allowOnly("max_connections", "max_pending_requests", "max_requests", "max_retries");
+    CircuitBreakersConfig d = CircuitBreakersConfig.DEFAULT;
+    return new CircuitBreakersConfig(
+        n.field("max_connections").integer(d.maxConnections(), 1, MAX_BREAKER_LIMIT),
+        n.field("max_pending_requests").integer(d.maxPendingRequests(), 0, MAX_BREAKER_LIMIT),
+        n.field("max_requests").integer(d.maxRequests(), 1, MAX_BREAKER_LIMIT),
+        n.field("max_retries").integer(d.maxRetries(), 0, Integer.MAX_VALUE));
+  }
+
+  /** Envoy's OutlierDetection defaults: 5 consecutive 5xx, 10s interval, 30s base, 10 %. */
+  private static OutlierDetectionConfig outlierDetection(Node n) {
+    n.allowOnly("consecutive_5xx", "consecutive_gateway_failure", "interval",
+        "base_ejection_time", "max_ejection_time", "max_ejection_percent", "success_rate");
+    Duration base = n.field("base_ejection_time").duration(Duration.ofSeconds(30));
+    Duration max = n.field("max_ejection_time").duration(Duration.ofSeconds(300));
+    if (max.compareTo(base) < 0) {
+      throw n.field("max_ejection_time").error("must be at least base_ejection_time ("
+          + base.toMillis() + " ms), found " + max.toMillis() + " ms");
+    }
+    Node rate = n.field("success_rate");
+    SuccessRateConfig successRate = null;
+    if (!rate.json().isMissingNode()) {
+      rate.allowOnly("minimum_hosts", "request_volume", "stdev_factor");
+      successRate = new SuccessRateConfig(
+          rate.field("minimum_hosts").integer(5, 1, 1_000_000),
+          rate.field("request_volume").integer(100, 1, Integer.MAX_VALUE),
+          rate.field("stdev_factor").integer(1900, 0, 1_000_000));
+    }
+    return new OutlierDetectionConfig(
+        n.field("consecutive_5xx").integer(5, 0, 1_000_000),
+        n.field("consecutive_gateway_failure").integer(0, 0, 1_000_000),
+        n.field("interval").duration(Duration.ofSeconds(10)),
+        base, max,
+        n.field("max_ejection_percent").integer(10, 0, 100),
+        successRate);
+  }
+
+  /**
+   * {@code upstream_keepalive: {interval, ...codec's health-check options}}; whether the codec
+   * can build a heartbeat is decided with the snapshot, as for protocol_health_check.
+   */
+  private static KeepaliveConfig keepalive(Node n) {
+    if (!n.json().isObject()) {
+      throw n.error("expected a mapping like {interval: 30s}");
+    }
+    Duration interval = n.required("interval").duration(null);
+    Map<String, Object> options = new LinkedHashMap<>(options(n, "upstream_keepalive"));
+    options.remove("interval");
+    return new KeepaliveConfig(interval, Collections.unmodifiableMap(options));
   }
 
   /** Whether the options {@code field} of policy {@code owner} apply; given for another: refused. */

@@ -175,8 +175,30 @@ class EnvoyResourcesTest {
     assertThat(config.maglev().tableSize()).isEqualTo(65537);
     assertThat(config.codec().name()).isEqualTo("thrift");
 
-    assertThatThrownBy(() -> EnvoyResources.cluster(c.toBuilder().setType(Cluster.DiscoveryType.STRICT_DNS)
-        .build(), null)).hasMessageContaining("Cluster 'c' type").hasMessageContaining("STRICT_DNS");
+    assertThat(config.circuitBreakers()).isEqualTo(
+        io.protean.proxy.config.model.ProxyConfig.CircuitBreakersConfig.DEFAULT);
+    assertThat(config.outlierDetection()).isNull();
+
+    Cluster guarded = c.toBuilder()
+        .setCircuitBreakers(io.envoyproxy.envoy.config.cluster.v3.CircuitBreakers.newBuilder()
+            .addThresholds(io.envoyproxy.envoy.config.cluster.v3.CircuitBreakers.Thresholds
+                .newBuilder().setMaxRequests(UInt32Value.of(7)).setMaxRetries(UInt32Value.of(2))))
+        .setOutlierDetection(io.envoyproxy.envoy.config.cluster.v3.OutlierDetection.newBuilder()
+            .setConsecutive5Xx(UInt32Value.of(3))
+            .setBaseEjectionTime(com.google.protobuf.Duration.newBuilder().setSeconds(2))
+            .setSuccessRateStdevFactor(UInt32Value.of(1000)))
+        .build();
+    ClusterConfig g = EnvoyResources.cluster(guarded, cla);
+    assertThat(g.circuitBreakers().maxRequests()).isEqualTo(7);
+    assertThat(g.circuitBreakers().maxRetries()).isEqualTo(2);
+    assertThat(g.circuitBreakers().maxConnections()).isEqualTo(1024);
+    assertThat(g.outlierDetection().consecutive5xx()).isEqualTo(3);
+    assertThat(g.outlierDetection().baseEjectionTime()).hasSeconds(2);
+    assertThat(g.outlierDetection().successRate().stdevFactor()).isEqualTo(1000);
+    assertThat(g.outlierDetection().successRate().minimumHosts()).isEqualTo(5);
+
+    assertThatThrownBy(() -> EnvoyResources.cluster(c.toBuilder().setType(Cluster.DiscoveryType.LOGICAL_DNS)
+        .build(), null)).hasMessageContaining("Cluster 'c' type").hasMessageContaining("LOGICAL_DNS");
     assertThatThrownBy(() -> EnvoyResources.cluster(c.toBuilder().setMaglevLbConfig(
         Cluster.MaglevLbConfig.newBuilder().setTableSize(com.google.protobuf.UInt64Value.of(1000))).build(), null))
         .hasMessageContaining("Cluster 'c' maglev_lb_config.table_size").hasMessageContaining("prime");
