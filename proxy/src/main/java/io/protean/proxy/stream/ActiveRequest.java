@@ -78,6 +78,11 @@ public final class ActiveRequest implements FilterContext, RoutedRequest {
       stats().activeRequests.inc();
     }
     downstream.requests().add(this);
+    if (request.unreadable() != null) {
+      stats().unreadableRequests.inc();
+      fail(ErrorType.CODEC_FAILURE, request.unreadable());
+      return;
+    }
     continueRequest();
   }
 

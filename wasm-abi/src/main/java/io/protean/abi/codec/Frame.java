@@ -21,6 +21,7 @@ public final class Frame extends DefaultByteBufHolder {
   private final int idWidth;
   private final IdRewriter idRewriter;
   private ResponseClass responseClass = ResponseClass.UNKNOWN;
+  private String unreadable;
 
   /**
    * Re-encodes a frame with another request id, for protocols whose id cannot be patched in place
@@ -117,6 +118,26 @@ public final class Frame extends DefaultByteBufHolder {
     return this;
   }
 
+  /**
+   * Why the codec could not read this request's body though its framing is sound (a Dubbo
+   * serialization it does not know), or null. The proxy answers such a request with the codec's
+   * {@link ErrorType#CODEC_FAILURE} reply carrying this reason, without filters or routing, and
+   * keeps the connection: the next frame starts where this one ends.
+   */
+  public String unreadable() {
+    return unreadable;
+  }
+
+  /**
+   * Sets {@link #unreadable()}; for the decoder, before it hands the frame out.
+   *
+   * @return this frame
+   */
+  public Frame unreadable(String reason) {
+    this.unreadable = Objects.requireNonNull(reason, "reason");
+    return this;
+  }
+
   /** Offset of the request id in the frame's bytes (meaningful when {@link #idWidth()} is not 0). */
   public int idOffset() {
     return idOffset;
@@ -169,8 +190,10 @@ public final class Frame extends DefaultByteBufHolder {
 
   @Override
   public Frame replace(ByteBuf content) {
-    return new Frame(content, type, requestId, metadata, responseStatus, idOffset, idWidth, idRewriter)
-        .classified(responseClass);
+    Frame f = new Frame(content, type, requestId, metadata, responseStatus, idOffset, idWidth,
+        idRewriter).classified(responseClass);
+    f.unreadable = unreadable;
+    return f;
   }
 
   @Override

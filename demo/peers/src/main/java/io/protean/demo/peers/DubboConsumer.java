@@ -23,11 +23,21 @@ public final class DubboConsumer implements AutoCloseable {
    * @param timeoutMs the consumer-side call timeout
    */
   public DubboConsumer(int port, String version, String group, int timeoutMs) {
+    this(port, version, group, timeoutMs, null);
+  }
+
+  /**
+   * As {@link #DubboConsumer(int, String, String, int)}, writing its calls in {@code serialization}
+   * ({@code fastjson2}...; null: Dubbo's default, hessian2).
+   */
+  public DubboConsumer(int port, String version, String group, int timeoutMs,
+      String serialization) {
     ApplicationConfig app = new ApplicationConfig("protean-demo-consumer");
     app.setQosEnable(false);
     ReferenceConfig<DemoService> ref = new ReferenceConfig<>();
     ref.setInterface(DemoService.class);
-    ref.setUrl("dubbo://[::ffff:127.0.0.1]:" + port);
+    ref.setUrl("dubbo://[::ffff:127.0.0.1]:" + port
+        + (serialization == null ? "" : "?serialization=" + serialization));
     ref.setVersion(version);
     if (group != null) {
       ref.setGroup(group);

@@ -247,6 +247,39 @@ final class Hessian2Reader {
     return null;
   }
 
+  /**
+   * A list of strings (a String[]: a typed or untyped, fixed-length list); null after skipping
+   * any other value. An element that is no short scalar reads as "?".
+   */
+  List<String> readStringList(String what, int maxChars) {
+    int tag = peek();
+    int n;
+    if (tag >= 0x70 && tag <= 0x77) {
+      pos++;
+      skipType();
+      n = tag - 0x70;
+    } else if (tag >= 0x78 && tag <= 0x7f) {
+      pos++;
+      n = tag - 0x78;
+    } else if (tag == 'V') {
+      pos++;
+      skipType();
+      n = count(readInt(what));
+    } else if (tag == 'X') {
+      pos++;
+      n = count(readInt(what));
+    } else {
+      skip(0);
+      return null;
+    }
+    List<String> list = new ArrayList<>(Math.min(n, 16));
+    for (int i = 0; i < n; i++) {
+      String s = readScalarOrSkip(what, maxChars);
+      list.add(s == null ? "?" : s);
+    }
+    return list;
+  }
+
   private long readLong(String what) {
     int tag = u8(what);
     if (tag >= 0xd8 && tag <= 0xef) {
