@@ -1,4 +1,4 @@
-//! The Dubbo protocol (16-byte header, hessian2 body) as a Protean Wasm codec: the same frames,
+//! The Dubbo protocol (16-byte header, hessian2 or fastjson2 body) as a Protean Wasm codec: the same frames,
 //! metadata, limits and replies as the proxy's native Java codec (proxy/.../codec/dubbo), so the
 //! two can be compared on the same traffic.
 //!
@@ -6,6 +6,8 @@
 //! 0-1 magic 0xdabb   2 flags: 0x80 request, 0x40 two-way, 0x20 event, low 5 bits serialization
 //! 3 status           4-11 request id          12-15 body length
 //! request body: dubbo version, service path, version, method, parameter types, args, attachments
+//! (fastjson2, id 23: each a 4-byte length and a JSONB document, jsonb.rs; another serialization
+//! is framed but not read: the host answers it, the decode block's UNREADABLE flag)
 //! OK response body: type (0 exception, 1 value, 2 null; +3 with attachments), value, attachments
 //! ```
 //!

@@ -20,12 +20,19 @@ import java.util.List;
  * <pre>
  * header (16 bytes, big-endian)
  *   0-1  magic 0xdabb
- *   2    flags: 0x80 request, 0x40 two-way, 0x20 event; low 5 bits serialization id (2 = hessian2)
+ *   2    flags: 0x80 request, 0x40 two-way, 0x20 event; low 5 bits serialization id (2 hessian2,
+ *        23 fastjson2: each value a 4-byte length and a JSONB document, {@link JsonbReader})
  *   3    status (responses): 20 OK, 30/31 timeouts, 40 bad request, 60 service not found, ...
  *   4-11 request id
  *   12-15 body length
- * request body (hessian2): dubbo version, service path, service version, method, parameter types
+ * request body: dubbo version, service path, service version, method, parameter types
  *   descriptor, one value per parameter, attachments map
+ * </pre>
+ *
+ * <p>A request in another serialization is framed but not read: it is marked
+ * {@link Frame#unreadable} and the proxy answers it with BAD_REQUEST, keeping the connection.
+ *
+ * <pre>
  * </pre>
  *
  * <p>Request metadata: {@code interface}, {@code method}, {@code version} (the service version;

@@ -286,6 +286,9 @@ final class JsonbReader {
       }
       return ascii ? strings.get(buf, at, len) : new String(buf, at, len, StandardCharsets.ISO_8859_1);
     }
+    if (len / 4 > maxChars) {
+      return null; // a character takes at most 4 bytes: surely too long, not worth decoding
+    }
     String s = new String(buf, at, len, switch (tag) {
       case STR_UTF8 -> StandardCharsets.UTF_8;
       case STR_UTF16 -> StandardCharsets.UTF_16;
