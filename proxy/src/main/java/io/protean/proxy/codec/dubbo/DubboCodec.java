@@ -186,7 +186,7 @@ public final class DubboCodec implements Codec {
    * per-read checks would otherwise dominate the parse). Reader positions are array positions;
    * {@link #bufferIndex} maps them back.
    */
-  private <R> R reader(ByteBuf in, int bodyStart, int bodyEnd, BodyReader<R> reader) {
+  private <R> R reader(ByteBuf in, int bodyStart, int bodyEnd, ReaderFactory<R> reader) {
     int len = bodyEnd - bodyStart;
     if (in.hasArray()) {
       int s = in.arrayOffset() + bodyStart;
@@ -203,7 +203,7 @@ public final class DubboCodec implements Codec {
 
   /** A reader of one serialization over a byte-array range (its constructor). */
   @FunctionalInterface
-  private interface BodyReader<R> {
+  private interface ReaderFactory<R> {
     R over(byte[] buf, int start, int end, DubboLimits limits);
   }
 
@@ -230,38 +230,44 @@ public final class DubboCodec implements Codec {
    */
   private Parsed parseRequest(ByteBuf in, int flags, int bodyStart, int bodyEnd, boolean spans) {
     int serialization = flags & SERIALIZATION_MASK;
-    if (serialization == FASTJSON2) {
-      return parseFastjson2Request(in, bodyStart, bodyEnd, spans);
-    }
-    if (serialization != HESSIAN2) {
+    if (!DubboSerialization.readable(serialization)) {
       throw new DubboCodecException(DubboSerialization.unsupported("request", serialization));
     }
-    Hessian2Reader r = reader(in, bodyStart, bodyEnd, Hessian2Reader::new);
+    RequestReader r = serialization == FASTJSON2 ? reader(in, bodyStart, bodyEnd, JsonbReader::new)
+        : reader(in, bodyStart, bodyEnd, Hessian2Reader::new);
     int readerStart = r.position();
     int max = limits.maxValueChars();
-    String dubboVersion = r.readString("the dubbo version", max);
-    String service = r.readString("the service path", max);
-    String version = r.readString("the service version", max);
-    String method = r.readString("the method name", max);
-    String types = r.readString("the parameter types", Integer.MAX_VALUE);
+    String dubboVersion = r.readText("the dubbo version", max);
+    String service = r.readText("the service path", max);
+    String version = r.readText("the service version", max);
+    String method = r.readText("the method name", max);
+    String types = r.readText("the parameter types", Integer.MAX_VALUE);
     if (service == null || method == null) {
       throw r.error("request without " + (service == null ? "service path" : "method name"));
     }
     Metadata m = callMetadata(dubboVersion, service, version, method);
     int params = parameterCount(types);
     if (params >= 2 && isGeneric(method, types)) {
-      genericCall(m, r.readString("the generic call's method name", max),
-          r.readStringList("the generic call's parameter types", max));
+      genericCall(m, r.readText("the generic call's method name", max),
+          r.readTextList("the generic call's parameter types", max));
       params -= 2;
     }
     for (int i = 0; i < params; i++) {
-      r.skip(0);
+      r.skipArgument();
     }
     int attachmentsStart = bufferIndex(r.position(), readerStart, bodyStart);
     List<int[]> entries = spans ? new ArrayList<>() : null;
     List<String> keys = spans ? new ArrayList<>() : null;
+    int mapHeadEnd = -1;
+    boolean shared = false;
     if (!r.atEnd()) {
-      readAttachments(r, m, entries, keys);
+      if (r instanceof JsonbReader j) {
+        mapHeadEnd = readJsonbAttachments(j, m, entries, keys, "the attachments");
+        mapHeadEnd = mapHeadEnd < 0 ? -1 : bufferIndex(mapHeadEnd, readerStart, bodyStart);
+        shared = j.sawShared();
+      } else {
+        readAttachments((Hessian2Reader) r, m, entries, keys);
+      }
     }
     if (entries != null) {
       for (int[] span : entries) {
@@ -269,7 +275,7 @@ public final class DubboCodec implements Codec {
         span[1] = bufferIndex(span[1], readerStart, bodyStart);
       }
     }
-    return new Parsed(m, attachmentsStart, entries, keys, -1, false);
+    return new Parsed(m, attachmentsStart, entries, keys, mapHeadEnd, shared);
   }
 
   /** The metadata every request has, from the body's first strings. */
@@ -310,51 +316,6 @@ public final class DubboCodec implements Codec {
     if (types != null) {
       m.put("parameter_types", String.join(",", types));
     }
-  }
-
-  /**
-   * A fastjson2 request body: the same values as hessian2's, each a length-prefixed JSONB
-   * document ({@link JsonbReader}); arguments are skipped by their length alone.
-   */
-  private Parsed parseFastjson2Request(ByteBuf in, int bodyStart, int bodyEnd, boolean spans) {
-    JsonbReader r = reader(in, bodyStart, bodyEnd, JsonbReader::new);
-    int readerStart = r.position();
-    int max = limits.maxValueChars();
-    String dubboVersion = r.readStringValue("the dubbo version", max);
-    String service = r.readStringValue("the service path", max);
-    String version = r.readStringValue("the service version", max);
-    String method = r.readStringValue("the method name", max);
-    String types = r.readStringValue("the parameter types", Integer.MAX_VALUE);
-    if (service == null || method == null) {
-      throw r.error("request without " + (service == null ? "service path" : "method name"));
-    }
-    Metadata m = callMetadata(dubboVersion, service, version, method);
-    int params = parameterCount(types);
-    if (params >= 2 && isGeneric(method, types)) {
-      genericCall(m, r.readStringValue("the generic call's method name", max),
-          r.readStringListValue("the generic call's parameter types", max));
-      params -= 2;
-    }
-    for (int i = 0; i < params; i++) {
-      r.skipValue("an argument");
-    }
-    int attachmentsStart = bufferIndex(r.position(), readerStart, bodyStart);
-    List<int[]> entries = spans ? new ArrayList<>() : null;
-    List<String> keys = spans ? new ArrayList<>() : null;
-    int mapHeadEnd = -1;
-    if (!r.atEnd()) {
-      mapHeadEnd = readJsonbAttachments(r, m, entries, keys, "the attachments");
-      if (mapHeadEnd >= 0) {
-        mapHeadEnd = bufferIndex(mapHeadEnd, readerStart, bodyStart);
-      }
-    }
-    if (entries != null) {
-      for (int[] span : entries) {
-        span[0] = bufferIndex(span[0], readerStart, bodyStart);
-        span[1] = bufferIndex(span[1], readerStart, bodyStart);
-      }
-    }
-    return new Parsed(m, attachmentsStart, entries, keys, mapHeadEnd, r.sawShared());
   }
 
   /**

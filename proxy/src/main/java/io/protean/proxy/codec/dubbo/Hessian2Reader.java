@@ -11,7 +11,7 @@ import java.util.List;
  * nesting is depth-limited, and any violation is a {@link DubboCodecException} naming the tag and
  * offset — hostile bytes never surface as another exception.
  */
-final class Hessian2Reader {
+final class Hessian2Reader implements RequestReader {
   private final byte[] buf;
   private final int start;
   private final int end;
@@ -30,11 +30,13 @@ final class Hessian2Reader {
   }
 
   /** Absolute index of the next byte. */
-  int position() {
+  @Override
+  public int position() {
     return pos;
   }
 
-  boolean atEnd() {
+  @Override
+  public boolean atEnd() {
     return pos >= end;
   }
 
@@ -68,13 +70,29 @@ final class Hessian2Reader {
         | buf[at + 3] & 0xff;
   }
 
-  DubboCodecException error(String problem) {
+  @Override
+  public DubboCodecException error(String problem) {
     return new DubboCodecException("hessian2: " + problem + " at body offset " + (pos - start));
   }
 
   private DubboCodecException unexpected(int tag, String what) {
     pos--;
     return error(String.format("unexpected tag 0x%02x while reading %s", tag, what));
+  }
+
+  @Override
+  public String readText(String what, int maxChars) {
+    return readString(what, maxChars);
+  }
+
+  @Override
+  public List<String> readTextList(String what, int maxChars) {
+    return readStringList(what, maxChars);
+  }
+
+  @Override
+  public void skipArgument() {
+    skip(0);
   }
 
   /** Reads a string (or null), keeping at most {@code maxChars}; longer ones are an error. */

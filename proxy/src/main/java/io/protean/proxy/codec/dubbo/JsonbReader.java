@@ -16,7 +16,7 @@ import java.nio.charset.StandardCharsets;
  * once ({@code 0x7f string int}) and refers to it later by number ({@code 0x7f int}); a document
  * keeps at most {@code maxClassDefs} of them. References ({@code 0x93 "$.path"}) are skipped.
  */
-final class JsonbReader {
+final class JsonbReader implements RequestReader {
   static final int OBJECT = 0xa6;
   static final int OBJECT_END = 0xa5;
   static final int NULL = 0xaf;
@@ -57,15 +57,18 @@ final class JsonbReader {
     this.valueEnd = end;
   }
 
-  int position() {
+  @Override
+  public int position() {
     return pos;
   }
 
-  boolean atEnd() {
+  @Override
+  public boolean atEnd() {
     return pos >= end;
   }
 
-  DubboCodecException error(String problem) {
+  @Override
+  public DubboCodecException error(String problem) {
     return new DubboCodecException("fastjson2: " + problem + " at body offset " + (pos - start));
   }
 
@@ -84,6 +87,22 @@ final class JsonbReader {
     symbolCount = 0;
     shared = false;
     return valueEnd;
+  }
+
+  @Override
+  public String readText(String what, int maxChars) {
+    return readStringValue(what, maxChars);
+  }
+
+  @Override
+  public java.util.List<String> readTextList(String what, int maxChars) {
+    return readStringListValue(what, maxChars);
+  }
+
+  /** Skips a whole length-prefixed value without reading it. */
+  @Override
+  public void skipArgument() {
+    skipValue("an argument");
   }
 
   /** Skips a whole length-prefixed value (an argument) without reading it. */

@@ -22,7 +22,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.util.ArrayList;
-import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -59,18 +58,7 @@ class Fastjson2CodecTest {
       RpcContext.getClientAttachment().setAttachment("x-reply", "x-from=provider");
       assertThat(consumer.service().greet("ann")).isEqualTo("hello ann from capture");
       consumer.service().echo("\u00e9\u4e2d".repeat(1 << 15));
-      Order order = new Order();
-      order.id = "o-1";
-      Order.Item item = new Order.Item("sku-1", 3);
-      item.self = item; // a back-reference
-      order.items = List.of(item, new Order.Item("sku-\u00e9\u4e2d\ud83d\ude00", 1), item);
-      order.tags = Map.of("k", List.of(1, 2L, 3.5, "s"), "nested", Map.of("deep", new int[] {1, 2}));
-      order.blob = new byte[3000];
-      order.createdMillis = 1_700_000_000_000L;
-      order.total = 12.75;
-      order.urgent = true;
-      order.due = new Date(1_800_000_000_000L);
-      order.quantities = new int[] {1, -70000, Integer.MAX_VALUE};
+      Order order = DubboCodecTest.complexOrder();
       RpcContext.getClientAttachment().setAttachment("x-after", "complex");
       consumer.service().inspect(order, Map.of("a", 1, "b", new ArrayList<>(List.of("x"))),
           new long[] {1, 1L << 40});
