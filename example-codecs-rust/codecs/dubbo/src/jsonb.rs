@@ -410,7 +410,7 @@ impl<'a> Reader<'a> {
             }
             TYPED_ANY => {
                 self.skip_type_name()?;
-                self.skip(depth)?;
+                self.skip(depth + 1)?; // a deeper level: a chain of type names must not recurse unbounded
             }
             REFERENCE => {
                 self.shared = true;

@@ -1,6 +1,7 @@
 package io.protean.proxy.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.protean.demo.peers.DemoService;
 import io.protean.proxy.codec.dubbo.DubboCapture;
@@ -23,6 +24,7 @@ import org.apache.dubbo.config.ApplicationConfig;
 import org.apache.dubbo.config.ReferenceConfig;
 import org.apache.dubbo.config.RegistryConfig;
 import org.apache.dubbo.config.bootstrap.DubboBootstrap;
+import org.apache.dubbo.rpc.RpcException;
 import org.apache.dubbo.rpc.model.FrameworkModel;
 import org.apache.dubbo.rpc.service.GenericService;
 import org.junit.jupiter.api.AfterAll;
@@ -130,6 +132,7 @@ abstract class RegistryDubboEndToEndTest {
 
   @Test
   void aDefaultConsumerCallsTheDubbo32ProviderThroughTheProxy() {
+    long unrouted = routeNotFound();
     DemoService service = reference(DemoService.class, null);
     for (int i = 0; i < 8; i++) {
       assertThat(service.greet("ann" + i)).isEqualTo("hello ann" + i + " from dubbo 3.2.19");
@@ -139,8 +142,21 @@ abstract class RegistryDubboEndToEndTest {
         .filter(f -> (f[2] & 0x20) == 0) // not heartbeats
         .map(f -> f[2] & 0x1f).distinct().toList();
     assertThat(serializations).containsExactly(23);
-    assertThat(admin.counter("protean_listener_local_replies_total{listener=\"dubbo\","
-        + "reason=\"route_not_found\"}")).isZero();
+    // Application-level discovery's metadata call found its route too.
+    assertThat(routeNotFound()).isEqualTo(unrouted);
+  }
+
+  private long routeNotFound() {
+    return admin.counter("protean_listener_local_replies_total{listener=\"dubbo\","
+        + "reason=\"route_not_found\"}");
+  }
+
+  /** The proxy's own error reaches a fastjson2 consumer as Dubbo's error, not a time-out. */
+  @Test
+  void aFastjson2ConsumerGetsTheProxysErrorReply() {
+    DemoService service = reference(DemoService.class, null);
+    assertThatThrownBy(() -> service.echo("unrouted")).isInstanceOf(RpcException.class)
+        .hasMessageContaining("protean: no route matches").hasMessageContaining("echo");
   }
 
   /**

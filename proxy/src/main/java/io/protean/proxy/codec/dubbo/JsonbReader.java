@@ -516,7 +516,7 @@ final class JsonbReader implements RequestReader {
       }
       case TYPED_ANY -> {
         skipTypeName();
-        skip(depth);
+        skip(depth + 1); // a deeper level: a chain of type names must not recurse unbounded
       }
       case REFERENCE -> {
         shared = true;

@@ -363,6 +363,32 @@ class Fastjson2CodecTest {
     frame.release();
   }
 
+  @Test
+  void aChainOfTypeNamesIsADepthLimitNotAStackOverflow() {
+    // An argument of 100000 typed-any prefixes (0x92, type reference 0) before its value.
+    ByteBuf body = Unpooled.buffer();
+    for (String s : new String[] {"2.0.2", SERVICE, "", "greet", "Ljava/lang/String;"}) {
+      int at = body.writerIndex();
+      body.writeInt(0);
+      JsonbWriter.writeString(body, s);
+      body.setInt(at, body.writerIndex() - at - 4);
+    }
+    body.writeInt(4).writeByte(0xa6).writeByte(0x49).writeByte(0xaf).writeByte(0xa5);
+    int at = body.writerIndex();
+    body.writeInt(0).writeByte(0xa6).writeByte(0x49);
+    for (int i = 0; i < 100_000; i++) {
+      body.writeByte(0x92).writeByte(0);
+    }
+    body.writeByte(0xaf).writeByte(0xa5);
+    body.setInt(at, body.writerIndex() - at - 4);
+    ByteBuf frame = Unpooled.buffer().writeShort(0xdabb).writeByte(0xc0 | 23).writeByte(0)
+        .writeLong(1).writeInt(body.readableBytes()).writeBytes(body);
+    body.release();
+    assertThatThrownBy(() -> codec.decode(frame)).isInstanceOf(DubboCodecException.class)
+        .hasMessageContaining("nested deeper than 64");
+    frame.release();
+  }
+
   private static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket()) {
       s.bind(new InetSocketAddress("127.0.0.1", 0));
