@@ -182,6 +182,71 @@ fn write_jsonb_attachments(out: &mut Vec<u8>, body: &[u8], value_start: usize, h
     Ok(())
 }
 
+/// What reading a request's leading values needs from a serialization's reader.
+trait RequestReader<'a> {
+    fn error(&self, problem: &str) -> String;
+    /// The next value, a string (or null), at most `max_chars` long.
+    fn read_text(&mut self, what: &str, max_chars: usize) -> Result<Option<Cow<'a, str>>, String>;
+    /// The next value, a String[]; None after skipping another value.
+    fn read_text_list(&mut self, what: &str, max_chars: usize) -> Result<Option<Vec<String>>, String>;
+    fn skip_argument(&mut self) -> Result<(), String>;
+}
+
+impl<'a> RequestReader<'a> for Reader<'a> {
+    fn error(&self, problem: &str) -> String {
+        Reader::error(self, problem)
+    }
+    fn read_text(&mut self, what: &str, max_chars: usize) -> Result<Option<Cow<'a, str>>, String> {
+        self.read_string(what, max_chars)
+    }
+    fn read_text_list(&mut self, what: &str, max_chars: usize) -> Result<Option<Vec<String>>, String> {
+        self.read_string_list(what, max_chars)
+    }
+    fn skip_argument(&mut self) -> Result<(), String> {
+        self.skip(0)
+    }
+}
+
+impl<'a> RequestReader<'a> for jsonb::Reader<'a> {
+    fn error(&self, problem: &str) -> String {
+        jsonb::Reader::error(self, problem)
+    }
+    fn read_text(&mut self, what: &str, max_chars: usize) -> Result<Option<Cow<'a, str>>, String> {
+        self.read_string_value(what, max_chars)
+    }
+    fn read_text_list(&mut self, what: &str, max_chars: usize) -> Result<Option<Vec<String>>, String> {
+        self.read_string_list_value(what, max_chars)
+    }
+    fn skip_argument(&mut self) -> Result<(), String> {
+        self.skip_value("an argument")
+    }
+}
+
+/// The values before the attachments, the same in every serialization: dubbo version, service
+/// path, version, method, parameter types (the generic call's real method and types), arguments.
+fn read_call<'a, R: RequestReader<'a>>(r: &mut R, metadata: &mut Metadata) -> Result<(), String> {
+    let dubbo_version = r.read_text("the dubbo version", MAX_VALUE_CHARS)?;
+    let service = r.read_text("the service path", MAX_VALUE_CHARS)?;
+    let version = r.read_text("the service version", MAX_VALUE_CHARS)?;
+    let method = r.read_text("the method name", MAX_VALUE_CHARS)?;
+    let types = r.read_text("the parameter types", usize::MAX)?;
+    let (Some(service), Some(method)) = (service, method) else {
+        return Err(r.error("request without service path or method name"));
+    };
+    let mut params = parameter_count(types.as_deref().unwrap_or(""))?;
+    if params >= 2 && is_generic(&method, types.as_deref()) {
+        let real = r.read_text("the generic call's method name", MAX_VALUE_CHARS)?;
+        let real_types = r.read_text_list("the generic call's parameter types", MAX_VALUE_CHARS)?;
+        generic_call(metadata, real, real_types);
+        params -= 2;
+    }
+    call_metadata(metadata, dubbo_version, &service, version, &method);
+    for _ in 0..params {
+        r.skip_argument()?;
+    }
+    Ok(())
+}
+
 /// Reads an attachments map (or null) at `r` into `metadata`; with `entries`, records each entry.
 fn read_attachments(r: &mut Reader, metadata: &mut Metadata, mut entries: Option<&mut Entries>) -> Result<(), String> {
     let tag = r.peek()?;
@@ -303,65 +368,23 @@ impl Dubbo {
     fn parse_request(&self, flags: u8, body: &[u8], metadata: &mut Metadata, spans: bool) -> Result<Option<Attachments>, String> {
         let serialization = flags & SERIALIZATION;
         if serialization == FASTJSON2 {
-            return self.parse_fastjson2_request(body, metadata, spans);
+            let mut r = jsonb::Reader::new(body);
+            read_call(&mut r, metadata)?;
+            let mut attachments = Attachments { start: r.pos, entries: Vec::new(), head_end: None, shared: false };
+            if !r.at_end() {
+                attachments.head_end = read_jsonb_attachments(&mut r, metadata, spans.then_some(&mut attachments.entries), "the attachments")?;
+                attachments.shared = r.shared;
+            }
+            return Ok(spans.then_some(attachments));
         }
         if serialization != HESSIAN2 {
             return Err(format!("dubbo: {}", unsupported("request", serialization)));
         }
         let mut r = Reader::new(body);
-        let dubbo_version = r.read_string("the dubbo version", MAX_VALUE_CHARS)?;
-        let service = r.read_string("the service path", MAX_VALUE_CHARS)?;
-        let version = r.read_string("the service version", MAX_VALUE_CHARS)?;
-        let method = r.read_string("the method name", MAX_VALUE_CHARS)?;
-        let types = r.read_string("the parameter types", usize::MAX)?;
-        let (Some(service), Some(method)) = (service, method) else {
-            return Err(r.error("request without service path or method name"));
-        };
-        let mut params = parameter_count(types.as_deref().unwrap_or(""))?;
-        if params >= 2 && is_generic(&method, types.as_deref()) {
-            let real = r.read_string("the generic call's method name", MAX_VALUE_CHARS)?;
-            let real_types = r.read_string_list("the generic call's parameter types", MAX_VALUE_CHARS)?;
-            generic_call(metadata, real, real_types);
-            params -= 2;
-        }
-        call_metadata(metadata, dubbo_version, &service, version, &method);
-        for _ in 0..params {
-            r.skip(0)?;
-        }
+        read_call(&mut r, metadata)?;
         let mut attachments = Attachments { start: r.pos, entries: Vec::new(), head_end: None, shared: false };
         if !r.at_end() {
             read_attachments(&mut r, metadata, spans.then_some(&mut attachments.entries))?;
-        }
-        Ok(spans.then_some(attachments))
-    }
-
-    /// A fastjson2 request body: the same values as hessian2's, each a length-prefixed JSONB
-    /// document; arguments are skipped by their length alone.
-    fn parse_fastjson2_request(&self, body: &[u8], metadata: &mut Metadata, spans: bool) -> Result<Option<Attachments>, String> {
-        let mut r = jsonb::Reader::new(body);
-        let dubbo_version = r.read_string_value("the dubbo version", MAX_VALUE_CHARS)?;
-        let service = r.read_string_value("the service path", MAX_VALUE_CHARS)?;
-        let version = r.read_string_value("the service version", MAX_VALUE_CHARS)?;
-        let method = r.read_string_value("the method name", MAX_VALUE_CHARS)?;
-        let types = r.read_string_value("the parameter types", usize::MAX)?;
-        let (Some(service), Some(method)) = (service, method) else {
-            return Err(r.error("request without service path or method name"));
-        };
-        let mut params = parameter_count(types.as_deref().unwrap_or(""))?;
-        if params >= 2 && is_generic(&method, types.as_deref()) {
-            let real = r.read_string_value("the generic call's method name", MAX_VALUE_CHARS)?;
-            let real_types = r.read_string_list_value("the generic call's parameter types", MAX_VALUE_CHARS)?;
-            generic_call(metadata, real, real_types);
-            params -= 2;
-        }
-        call_metadata(metadata, dubbo_version, &service, version, &method);
-        for _ in 0..params {
-            r.skip_value("an argument")?;
-        }
-        let mut attachments = Attachments { start: r.pos, entries: Vec::new(), head_end: None, shared: false };
-        if !r.at_end() {
-            attachments.head_end = read_jsonb_attachments(&mut r, metadata, spans.then_some(&mut attachments.entries), "the attachments")?;
-            attachments.shared = r.shared;
         }
         Ok(spans.then_some(attachments))
     }
