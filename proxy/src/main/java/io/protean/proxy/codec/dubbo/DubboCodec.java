@@ -423,68 +423,42 @@ public final class DubboCodec implements Codec {
   }
 
   /**
-   * Parses an OK hessian2 response body: the type, the value or exception (skipped), the
+   * Parses an OK hessian2 or fastjson2 response body: the type, the value or exception (skipped), the
    * attachments map for the {@code *_WITH_ATTACHMENTS} types. With {@code body}, also records
    * where each part sits.
    */
   private Metadata parseResponse(ByteBuf in, int serialization, int bodyStart, int bodyEnd,
       ResponseBody body) {
-    if (serialization == FASTJSON2) {
-      return parseFastjson2Response(in, bodyStart, bodyEnd, body);
-    }
-    Hessian2Reader r = reader(in, bodyStart, bodyEnd, Hessian2Reader::new);
+    RequestReader r = serialization == FASTJSON2 ? reader(in, bodyStart, bodyEnd, JsonbReader::new)
+        : reader(in, bodyStart, bodyEnd, Hessian2Reader::new);
     int readerStart = r.position();
-    int type = r.readInt("the response type");
+    long type = r instanceof JsonbReader j ? j.readIntegerValue("the response type")
+        : ((Hessian2Reader) r).readInt("the response type");
     if (type < RESPONSE_WITH_EXCEPTION || type > RESPONSE_NULL_VALUE_WITH_ATTACHMENTS) {
       throw r.error("unknown response type " + type);
     }
     int valueStart = r.position();
     if (type != RESPONSE_NULL_VALUE && type != RESPONSE_NULL_VALUE_WITH_ATTACHMENTS) {
-      r.skip(0);
+      r.skipArgument();
     }
     int valueEnd = r.position();
     Metadata m = new Metadata(type >= WITH_ATTACHMENTS ? 4 : 1);
-    if (type >= WITH_ATTACHMENTS) {
-      readAttachments(r, m, body == null ? null : body.entries, body == null ? null : body.keys);
-    }
-    if (body != null) {
-      body.type = type;
-      body.valueStart = bufferIndex(valueStart, readerStart, bodyStart);
-      body.valueEnd = bufferIndex(valueEnd, readerStart, bodyStart);
-      for (int[] span : body.entries) {
-        span[0] = bufferIndex(span[0], readerStart, bodyStart);
-        span[1] = bufferIndex(span[1], readerStart, bodyStart);
-      }
-    }
-    return m;
-  }
-
-  /** As {@link #parseResponse} for a fastjson2 body: each part a length-prefixed JSONB document. */
-  private Metadata parseFastjson2Response(ByteBuf in, int bodyStart, int bodyEnd,
-      ResponseBody body) {
-    JsonbReader r = reader(in, bodyStart, bodyEnd, JsonbReader::new);
-    int readerStart = r.position();
-    long type = r.readIntegerValue("the response type");
-    if (type < RESPONSE_WITH_EXCEPTION || type > RESPONSE_NULL_VALUE_WITH_ATTACHMENTS) {
-      throw r.error("unknown response type " + type);
-    }
-    int valueStart = r.position();
-    if (type != RESPONSE_NULL_VALUE && type != RESPONSE_NULL_VALUE_WITH_ATTACHMENTS) {
-      r.skipValue("the response value");
-    }
-    int valueEnd = r.position();
-    Metadata m = new Metadata(type >= WITH_ATTACHMENTS ? 4 : 1);
+    List<int[]> entries = body == null ? null : body.entries;
+    List<String> keys = body == null ? null : body.keys;
     int headEnd = -1;
     if (type >= WITH_ATTACHMENTS) {
-      headEnd = readJsonbAttachments(r, m, body == null ? null : body.entries,
-          body == null ? null : body.keys, "the response attachments");
+      if (r instanceof JsonbReader j) {
+        headEnd = readJsonbAttachments(j, m, entries, keys, "the response attachments");
+      } else {
+        readAttachments((Hessian2Reader) r, m, entries, keys);
+      }
     }
     if (body != null) {
       body.type = (int) type;
       body.valueStart = bufferIndex(valueStart, readerStart, bodyStart);
       body.valueEnd = bufferIndex(valueEnd, readerStart, bodyStart);
       body.mapHeadEnd = headEnd < 0 ? -1 : bufferIndex(headEnd, readerStart, bodyStart);
-      body.shared = r.sawShared();
+      body.shared = r instanceof JsonbReader j && j.sawShared();
       for (int[] span : body.entries) {
         span[0] = bufferIndex(span[0], readerStart, bodyStart);
         span[1] = bufferIndex(span[1], readerStart, bodyStart);

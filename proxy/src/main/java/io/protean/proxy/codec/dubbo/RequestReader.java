@@ -3,8 +3,8 @@ package io.protean.proxy.codec.dubbo;
 import java.util.List;
 
 /**
- * What parsing a request body needs from a serialization's reader ({@link Hessian2Reader},
- * {@link JsonbReader}): the same values in the same order, read each in its own encoding.
+ * What parsing a request or response body needs from a serialization's reader ({@link Hessian2Reader},
+ * {@link JsonbReader}): the same values in the same order, each read in its own encoding.
  */
 sealed interface RequestReader permits Hessian2Reader, JsonbReader {
   /** Where the next value starts (a position in the reader's array). */
