@@ -151,6 +151,10 @@ pub struct FrameInfo {
     pub status: Option<Cow<'static, str>>,
     /// For responses, what they say about the call (retry policies); `Unknown` for requests.
     pub response_class: ResponseClass,
+    /// A request whose framing is sound but whose body this codec cannot read (a serialization
+    /// it does not know): the host answers it with the CODEC_FAILURE error reply, `status`
+    /// saying why, and keeps the connection.
+    pub unreadable: bool,
 }
 
 /// The result of [`Codec::decode`].
@@ -373,7 +377,7 @@ impl<C: Codec> Dispatcher<C> {
             Decoded::Frame(f) => {
                 b.push(f.message_type as u8);
                 b.push(f.id_width);
-                b.extend_from_slice(&[f.response_class as u8, 0]);
+                b.extend_from_slice(&[f.response_class as u8, f.unreadable as u8]);
                 b.extend_from_slice(&f.id_offset.to_le_bytes());
                 b.extend_from_slice(&f.request_id.to_le_bytes());
                 let status = f.status.as_deref().unwrap_or("");

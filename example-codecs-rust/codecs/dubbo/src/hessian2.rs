@@ -245,6 +245,40 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// A list of strings (a String[]: a typed or untyped fixed-length list); None after
+    /// skipping any other value. An element that is no short scalar reads as "?".
+    pub fn read_string_list(&mut self, what: &str, max_chars: usize) -> Result<Option<Vec<String>>> {
+        let tag = self.peek()?;
+        let n = match tag {
+            0x70..=0x77 => {
+                self.pos += 1;
+                self.skip_type()?;
+                (tag - 0x70) as usize
+            }
+            0x78..=0x7f => {
+                self.pos += 1;
+                (tag - 0x78) as usize
+            }
+            b'V' | b'X' => {
+                self.pos += 1;
+                if tag == b'V' {
+                    self.skip_type()?;
+                }
+                let n = self.read_int(what)?;
+                self.count(n)?
+            }
+            _ => {
+                self.skip(0)?;
+                return Ok(None);
+            }
+        };
+        let mut list = Vec::with_capacity(n.min(16));
+        for _ in 0..n {
+            list.push(self.read_scalar_or_skip(what, max_chars)?.map_or_else(|| "?".to_string(), Cow::into_owned));
+        }
+        Ok(Some(list))
+    }
+
     /// Consumes a map start: 'H', or 'M' and its type.
     pub fn read_map_start(&mut self, tag: u8) -> Result<()> {
         self.pos += 1;

@@ -1,4 +1,4 @@
-//! The Dubbo protocol (16-byte header, hessian2 body) as a Protean Wasm codec: the same frames,
+//! The Dubbo protocol (16-byte header, hessian2 or fastjson2 body) as a Protean Wasm codec: the same frames,
 //! metadata, limits and replies as the proxy's native Java codec (proxy/.../codec/dubbo), so the
 //! two can be compared on the same traffic.
 //!
@@ -6,6 +6,8 @@
 //! 0-1 magic 0xdabb   2 flags: 0x80 request, 0x40 two-way, 0x20 event, low 5 bits serialization
 //! 3 status           4-11 request id          12-15 body length
 //! request body: dubbo version, service path, version, method, parameter types, args, attachments
+//! (fastjson2, id 23: each a 4-byte length and a JSONB document, jsonb.rs; another serialization
+//! is framed but not read: the host answers it, the decode block's UNREADABLE flag)
 //! OK response body: type (0 exception, 1 value, 2 null; +3 with attachments), value, attachments
 //! ```
 //!
@@ -16,6 +18,7 @@
 //! protocol version and assumes a 2.0.2+ client, as every Dubbo since 2.7 is).
 
 mod hessian2;
+mod jsonb;
 
 use hessian2::{write_string, Reader};
 use std::borrow::Cow;
@@ -27,6 +30,7 @@ const FLAG_TWO_WAY: u8 = 0x40;
 const FLAG_EVENT: u8 = 0x20;
 const SERIALIZATION: u8 = 0x1f;
 const HESSIAN2: u8 = 2;
+const FASTJSON2: u8 = 23;
 const OK: u8 = 20;
 const MAX_VALUE_CHARS: usize = 65536;
 const MAX_METADATA_KEYS: usize = 256;
@@ -42,10 +46,13 @@ pub struct Dubbo {
 /// Each attachment's byte span in the body and its key (None for a non-string key).
 type Entries = Vec<(usize, usize, Option<String>)>;
 
-/// Where the attachments are in a request body, for re-encoding.
+/// Where the attachments are in a request body, for re-encoding. fastjson2: where the map's
+/// bytes before its first entry end (`head_end`), and whether entries use symbols or references.
 struct Attachments {
     start: usize,
     entries: Entries,
+    head_end: Option<usize>,
+    shared: bool,
 }
 
 /// Where the parts of an OK response body are, for re-encoding.
@@ -54,6 +61,190 @@ struct ResponseBody {
     value_start: usize,
     value_end: usize,
     entries: Entries,
+    head_end: Option<usize>,
+    shared: bool,
+}
+
+/// Dubbo's serialization ids by name, so an error says what a client used.
+fn serialization_name(id: u8) -> Cow<'static, str> {
+    match id {
+        2 => "hessian2 (id 2)".into(),
+        3 => "java (id 3)".into(),
+        4 => "compactedjava (id 4)".into(),
+        6 => "fastjson (id 6)".into(),
+        7 => "nativejava (id 7)".into(),
+        8 => "kryo (id 8)".into(),
+        9 => "fst (id 9)".into(),
+        10 => "native-hessian (id 10)".into(),
+        11 => "avro (id 11)".into(),
+        12 => "protostuff (id 12)".into(),
+        16 => "gson (id 16)".into(),
+        21 => "protobuf-json (id 21)".into(),
+        22 => "protobuf (id 22)".into(),
+        23 => "fastjson2 (id 23)".into(),
+        25 => "kryo2 (id 25)".into(),
+        31 => "msgpack (id 31)".into(),
+        n => format!("id {n}").into(),
+    }
+}
+
+fn unsupported(what: &str, id: u8) -> String {
+    format!("{what} serialization {} is not supported; this codec reads hessian2 (id 2) and fastjson2 (id 23)", serialization_name(id))
+}
+
+/// Dubbo's generic invocation: GenericService.$invoke(String method, String[] types, Object[] args).
+fn is_generic(method: &str, types: Option<&str>) -> bool {
+    (method == "$invoke" || method == "$invokeAsync") && types == Some("Ljava/lang/String;[Ljava/lang/String;[Ljava/lang/Object;")
+}
+
+/// A generic call is routed as the call it stands for, as in the native codec: `method` the
+/// real method, `parameter_types` its comma-separated Java type names, `generic: true`.
+fn generic_call(metadata: &mut Metadata, method: Option<Cow<str>>, types: Option<Vec<String>>) {
+    if let Some(m) = method {
+        metadata.put("method", &m);
+        metadata.put("generic", "true");
+        if let Some(t) = types {
+            metadata.put("parameter_types", &t.join(","));
+        }
+    }
+}
+
+/// The metadata every request has, from the body's first strings.
+fn call_metadata(metadata: &mut Metadata, dubbo_version: Option<Cow<str>>, service: &str, version: Option<Cow<str>>, method: &str) {
+    metadata.put("interface", service);
+    if !metadata.contains("method") {
+        metadata.put("method", method);
+    }
+    if let Some(v) = version.filter(|v| !v.is_empty()) {
+        metadata.put("version", &v);
+    }
+    if let Some(d) = dubbo_version {
+        metadata.put("dubbo", &d);
+    }
+}
+
+/// Reads a length-prefixed JSONB attachments map into `metadata`; with `entries`, records each
+/// entry. Returns where the map's head ends (None for a null map).
+fn read_jsonb_attachments(r: &mut jsonb::Reader, metadata: &mut Metadata, mut entries: Option<&mut Entries>, what: &str) -> Result<Option<usize>, String> {
+    r.begin_value(what)?;
+    if !r.read_map_start(what)? {
+        r.end_value(what)?;
+        return Ok(None);
+    }
+    let head_end = r.pos;
+    let mut taken = 0;
+    while !r.at_object_end(what)? {
+        let entry_start = r.pos;
+        let key = r.read_name("an attachment key", MAX_VALUE_CHARS)?;
+        let value = r.read_scalar_or_skip("an attachment value", MAX_VALUE_CHARS)?;
+        if let (Some(k), Some(v)) = (&key, &value) {
+            if taken < MAX_METADATA_KEYS && !metadata.contains(k) {
+                metadata.put(k, v);
+                taken += 1;
+            }
+        }
+        if let Some(e) = entries.as_deref_mut() {
+            e.push((entry_start, r.pos, key.map(Cow::into_owned)));
+        }
+    }
+    r.end_value(what)?;
+    Ok(Some(head_end))
+}
+
+/// Writes a fastjson2 attachments document: its length, the original head (a type name, when
+/// the map had one), the unchanged entries byte for byte, the sets. Entries that use symbols or
+/// references may depend on one another: none is dropped then.
+fn write_jsonb_attachments(out: &mut Vec<u8>, body: &[u8], value_start: usize, head_end: Option<usize>, entries: &Entries, shared: bool, mutation: &Mutation) -> Result<(), String> {
+    let length_at = out.len();
+    out.extend_from_slice(&[0; 4]);
+    match head_end {
+        Some(h) => out.extend_from_slice(&body[value_start + 4..h]),
+        None => out.push(jsonb::OBJECT),
+    }
+    for (start, end, key) in entries {
+        if let Some(k) = key.as_deref().filter(|k| mutation.get(k).is_some()) {
+            if shared {
+                return Err(format!("dubbo: fastjson2: the attachments refer to one another (symbols or references): attachment '{k}' cannot be changed or removed"));
+            }
+            continue;
+        }
+        out.extend_from_slice(&body[*start..*end]);
+    }
+    for (k, v) in &mutation.entries {
+        if let Some(v) = v {
+            jsonb::write_string(out, k);
+            jsonb::write_string(out, v);
+        }
+    }
+    out.push(jsonb::OBJECT_END);
+    let len = (out.len() - length_at - 4) as u32;
+    out[length_at..length_at + 4].copy_from_slice(&len.to_be_bytes());
+    Ok(())
+}
+
+/// What reading a request's leading values needs from a serialization's reader.
+trait RequestReader<'a> {
+    fn error(&self, problem: &str) -> String;
+    /// The next value, a string (or null), at most `max_chars` long.
+    fn read_text(&mut self, what: &str, max_chars: usize) -> Result<Option<Cow<'a, str>>, String>;
+    /// The next value, a String[]; None after skipping another value.
+    fn read_text_list(&mut self, what: &str, max_chars: usize) -> Result<Option<Vec<String>>, String>;
+    fn skip_argument(&mut self) -> Result<(), String>;
+}
+
+impl<'a> RequestReader<'a> for Reader<'a> {
+    fn error(&self, problem: &str) -> String {
+        Reader::error(self, problem)
+    }
+    fn read_text(&mut self, what: &str, max_chars: usize) -> Result<Option<Cow<'a, str>>, String> {
+        self.read_string(what, max_chars)
+    }
+    fn read_text_list(&mut self, what: &str, max_chars: usize) -> Result<Option<Vec<String>>, String> {
+        self.read_string_list(what, max_chars)
+    }
+    fn skip_argument(&mut self) -> Result<(), String> {
+        self.skip(0)
+    }
+}
+
+impl<'a> RequestReader<'a> for jsonb::Reader<'a> {
+    fn error(&self, problem: &str) -> String {
+        jsonb::Reader::error(self, problem)
+    }
+    fn read_text(&mut self, what: &str, max_chars: usize) -> Result<Option<Cow<'a, str>>, String> {
+        self.read_string_value(what, max_chars)
+    }
+    fn read_text_list(&mut self, what: &str, max_chars: usize) -> Result<Option<Vec<String>>, String> {
+        self.read_string_list_value(what, max_chars)
+    }
+    fn skip_argument(&mut self) -> Result<(), String> {
+        self.skip_value("an argument")
+    }
+}
+
+/// The values before the attachments, the same in every serialization: dubbo version, service
+/// path, version, method, parameter types (the generic call's real method and types), arguments.
+fn read_call<'a, R: RequestReader<'a>>(r: &mut R, metadata: &mut Metadata) -> Result<(), String> {
+    let dubbo_version = r.read_text("the dubbo version", MAX_VALUE_CHARS)?;
+    let service = r.read_text("the service path", MAX_VALUE_CHARS)?;
+    let version = r.read_text("the service version", MAX_VALUE_CHARS)?;
+    let method = r.read_text("the method name", MAX_VALUE_CHARS)?;
+    let types = r.read_text("the parameter types", usize::MAX)?;
+    let (Some(service), Some(method)) = (service, method) else {
+        return Err(r.error("request without service path or method name"));
+    };
+    let mut params = parameter_count(types.as_deref().unwrap_or(""))?;
+    if params >= 2 && is_generic(&method, types.as_deref()) {
+        let real = r.read_text("the generic call's method name", MAX_VALUE_CHARS)?;
+        let real_types = r.read_text_list("the generic call's parameter types", MAX_VALUE_CHARS)?;
+        generic_call(metadata, real, real_types);
+        params -= 2;
+    }
+    call_metadata(metadata, dubbo_version, &service, version, &method);
+    for _ in 0..params {
+        r.skip_argument()?;
+    }
+    Ok(())
 }
 
 /// Reads an attachments map (or null) at `r` into `metadata`; with `entries`, records each entry.
@@ -127,6 +318,7 @@ fn status_name(status: u8) -> std::borrow::Cow<'static, str> {
 fn class_of(status: u8, flags: u8, body: &[u8]) -> ResponseClass {
     match status {
         OK if flags & FLAG_EVENT == 0 && flags & SERIALIZATION == HESSIAN2 && matches!(body.first(), Some(0x90 | 0x93)) => ResponseClass::ApplicationException,
+        OK if flags & FLAG_EVENT == 0 && flags & SERIALIZATION == FASTJSON2 && matches!(jsonb::Reader::new(body).read_integer_value("the response type"), Ok(0 | 3)) => ResponseClass::ApplicationException,
         OK => ResponseClass::Success,
         30 | 31 => ResponseClass::ServerTimeout,
         35 | 50 | 60 | 70 | 80 => ResponseClass::ServerError,
@@ -149,7 +341,7 @@ fn status_of(error: ErrorType) -> u8 {
 }
 
 /// Counts the parameters in a JVM descriptor such as `Ljava/lang/String;[I[[Lx/Y;J`.
-fn parameter_count(desc: &str, r: &Reader) -> Result<usize, String> {
+fn parameter_count(desc: &str) -> Result<usize, String> {
     let bytes = desc.as_bytes();
     let (mut i, mut n) = (0, 0);
     while i < bytes.len() {
@@ -160,10 +352,10 @@ fn parameter_count(desc: &str, r: &Reader) -> Result<usize, String> {
             }
             b'L' => {
                 i += bytes[i..].iter().position(|&b| b == b';')
-                    .ok_or_else(|| r.error(&format!("unterminated class name in parameter types '{desc}'")))?;
+                    .ok_or_else(|| format!("dubbo: unterminated class name in parameter types '{desc}'"))?;
             }
             b'Z' | b'B' | b'C' | b'D' | b'F' | b'I' | b'J' | b'S' | b'V' => {}
-            _ => return Err(r.error(&format!("invalid parameter types '{desc}'"))),
+            _ => return Err(format!("dubbo: invalid parameter types '{desc}'")),
         }
         n += 1;
         i += 1;
@@ -175,30 +367,22 @@ impl Dubbo {
     /// Parses a request body into metadata; with `spans`, also where each attachment is.
     fn parse_request(&self, flags: u8, body: &[u8], metadata: &mut Metadata, spans: bool) -> Result<Option<Attachments>, String> {
         let serialization = flags & SERIALIZATION;
+        if serialization == FASTJSON2 {
+            let mut r = jsonb::Reader::new(body);
+            read_call(&mut r, metadata)?;
+            let mut attachments = Attachments { start: r.pos, entries: Vec::new(), head_end: None, shared: false };
+            if !r.at_end() {
+                attachments.head_end = read_jsonb_attachments(&mut r, metadata, spans.then_some(&mut attachments.entries), "the attachments")?;
+                attachments.shared = r.shared;
+            }
+            return Ok(spans.then_some(attachments));
+        }
         if serialization != HESSIAN2 {
-            return Err(format!("dubbo: request serialization id {serialization} is not supported; this codec reads hessian2 (id 2)"));
+            return Err(format!("dubbo: {}", unsupported("request", serialization)));
         }
         let mut r = Reader::new(body);
-        let dubbo_version = r.read_string("the dubbo version", MAX_VALUE_CHARS)?;
-        let service = r.read_string("the service path", MAX_VALUE_CHARS)?;
-        let version = r.read_string("the service version", MAX_VALUE_CHARS)?;
-        let method = r.read_string("the method name", MAX_VALUE_CHARS)?;
-        let types = r.read_string("the parameter types", usize::MAX)?;
-        let (Some(service), Some(method)) = (service, method) else {
-            return Err(r.error("request without service path or method name"));
-        };
-        metadata.put("interface", &service);
-        metadata.put("method", &method);
-        if let Some(v) = version.filter(|v| !v.is_empty()) {
-            metadata.put("version", &v);
-        }
-        if let Some(d) = dubbo_version {
-            metadata.put("dubbo", &d);
-        }
-        for _ in 0..parameter_count(types.as_deref().unwrap_or(""), &r)? {
-            r.skip(0)?;
-        }
-        let mut attachments = Attachments { start: r.pos, entries: Vec::new() };
+        read_call(&mut r, metadata)?;
+        let mut attachments = Attachments { start: r.pos, entries: Vec::new(), head_end: None, shared: false };
         if !r.at_end() {
             read_attachments(&mut r, metadata, spans.then_some(&mut attachments.entries))?;
         }
@@ -207,7 +391,10 @@ impl Dubbo {
 
     /// Parses an OK hessian2 response body: its type, the value or exception (skipped), the
     /// attachments of a `*_WITH_ATTACHMENTS` type into `metadata` (with `spans`, where each is).
-    fn parse_response(&self, body: &[u8], metadata: &mut Metadata, spans: bool) -> Result<ResponseBody, String> {
+    fn parse_response(&self, flags: u8, body: &[u8], metadata: &mut Metadata, spans: bool) -> Result<ResponseBody, String> {
+        if flags & SERIALIZATION == FASTJSON2 {
+            return self.parse_fastjson2_response(body, metadata, spans);
+        }
         let mut r = Reader::new(body);
         let kind = r.read_int("the response type")?;
         if !(0..=RESPONSE_NULL_VALUE_WITH_ATTACHMENTS).contains(&kind) {
@@ -222,7 +409,28 @@ impl Dubbo {
         if kind >= WITH_ATTACHMENTS {
             read_attachments(&mut r, metadata, spans.then_some(&mut entries))?;
         }
-        Ok(ResponseBody { kind, value_start, value_end, entries })
+        Ok(ResponseBody { kind, value_start, value_end, entries, head_end: None, shared: false })
+    }
+
+    /// As `parse_response`, for a fastjson2 body: each part a length-prefixed JSONB document.
+    fn parse_fastjson2_response(&self, body: &[u8], metadata: &mut Metadata, spans: bool) -> Result<ResponseBody, String> {
+        let mut r = jsonb::Reader::new(body);
+        let kind = r.read_integer_value("the response type")?;
+        if !(0..=RESPONSE_NULL_VALUE_WITH_ATTACHMENTS as i64).contains(&kind) {
+            return Err(r.error(&format!("unknown response type {kind}")));
+        }
+        let kind = kind as i32;
+        let value_start = r.pos;
+        if kind != RESPONSE_NULL_VALUE && kind != RESPONSE_NULL_VALUE_WITH_ATTACHMENTS {
+            r.skip_value("the response value")?;
+        }
+        let value_end = r.pos;
+        let mut entries = Vec::new();
+        let mut head_end = None;
+        if kind >= WITH_ATTACHMENTS {
+            head_end = read_jsonb_attachments(&mut r, metadata, spans.then_some(&mut entries), "the response attachments")?;
+        }
+        Ok(ResponseBody { kind, value_start, value_end, entries, head_end, shared: r.shared })
     }
 
     /// Rewrites an OK response's attachments; one without gains them as its `*_WITH_ATTACHMENTS`
@@ -235,13 +443,14 @@ impl Dubbo {
         if status != OK {
             return Reply::Error(format!("dubbo: a response with status {} carries only an error message, no attachments", status_name(status)));
         }
-        if flags & SERIALIZATION != HESSIAN2 {
-            return Reply::Error(format!("dubbo: response serialization id {} is not supported; this codec reads hessian2 (id 2)", flags & SERIALIZATION));
+        let serialization = flags & SERIALIZATION;
+        if serialization != HESSIAN2 && serialization != FASTJSON2 {
+            return Reply::Error(format!("dubbo: {}", unsupported("response", serialization)));
         }
         let body = &frame[HEADER..];
         let mut scratch = Vec::new();
         let mut ignored = Metadata::for_tests(&mut scratch);
-        let parsed = match self.parse_response(body, &mut ignored, true) {
+        let parsed = match self.parse_response(flags, body, &mut ignored, true) {
             Ok(p) => p,
             Err(e) => return Reply::Error(e),
         };
@@ -251,9 +460,19 @@ impl Dubbo {
         }
         let mut out = Vec::with_capacity(frame.len() + 64);
         out.extend_from_slice(&frame[..HEADER]);
-        out.push((0x90 + if had { parsed.kind } else { parsed.kind + WITH_ATTACHMENTS }) as u8);
-        out.extend_from_slice(&body[parsed.value_start..parsed.value_end]);
-        write_attachments(&mut out, body, &parsed.entries, mutation);
+        let kind = if had { parsed.kind } else { parsed.kind + WITH_ATTACHMENTS };
+        if serialization == FASTJSON2 {
+            // fastjson2 writes the type byte as a JSONB int8 document.
+            out.extend_from_slice(&[0, 0, 0, 2, jsonb::INT8, kind as u8]);
+            out.extend_from_slice(&body[parsed.value_start..parsed.value_end]);
+            if let Err(e) = write_jsonb_attachments(&mut out, body, parsed.value_end, parsed.head_end, &parsed.entries, parsed.shared, mutation) {
+                return Reply::Error(e);
+            }
+        } else {
+            out.push((0x90 + kind) as u8);
+            out.extend_from_slice(&body[parsed.value_start..parsed.value_end]);
+            write_attachments(&mut out, body, &parsed.entries, mutation);
+        }
         let body_len = (out.len() - HEADER) as u32;
         out[12..16].copy_from_slice(&body_len.to_be_bytes());
         Reply::Data(out)
@@ -278,19 +497,19 @@ impl Dubbo {
         let flags = input[2];
         let id = u64::from_be_bytes(input[4..12].try_into().unwrap_or([0; 8]));
         let body = &input[HEADER..total];
-        let frame = |message_type, status| Decoded::Frame(FrameInfo { consumed: total, message_type, request_id: id, id_offset: 4, id_width: 8, status, response_class: ResponseClass::Unknown });
+        let frame = |message_type, status| Decoded::Frame(FrameInfo { consumed: total, message_type, request_id: id, id_offset: 4, id_width: 8, status, response_class: ResponseClass::Unknown, unreadable: false });
         if flags & FLAG_REQUEST == 0 {
             let status = input[3];
             if flags & FLAG_EVENT != 0 {
                 metadata.put("event", "true");
-            } else if status == OK && flags & SERIALIZATION == HESSIAN2 && !body.is_empty() {
+            } else if status == OK && matches!(flags & SERIALIZATION, HESSIAN2 | FASTJSON2) && !body.is_empty() {
                 // The client, not the proxy, judges a response: one that does not parse is
                 // forwarded with the attachments read so far (a re-encode of it fails).
-                let _ = self.parse_response(body, metadata, false);
+                let _ = self.parse_response(flags, body, metadata, false);
             }
             let kind = if status == OK { MessageType::Response } else { MessageType::Error };
             let response_class = class_of(status, flags, body);
-            return Ok(Decoded::Frame(FrameInfo { consumed: total, message_type: kind, request_id: id, id_offset: 4, id_width: 8, status: Some(status_name(status)), response_class }));
+            return Ok(Decoded::Frame(FrameInfo { consumed: total, message_type: kind, request_id: id, id_offset: 4, id_width: 8, status: Some(status_name(status)), response_class, unreadable: false }));
         }
         if flags & FLAG_EVENT != 0 {
             if flags & FLAG_TWO_WAY != 0 {
@@ -299,12 +518,22 @@ impl Dubbo {
             let mut data = None;
             if flags & SERIALIZATION == HESSIAN2 && !body.is_empty() {
                 data = Reader::new(body).read_scalar_or_skip("event data", MAX_VALUE_CHARS)?;
+            } else if flags & SERIALIZATION == FASTJSON2 && !body.is_empty() {
+                let mut r = jsonb::Reader::new(body);
+                r.begin_value("event data")?;
+                data = r.read_scalar_or_skip("event data", MAX_VALUE_CHARS)?;
             }
             metadata.put("event", data.as_deref().unwrap_or("unknown"));
             return Ok(frame(MessageType::Event, None));
         }
+        let message_type = if flags & FLAG_TWO_WAY != 0 { MessageType::Request } else { MessageType::Oneway };
+        let serialization = flags & SERIALIZATION;
+        if serialization != HESSIAN2 && serialization != FASTJSON2 {
+            // The framing is Dubbo's whatever the body: the host answers the call, keeps the connection.
+            return Ok(Decoded::Frame(FrameInfo { consumed: total, message_type, request_id: id, id_offset: 4, id_width: 8, status: Some(unsupported("request", serialization).into()), response_class: ResponseClass::Unknown, unreadable: true }));
+        }
         self.parse_request(flags, body, metadata, false)?;
-        Ok(frame(if flags & FLAG_TWO_WAY != 0 { MessageType::Request } else { MessageType::Oneway }, None))
+        Ok(frame(message_type, None))
     }
 }
 
@@ -350,7 +579,13 @@ impl Codec for Dubbo {
         };
         let mut out = Vec::with_capacity(frame.len() + 64);
         out.extend_from_slice(&frame[..HEADER + attachments.start]);
-        write_attachments(&mut out, body, &attachments.entries, mutation);
+        if frame[2] & SERIALIZATION == FASTJSON2 {
+            if let Err(e) = write_jsonb_attachments(&mut out, body, attachments.start, attachments.head_end, &attachments.entries, attachments.shared, mutation) {
+                return Reply::Error(e);
+            }
+        } else {
+            write_attachments(&mut out, body, &attachments.entries, mutation);
+        }
         let body_len = (out.len() - HEADER) as u32;
         out[12..16].copy_from_slice(&body_len.to_be_bytes());
         Reply::Data(out)
@@ -373,7 +608,11 @@ impl Codec for Dubbo {
         if frame.len() < HEADER {
             return Reply::Error("dubbo: no heartbeat to answer".into());
         }
-        Reply::Data(response(&frame[4..12], FLAG_EVENT | (frame[2] & SERIALIZATION), OK, b"N"))
+        // The reply carries the heartbeat's own body, the sender's serialized null (what Dubbo's
+        // CodecSupport.isHeartBeat compares with): hessian2 N, fastjson2 a length and 0xaf.
+        let body = &frame[HEADER..];
+        let null: &[u8] = if !body.is_empty() && body.len() <= 8 { body } else { b"N" };
+        Reply::Data(response(&frame[4..12], FLAG_EVENT | (frame[2] & SERIALIZATION), OK, null))
     }
 
     /// Dubbo's heartbeat: a two-way event request, hessian2, body null (`N`), as Dubbo's own

@@ -128,7 +128,7 @@ impl Codec for TinyRpc {
         };
         // An ERROR response says nothing of why: of unknown class, never retried.
         let response_class = if message_type == MessageType::Response { ResponseClass::Success } else { ResponseClass::Unknown };
-        Decoded::Frame(FrameInfo { consumed: len, message_type, request_id: parsed.id as u64, id_offset: 4, id_width: 4, status, response_class })
+        Decoded::Frame(FrameInfo { consumed: len, message_type, request_id: parsed.id as u64, id_offset: 4, id_width: 4, status, response_class, unreadable: false })
     }
 
     fn encode(&mut self, _: &mut (), frame: &[u8], mutation: &Mutation) -> Reply {

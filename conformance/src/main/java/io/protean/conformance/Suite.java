@@ -132,6 +132,8 @@ public final class Suite {
           "request id " + f.requestId() + ", expected " + v.requestId());
       require(v.status() == null || v.status().equals(f.responseStatus()),
           "status " + f.responseStatus() + ", expected " + v.status());
+      require(java.util.Objects.equals(f.unreadable(), v.unreadable()),
+          "unreadable " + f.unreadable() + ", expected " + v.unreadable());
       if (v.responseClass() != null) {
         ResponseClass c = codec.classify(f);
         require(c.name().equals(v.responseClass()),

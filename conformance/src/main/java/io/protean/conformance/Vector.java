@@ -34,10 +34,12 @@ import java.util.stream.Stream;
  *                    (or be absent for one-way requests)
  * @param responseClass the expected {@code Codec.classify} of a response (a ResponseClass name),
  *                    or null: not checked
+ * @param unreadable  the expected reason of a request the codec frames but cannot read
+ *                    ({@code Frame.unreadable}); null: the frame must be readable
  */
 public record Vector(String name, String description, byte[] input, boolean error, String type,
     Long requestId, Integer consumed, String status, Map<String, String> metadata,
-    Map<String, String> mutation, String errorReply, String responseClass) {
+    Map<String, String> mutation, String errorReply, String responseClass, String unreadable) {
 
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
@@ -83,7 +85,8 @@ public record Vector(String name, String description, byte[] input, boolean erro
         map(expect.get("metadata")),
         map(n.get("mutation")),
         text(n, "error_reply"),
-        text(expect, "response_class"));
+        text(expect, "response_class"),
+        text(expect, "unreadable"));
   }
 
   private static String text(JsonNode n, String field) {

@@ -6,6 +6,7 @@ import io.protean.abi.codec.Frame;
 import io.protean.proxy.codec.dubbo.DubboCapture;
 import io.protean.proxy.codec.dubbo.DubboCodecFactory;
 import io.protean.demo.peers.DubboConsumer;
+import io.protean.demo.peers.DubboGenericConsumer;
 import io.protean.demo.peers.DubboProvider;
 import io.protean.demo.peers.Order;
 import java.net.InetSocketAddress;
@@ -77,7 +78,75 @@ public final class CaptureDubboVectors {
             "response to " + answers[i] + " written by the Apache Dubbo 3.3.6 provider", null);
       }
     }
+    captureFastjson2(dir);
     System.exit(0); // Dubbo leaves non-daemon threads behind
+  }
+
+  /**
+   * The same calls in fastjson2 (what a Dubbo 3.2 provider's registration makes a 3.3 consumer
+   * write), a generic call in each serialization, and a fastjson2 call relabelled with a
+   * serialization no codec here reads.
+   */
+  private static void captureFastjson2(Path dir) throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket()) {
+      s.bind(new InetSocketAddress("127.0.0.1", 0));
+      port = s.getLocalPort();
+    }
+    try (DubboProvider provider = new DubboProvider("capture", port, "1.0.0", "g1");
+        DubboCapture capture = new DubboCapture(port);
+        DubboConsumer consumer = new DubboConsumer(capture.port(), "1.0.0", "g1", 10_000,
+            "fastjson2");
+        DubboGenericConsumer generic = new DubboGenericConsumer(capture.port(), "1.0.0", "g1",
+            10_000, "fastjson2");
+        DubboGenericConsumer hessian = new DubboGenericConsumer(capture.port(), "1.0.0", "g1",
+            10_000, null)) {
+      RpcContext.getClientAttachment().setAttachment("x-user", "alice");
+      RpcContext.getClientAttachment().setObjectAttachment("x-num", 42);
+      RpcContext.getClientAttachment().setAttachment("x-reply", "x-from=provider");
+      consumer.service().greet("ann");
+      Order order = new Order();
+      order.id = "o-1";
+      order.items = List.of(new Order.Item("sku-1", 3), new Order.Item("sku-\u4e2d", 1));
+      order.tags = Map.of("k", List.of(1, 2L, 3.5, "s"));
+      order.blob = new byte[300];
+      order.quantities = new int[] {1, -70000};
+      RpcContext.getClientAttachment().setAttachment("x-after", "complex");
+      consumer.service().inspect(order, Map.of("a", 1), new long[] {1, 1L << 40});
+      consumer.service().note("one-way");
+      try {
+        consumer.service().fail("boom");
+      } catch (RuntimeException expected) {
+        // an exception response
+      }
+      generic.greet("gen");
+      hessian.greet("gen");
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while ((capture.requestFrames().size() < 6 || capture.responseFrames().size() < 5)
+          && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      String[] names = {"fastjson2-request-greet", "fastjson2-request-inspect-complex-args",
+          "fastjson2-request-oneway-note", "fastjson2-request-fail",
+          "fastjson2-request-generic-greet", "request-generic-greet"};
+      List<byte[]> requests = capture.requestFrames();
+      for (int i = 0; i < requests.size() && i < names.length; i++) {
+        write(dir, "captured-" + names[i], requests.get(i), names[i].replace('-', ' ')
+            + " written by the Apache Dubbo 3.3.6 consumer",
+            i == 0 ? Map.of("x-user", "b\u00f6b", "x-added", "yes") : null);
+      }
+      byte[] kryo = requests.get(0).clone();
+      kryo[2] = (byte) ((kryo[2] & 0xe0) | 8);
+      write(dir, "unreadable-serialization-kryo", kryo, "the fastjson2 greet relabelled"
+          + " serialization 8 (kryo), framed and answered but not read", null);
+      List<byte[]> responses = capture.responseFrames();
+      String[] answers = {"greet", "inspect", "fail-exception", "generic-greet"};
+      for (int i = 0; i < responses.size() && i < answers.length; i++) {
+        write(dir, "captured-fastjson2-response-" + answers[i], responses.get(i),
+            "fastjson2 response to " + answers[i] + " written by the Apache Dubbo 3.3.6 provider",
+            i == 0 ? Map.of("x-proxy", "protean") : null);
+      }
+    }
   }
 
   private static void write(Path dir, String name, byte[] frame, String description,
@@ -105,6 +174,9 @@ public final class CaptureDubboVectors {
     if (y.toString().endsWith("  metadata:\n")) {
       y.setLength(y.length() - "  metadata:\n".length());
       y.append("  metadata: {}\n");
+    }
+    if (f.unreadable() != null) {
+      y.append("  unreadable: ").append(quote(f.unreadable())).append('\n');
     }
     if (mutation != null) {
       y.append("mutation:\n");

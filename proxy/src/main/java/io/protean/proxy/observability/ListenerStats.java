@@ -11,6 +11,7 @@ public final class ListenerStats {
   private final String listener;
   public final Stats.Counter requests;
   public final Stats.Counter decodeErrors;
+  public final Stats.Counter unreadableRequests;
   public final Stats.Counter onewayDropped;
   public final Stats.Counter heartbeats;
   public final Stats.Counter unexpectedFrames;
@@ -36,6 +37,9 @@ public final class ListenerStats {
     decodeErrors = stats.counter("protean_listener_decode_errors_total",
         "Downstream connections closed because their bytes could not be decoded.",
         "listener", listener);
+    unreadableRequests = stats.counter("protean_listener_unreadable_requests_total",
+        "Well-framed requests whose body the codec cannot read (an unknown Dubbo serialization), "
+        + "answered with a codec error; the connection stays open.", "listener", listener);
     onewayDropped = stats.counter("protean_listener_oneway_dropped_total",
         "One-way requests dropped because they could not be forwarded.", "listener", listener);
     heartbeats = stats.counter("protean_listener_heartbeats_total",

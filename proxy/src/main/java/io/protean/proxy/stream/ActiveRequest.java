@@ -93,8 +93,9 @@ public final class ActiveRequest implements FilterContext, RoutedRequest {
       stats().activeRequests.inc();
     }
     downstream.requests().add(this);
-    if (request.refusal() != null) {
-      fail(ErrorType.CODEC_FAILURE, request.refusal());
+    if (request.unreadable() != null) {
+      stats().unreadableRequests.inc();
+      fail(ErrorType.CODEC_FAILURE, request.unreadable());
       return;
     }
     continueRequest();

@@ -21,7 +21,7 @@ public final class Frame extends DefaultByteBufHolder {
   private final int idWidth;
   private final IdRewriter idRewriter;
   private ResponseClass responseClass = ResponseClass.UNKNOWN;
-  private String refusal;
+  private String unreadable;
 
   /**
    * Re-encodes a frame with another request id, for protocols whose id cannot be patched in place
@@ -119,23 +119,22 @@ public final class Frame extends DefaultByteBufHolder {
   }
 
   /**
-   * Why the codec cannot let this request through although it could delimit it (a THeader
-   * payload in a transform the codec does not read, say), or null. The proxy answers such a
-   * request at once with the codec's {@link ErrorType#CODEC_FAILURE} error reply carrying the
-   * reason, and the connection stays open.
+   * Why the codec could not read this request's body though its framing is sound (a Dubbo
+   * serialization it does not know, a THeader transform), or null. The proxy answers such a
+   * request with the codec's {@link ErrorType#CODEC_FAILURE} reply carrying this reason, without filters or routing, and
+   * keeps the connection: the next frame starts where this one ends.
    */
-  public String refusal() {
-    return refusal;
+  public String unreadable() {
+    return unreadable;
   }
 
   /**
-   * Marks this request as refused ({@link #refusal()}); for the decoder, before it hands the
-   * frame out.
+   * Sets {@link #unreadable()}; for the decoder, before it hands the frame out.
    *
    * @return this frame
    */
-  public Frame refused(String reason) {
-    this.refusal = Objects.requireNonNull(reason, "reason");
+  public Frame unreadable(String reason) {
+    this.unreadable = Objects.requireNonNull(reason, "reason");
     return this;
   }
 
@@ -191,10 +190,10 @@ public final class Frame extends DefaultByteBufHolder {
 
   @Override
   public Frame replace(ByteBuf content) {
-    Frame copy = new Frame(content, type, requestId, metadata, responseStatus, idOffset, idWidth,
+    Frame f = new Frame(content, type, requestId, metadata, responseStatus, idOffset, idWidth,
         idRewriter).classified(responseClass);
-    copy.refusal = refusal;
-    return copy;
+    f.unreadable = unreadable;
+    return f;
   }
 
   @Override

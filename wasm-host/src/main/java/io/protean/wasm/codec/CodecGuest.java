@@ -77,6 +77,8 @@ final class CodecGuest implements AutoCloseable {
   long requestId;
   String responseStatus;
   ResponseClass responseClass;
+  /** The decode block's flags byte, bit 0: a request the guest frames but cannot read. */
+  boolean unreadable;
   Metadata metadata;
   String errorMessage;
 
@@ -185,6 +187,7 @@ final class CodecGuest implements AutoCloseable {
     int c = b.get(14) & 0xff;
     // A value a later ABI may add is "unknown" here, not an error.
     responseClass = c < CLASSES.length ? CLASSES[c] : ResponseClass.UNKNOWN;
+    unreadable = (b.get(15) & 1) != 0;
     requestId = b.getLong(20);
     int p = 28;
     int statusLen = length(b, p, "status");

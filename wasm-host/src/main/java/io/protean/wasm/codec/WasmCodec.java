@@ -69,8 +69,16 @@ final class WasmCodec implements Codec {
       case CodecGuest.ERROR -> throw new CodecException(factory.moduleName() + ": " + g.errorMessage);
       default -> {
         needed = 0;
-        Frame frame = new Frame(in.retainedSlice(r, g.n), g.type, g.requestId, g.metadata,
-            g.responseStatus, g.idOffset, g.idWidth).classified(g.responseClass);
+        Frame frame;
+        if (g.unreadable) {
+          // The status carries why (ABI.md: decode block flags).
+          frame = new Frame(in.retainedSlice(r, g.n), g.type, g.requestId, g.metadata, null,
+              g.idOffset, g.idWidth).unreadable(g.responseStatus == null
+                  ? factory.moduleName() + " cannot read this request" : g.responseStatus);
+        } else {
+          frame = new Frame(in.retainedSlice(r, g.n), g.type, g.requestId, g.metadata,
+              g.responseStatus, g.idOffset, g.idWidth).classified(g.responseClass);
+        }
         in.skipBytes(g.n);
         return frame;
       }

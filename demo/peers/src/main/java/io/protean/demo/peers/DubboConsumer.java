@@ -23,7 +23,16 @@ public final class DubboConsumer implements AutoCloseable {
    * @param timeoutMs the consumer-side call timeout
    */
   public DubboConsumer(int port, String version, String group, int timeoutMs) {
-    this(java.util.List.of(port), version, group, timeoutMs);
+    this(java.util.List.of(port), version, group, timeoutMs, null);
+  }
+
+  /**
+   * As {@link #DubboConsumer(int, String, String, int)}, writing its calls in {@code serialization}
+   * ({@code fastjson2}...; null: Dubbo's default, hessian2).
+   */
+  public DubboConsumer(int port, String version, String group, int timeoutMs,
+      String serialization) {
+    this(java.util.List.of(port), version, group, timeoutMs, serialization);
   }
 
   /**
@@ -33,11 +42,18 @@ public final class DubboConsumer implements AutoCloseable {
    * @param ports the ports on 127.0.0.1 to call
    */
   public DubboConsumer(java.util.List<Integer> ports, String version, String group, int timeoutMs) {
+    this(ports, version, group, timeoutMs, null);
+  }
+
+  private DubboConsumer(java.util.List<Integer> ports, String version, String group,
+      int timeoutMs, String serialization) {
     ApplicationConfig app = new ApplicationConfig("protean-demo-consumer");
     app.setQosEnable(false);
     ReferenceConfig<DemoService> ref = new ReferenceConfig<>();
     ref.setInterface(DemoService.class);
-    ref.setUrl(String.join(";", ports.stream().map(p -> "dubbo://[::ffff:127.0.0.1]:" + p).toList()));
+    String query = serialization == null ? "" : "?serialization=" + serialization;
+    ref.setUrl(String.join(";",
+        ports.stream().map(p -> "dubbo://[::ffff:127.0.0.1]:" + p + query).toList()));
     ref.setVersion(version);
     if (group != null) {
       ref.setGroup(group);

@@ -22,12 +22,19 @@ import java.util.List;
  * <pre>
  * header (16 bytes, big-endian)
  *   0-1  magic 0xdabb
- *   2    flags: 0x80 request, 0x40 two-way, 0x20 event; low 5 bits serialization id (2 = hessian2)
+ *   2    flags: 0x80 request, 0x40 two-way, 0x20 event; low 5 bits serialization id (2 hessian2,
+ *        23 fastjson2: each value a 4-byte length and a JSONB document, {@link JsonbReader})
  *   3    status (responses): 20 OK, 30/31 timeouts, 40 bad request, 60 service not found, ...
  *   4-11 request id
  *   12-15 body length
- * request body (hessian2): dubbo version, service path, service version, method, parameter types
+ * request body: dubbo version, service path, service version, method, parameter types
  *   descriptor, one value per parameter, attachments map
+ * </pre>
+ *
+ * <p>A request in another serialization is framed but not read: it is marked
+ * {@link Frame#unreadable} and the proxy answers it with BAD_REQUEST, keeping the connection.
+ *
+ * <pre>
  * </pre>
  *
  * <p>Request metadata: {@code interface}, {@code method}, {@code version} (the service version;
@@ -49,7 +56,8 @@ public final class DubboCodec implements Codec {
   static final int FLAG_TWO_WAY = 0x40;
   static final int FLAG_EVENT = 0x20;
   static final int SERIALIZATION_MASK = 0x1f;
-  static final int HESSIAN2 = 2;
+  static final int HESSIAN2 = DubboSerialization.HESSIAN2;
+  static final int FASTJSON2 = DubboSerialization.FASTJSON2;
   static final byte OK = 20;
   /**
    * The first value of an OK response body (a hessian2 compact int, 0x90 + n): the response
@@ -125,17 +133,23 @@ public final class DubboCodec implements Codec {
     } else if (!request) {
       frame = event(in, flags, id, start, bodyStart, bodyEnd);
     } else {
+      MessageType type = (flags & FLAG_TWO_WAY) != 0 ? MessageType.REQUEST : MessageType.ONEWAY;
+      int serialization = flags & SERIALIZATION_MASK;
+      boolean readable = DubboSerialization.readable(serialization);
       Metadata metadata;
       try {
-        metadata = requestMetadata(in, flags, bodyStart, bodyEnd);
+        metadata = readable ? requestMetadata(in, flags, bodyStart, bodyEnd) : new Metadata(0);
       } catch (DubboCodecException e) {
         // A complete frame: only this request is bad, the stream is still in step.
         in.skipBytes(HEADER + bodyLength);
         throw new RejectedRequestException(rejected(flags, id), 0, e.getMessage());
       }
-      MessageType type = (flags & FLAG_TWO_WAY) != 0 ? MessageType.REQUEST : MessageType.ONEWAY;
       frame = new Frame(in.retainedSlice(start, HEADER + bodyLength), type, id, metadata, null,
           ID_OFFSET, ID_WIDTH);
+      if (!readable) {
+        // The framing is Dubbo's whatever the body: answer the call, keep the connection.
+        frame.unreadable(DubboSerialization.unsupported("request", serialization));
+      }
     }
     in.skipBytes(HEADER + bodyLength);
     return frame;
@@ -188,7 +202,12 @@ public final class DubboCodec implements Codec {
       type = MessageType.EVENT;
       String data = null;
       if ((flags & SERIALIZATION_MASK) == HESSIAN2 && bodyEnd > bodyStart) {
-        data = reader(in, bodyStart, bodyEnd).readScalarOrSkip("event data", limits.maxValueChars());
+        data = reader(in, bodyStart, bodyEnd, Hessian2Reader::new)
+            .readScalarOrSkip("event data", limits.maxValueChars());
+      } else if ((flags & SERIALIZATION_MASK) == FASTJSON2 && bodyEnd > bodyStart) {
+        JsonbReader r = reader(in, bodyStart, bodyEnd, JsonbReader::new);
+        r.beginValue("event data");
+        data = r.readScalarOrSkip("event data", limits.maxValueChars());
       }
       metadata.put("event", data == null ? "unknown" : data);
     }
@@ -201,11 +220,11 @@ public final class DubboCodec implements Codec {
    * per-read checks would otherwise dominate the parse). Reader positions are array positions;
    * {@link #bufferIndex} maps them back.
    */
-  private Hessian2Reader reader(ByteBuf in, int bodyStart, int bodyEnd) {
+  private <R> R reader(ByteBuf in, int bodyStart, int bodyEnd, ReaderFactory<R> reader) {
     int len = bodyEnd - bodyStart;
     if (in.hasArray()) {
       int s = in.arrayOffset() + bodyStart;
-      return new Hessian2Reader(in.array(), s, s + len, limits);
+      return reader.over(in.array(), s, s + len, limits);
     }
     byte[] copy = len <= SCRATCH_MAX ? SCRATCH.get() : new byte[len];
     if (copy.length < len) {
@@ -213,7 +232,13 @@ public final class DubboCodec implements Codec {
       SCRATCH.set(copy);
     }
     in.getBytes(bodyStart, copy, 0, len);
-    return new Hessian2Reader(copy, 0, len, limits);
+    return reader.over(copy, 0, len, limits);
+  }
+
+  /** A reader of one serialization over a byte-array range (its constructor). */
+  @FunctionalInterface
+  private interface ReaderFactory<R> {
+    R over(byte[] buf, int start, int end, DubboLimits limits);
   }
 
   /** The buffer index of a reader position ({@code readerStart} is where the body starts in the reader). */
@@ -221,8 +246,13 @@ public final class DubboCodec implements Codec {
     return readerPosition - readerStart + bodyStart;
   }
 
-  /** Positions in a request body, found by {@link #parseRequest}. */
-  private record Parsed(Metadata metadata, int attachmentsStart, List<int[]> entries, List<String> keys) {}
+  /**
+   * Positions in a request body, found by {@link #parseRequest}. For fastjson2, also where the
+   * attachments document's bytes before its first entry end ({@code mapHeadEnd}, -1 for none) and
+   * whether its entries use symbols or references ({@code shared}: then none can be dropped).
+   */
+  private record Parsed(Metadata metadata, int attachmentsStart, List<int[]> entries,
+      List<String> keys, int mapHeadEnd, boolean shared) {}
 
   private Metadata requestMetadata(ByteBuf in, int flags, int bodyStart, int bodyEnd) {
     return parseRequest(in, flags, bodyStart, bodyEnd, false).metadata;
@@ -234,21 +264,57 @@ public final class DubboCodec implements Codec {
    */
   private Parsed parseRequest(ByteBuf in, int flags, int bodyStart, int bodyEnd, boolean spans) {
     int serialization = flags & SERIALIZATION_MASK;
-    if (serialization != HESSIAN2) {
-      throw new DubboCodecException("request serialization id " + serialization
-          + " is not supported; this codec reads hessian2 (id 2)");
+    if (!DubboSerialization.readable(serialization)) {
+      throw new DubboCodecException(DubboSerialization.unsupported("request", serialization));
     }
-    Hessian2Reader r = reader(in, bodyStart, bodyEnd);
+    RequestReader r = serialization == FASTJSON2 ? reader(in, bodyStart, bodyEnd, JsonbReader::new)
+        : reader(in, bodyStart, bodyEnd, Hessian2Reader::new);
     int readerStart = r.position();
     int max = limits.maxValueChars();
-    String dubboVersion = r.readString("the dubbo version", max);
-    String service = r.readString("the service path", max);
-    String version = r.readString("the service version", max);
-    String method = r.readString("the method name", max);
-    String types = r.readString("the parameter types", Integer.MAX_VALUE);
+    String dubboVersion = r.readText("the dubbo version", max);
+    String service = r.readText("the service path", max);
+    String version = r.readText("the service version", max);
+    String method = r.readText("the method name", max);
+    String types = r.readText("the parameter types", Integer.MAX_VALUE);
     if (service == null || method == null) {
       throw r.error("request without " + (service == null ? "service path" : "method name"));
     }
+    Metadata m = callMetadata(dubboVersion, service, version, method);
+    int params = parameterCount(types);
+    if (params >= 2 && isGeneric(method, types)) {
+      genericCall(m, r.readText("the generic call's method name", max),
+          r.readTextList("the generic call's parameter types", max));
+      params -= 2;
+    }
+    for (int i = 0; i < params; i++) {
+      r.skipArgument();
+    }
+    int attachmentsStart = bufferIndex(r.position(), readerStart, bodyStart);
+    List<int[]> entries = spans ? new ArrayList<>() : null;
+    List<String> keys = spans ? new ArrayList<>() : null;
+    int mapHeadEnd = -1;
+    boolean shared = false;
+    if (!r.atEnd()) {
+      if (r instanceof JsonbReader j) {
+        mapHeadEnd = readJsonbAttachments(j, m, entries, keys, "the attachments");
+        mapHeadEnd = mapHeadEnd < 0 ? -1 : bufferIndex(mapHeadEnd, readerStart, bodyStart);
+        shared = j.sawShared();
+      } else {
+        readAttachments((Hessian2Reader) r, m, entries, keys);
+      }
+    }
+    if (entries != null) {
+      for (int[] span : entries) {
+        span[0] = bufferIndex(span[0], readerStart, bodyStart);
+        span[1] = bufferIndex(span[1], readerStart, bodyStart);
+      }
+    }
+    return new Parsed(m, attachmentsStart, entries, keys, mapHeadEnd, shared);
+  }
+
+  /** The metadata every request has, from the body's first strings. */
+  private static Metadata callMetadata(String dubboVersion, String service, String version,
+      String method) {
     Metadata m = new Metadata(8);
     m.put("interface", service);
     m.put("method", method);
@@ -258,30 +324,65 @@ public final class DubboCodec implements Codec {
     if (dubboVersion != null) {
       m.put("dubbo", dubboVersion);
     }
-    int params;
-    if (types != null && types == lastTypes) { // the same instance: AsciiStrings reuses repeats
-      params = lastParams;
-    } else {
-      params = parameterCount(types, r);
-      lastTypes = types;
-      lastParams = params;
+    return m;
+  }
+
+  /** Dubbo's generic invocation: GenericService.$invoke(String method, String[] types, Object[] args). */
+  private static final String GENERIC_TYPES =
+      "Ljava/lang/String;[Ljava/lang/String;[Ljava/lang/Object;";
+
+  private static boolean isGeneric(String method, String types) {
+    return ("$invoke".equals(method) || "$invokeAsync".equals(method))
+        && GENERIC_TYPES.equals(types);
+  }
+
+  /**
+   * A generic call is routed as the call it stands for: {@code method} is the real method (the
+   * first argument), {@code parameter_types} its comma-separated Java type names (the second),
+   * {@code generic: true} says so. A first argument that is no string keeps {@code $invoke}.
+   */
+  private static void genericCall(Metadata m, String method, List<String> types) {
+    if (method == null) {
+      return;
     }
-    for (int i = 0; i < params; i++) {
-      r.skip(0);
+    m.put("method", method);
+    m.put("generic", "true");
+    if (types != null) {
+      m.put("parameter_types", String.join(",", types));
     }
-    int attachmentsStart = bufferIndex(r.position(), readerStart, bodyStart);
-    List<int[]> entries = spans ? new ArrayList<>() : null;
-    List<String> keys = spans ? new ArrayList<>() : null;
-    if (!r.atEnd()) {
-      readAttachments(r, m, entries, keys);
+  }
+
+  /**
+   * Reads a length-prefixed JSONB attachments map into {@code m} (or, with {@code entries}, the
+   * span and key of each entry). Returns the reader position after the map's start, or -1 when
+   * the map is null.
+   */
+  private int readJsonbAttachments(JsonbReader r, Metadata m, List<int[]> entries,
+      List<String> keys, String what) {
+    r.beginValue(what);
+    if (!r.readMapStart(what)) {
+      r.endValue(what);
+      return -1;
     }
-    if (entries != null) {
-      for (int[] span : entries) {
-        span[0] = bufferIndex(span[0], readerStart, bodyStart);
-        span[1] = bufferIndex(span[1], readerStart, bodyStart);
+    int headEnd = r.position();
+    int taken = 0;
+    while (!r.atObjectEnd(what)) {
+      int entryStart = r.position();
+      String key = r.readName("an attachment key", limits.maxValueChars());
+      if (entries != null) {
+        r.skip(0);
+        entries.add(new int[] {entryStart, r.position()});
+        keys.add(key);
+        continue;
+      }
+      String value = r.readScalarOrSkip("an attachment value", limits.maxValueChars());
+      if (key != null && value != null && !m.contains(key) && taken < limits.maxMetadataKeys()) {
+        m.put(key, value);
+        taken++;
       }
     }
-    return new Parsed(m, attachmentsStart, entries, keys);
+    r.endValue(what);
+    return headEnd;
   }
 
   private void readAttachments(Hessian2Reader r, Metadata m, List<int[]> entries, List<String> keys) {
@@ -320,6 +421,9 @@ public final class DubboCodec implements Codec {
     int valueEnd;
     final List<int[]> entries = new ArrayList<>();
     final List<String> keys = new ArrayList<>();
+    /** fastjson2: as in {@link Parsed}. */
+    int mapHeadEnd = -1;
+    boolean shared;
   }
 
   /**
@@ -334,12 +438,13 @@ public final class DubboCodec implements Codec {
     int flags = in.getUnsignedByte(start + 2);
     int bodyLength = in.getInt(start + 12);
     if ((flags & (FLAG_REQUEST | FLAG_EVENT)) != 0 || in.getUnsignedByte(start + 3) != OK
-        || (flags & SERIALIZATION_MASK) != HESSIAN2 || bodyLength <= 0) {
+        || !DubboSerialization.readable(flags & SERIALIZATION_MASK) || bodyLength <= 0) {
       return;
     }
     Metadata attachments;
     try {
-      attachments = parseResponse(in, start + HEADER, start + HEADER + bodyLength, null);
+      attachments = parseResponse(in, flags & SERIALIZATION_MASK, start + HEADER,
+          start + HEADER + bodyLength, null);
     } catch (DubboCodecException e) {
       return;
     }
@@ -352,30 +457,42 @@ public final class DubboCodec implements Codec {
   }
 
   /**
-   * Parses an OK hessian2 response body: the type, the value or exception (skipped), the
+   * Parses an OK hessian2 or fastjson2 response body: the type, the value or exception (skipped), the
    * attachments map for the {@code *_WITH_ATTACHMENTS} types. With {@code body}, also records
    * where each part sits.
    */
-  private Metadata parseResponse(ByteBuf in, int bodyStart, int bodyEnd, ResponseBody body) {
-    Hessian2Reader r = reader(in, bodyStart, bodyEnd);
+  private Metadata parseResponse(ByteBuf in, int serialization, int bodyStart, int bodyEnd,
+      ResponseBody body) {
+    RequestReader r = serialization == FASTJSON2 ? reader(in, bodyStart, bodyEnd, JsonbReader::new)
+        : reader(in, bodyStart, bodyEnd, Hessian2Reader::new);
     int readerStart = r.position();
-    int type = r.readInt("the response type");
+    long type = r instanceof JsonbReader j ? j.readIntegerValue("the response type")
+        : ((Hessian2Reader) r).readInt("the response type");
     if (type < RESPONSE_WITH_EXCEPTION || type > RESPONSE_NULL_VALUE_WITH_ATTACHMENTS) {
       throw r.error("unknown response type " + type);
     }
     int valueStart = r.position();
     if (type != RESPONSE_NULL_VALUE && type != RESPONSE_NULL_VALUE_WITH_ATTACHMENTS) {
-      r.skip(0);
+      r.skipArgument();
     }
     int valueEnd = r.position();
     Metadata m = new Metadata(type >= WITH_ATTACHMENTS ? 4 : 1);
+    List<int[]> entries = body == null ? null : body.entries;
+    List<String> keys = body == null ? null : body.keys;
+    int headEnd = -1;
     if (type >= WITH_ATTACHMENTS) {
-      readAttachments(r, m, body == null ? null : body.entries, body == null ? null : body.keys);
+      if (r instanceof JsonbReader j) {
+        headEnd = readJsonbAttachments(j, m, entries, keys, "the response attachments");
+      } else {
+        readAttachments((Hessian2Reader) r, m, entries, keys);
+      }
     }
     if (body != null) {
-      body.type = type;
+      body.type = (int) type;
       body.valueStart = bufferIndex(valueStart, readerStart, bodyStart);
       body.valueEnd = bufferIndex(valueEnd, readerStart, bodyStart);
+      body.mapHeadEnd = headEnd < 0 ? -1 : bufferIndex(headEnd, readerStart, bodyStart);
+      body.shared = r instanceof JsonbReader j && j.sawShared();
       for (int[] span : body.entries) {
         span[0] = bufferIndex(span[0], readerStart, bodyStart);
         span[1] = bufferIndex(span[1], readerStart, bodyStart);
@@ -384,8 +501,19 @@ public final class DubboCodec implements Codec {
     return m;
   }
 
+  /** The parameter count of {@code types}, remembered for the next request (the same instance). */
+  private int parameterCount(String types) {
+    if (types != null && types == lastTypes) { // the same instance: AsciiStrings reuses repeats
+      return lastParams;
+    }
+    int params = countParameters(types);
+    lastTypes = types;
+    lastParams = params;
+    return params;
+  }
+
   /** Counts the parameters in a JVM descriptor such as {@code Ljava/lang/String;[I[[Lx/Y;J}. */
-  private static int parameterCount(String desc, Hessian2Reader r) {
+  private static int countParameters(String desc) {
     if (desc == null) {
       return 0;
     }
@@ -398,11 +526,11 @@ public final class DubboCodec implements Codec {
       if (c == 'L') {
         int semi = desc.indexOf(';', i);
         if (semi < 0) {
-          throw r.error("unterminated class name in parameter types '" + desc + "'");
+          throw new DubboCodecException("unterminated class name in parameter types '" + desc + "'");
         }
         i = semi;
       } else if ("ZBCDFIJSV".indexOf(c) < 0) {
-        throw r.error("invalid parameter types '" + desc + "'");
+        throw new DubboCodecException("invalid parameter types '" + desc + "'");
       }
       n++;
     }
@@ -435,7 +563,12 @@ public final class DubboCodec implements Codec {
     ByteBuf out = alloc.buffer(src.readableBytes() + 64);
     try {
       out.writeBytes(src, start, p.attachmentsStart - start);
-      writeAttachments(out, src, p.entries, p.keys, mutation);
+      if ((flags & SERIALIZATION_MASK) == FASTJSON2) {
+        writeJsonbAttachments(out, src, p.attachmentsStart, p.mapHeadEnd, p.entries, p.keys,
+            p.shared, mutation);
+      } else {
+        writeAttachments(out, src, p.entries, p.keys, mutation);
+      }
       out.setInt(12, out.readableBytes() - HEADER);
       return out;
     } catch (RuntimeException e) {
@@ -471,14 +604,14 @@ public final class DubboCodec implements Codec {
       throw new DubboCodecException("a response with status " + DubboStatus.name(status)
           + " carries only an error message, no attachments");
     }
-    if ((flags & SERIALIZATION_MASK) != HESSIAN2) {
-      throw new DubboCodecException("response serialization id " + (flags & SERIALIZATION_MASK)
-          + " is not supported; this codec reads hessian2 (id 2)");
+    int serialization = flags & SERIALIZATION_MASK;
+    if (!DubboSerialization.readable(serialization)) {
+      throw new DubboCodecException(DubboSerialization.unsupported("response", serialization));
     }
     int bodyStart = start + HEADER;
     int bodyEnd = bodyStart + src.getInt(start + 12);
     ResponseBody body = new ResponseBody();
-    parseResponse(src, bodyStart, bodyEnd, body);
+    parseResponse(src, serialization, bodyStart, bodyEnd, body);
     boolean hadAttachments = body.type >= WITH_ATTACHMENTS;
     if (!hadAttachments && mutation.sets().isEmpty()) {
       return alloc.buffer(frame.length()).writeBytes(src, start, frame.length()); // nothing to remove
@@ -490,9 +623,18 @@ public final class DubboCodec implements Codec {
     ByteBuf out = alloc.buffer(frame.length() + 64);
     try {
       out.writeBytes(src, start, HEADER);
-      out.writeByte(0x90 + (hadAttachments ? body.type : body.type + WITH_ATTACHMENTS));
-      out.writeBytes(src, body.valueStart, body.valueEnd - body.valueStart);
-      writeAttachments(out, src, body.entries, body.keys, mutation);
+      int type = hadAttachments ? body.type : body.type + WITH_ATTACHMENTS;
+      if (serialization == FASTJSON2) {
+        // fastjson2 writes the type byte as a JSONB int8 document (FastJson2ObjectOutput.writeByte).
+        out.writeInt(2).writeByte(JsonbReader.INT8).writeByte(type);
+        out.writeBytes(src, body.valueStart, body.valueEnd - body.valueStart);
+        writeJsonbAttachments(out, src, body.valueEnd, body.mapHeadEnd, body.entries, body.keys,
+            body.shared, mutation);
+      } else {
+        out.writeByte(0x90 + type);
+        out.writeBytes(src, body.valueStart, body.valueEnd - body.valueStart);
+        writeAttachments(out, src, body.entries, body.keys, mutation);
+      }
       out.setInt(12, out.readableBytes() - HEADER);
       return out;
     } catch (RuntimeException e) {
@@ -519,6 +661,41 @@ public final class DubboCodec implements Codec {
       Hessian2Writer.writeString(out, sets.valueAt(i));
     }
     out.writeByte('Z');
+  }
+
+  /**
+   * A fastjson2 attachments document: its length, the original bytes before the first entry
+   * (a type name, when the map had one), the unchanged entries byte for byte, the mutation's sets.
+   * Entries that use symbols or references may depend on one another, so none is dropped then.
+   */
+  private static void writeJsonbAttachments(ByteBuf out, ByteBuf src, int valueStart,
+      int mapHeadEnd, List<int[]> entries, List<String> keys, boolean shared, Mutation mutation) {
+    int lengthAt = out.writerIndex();
+    out.writeInt(0);
+    if (mapHeadEnd < 0) {
+      out.writeByte(JsonbReader.OBJECT);
+    } else {
+      out.writeBytes(src, valueStart + 4, mapHeadEnd - valueStart - 4);
+    }
+    for (int i = 0; i < entries.size(); i++) {
+      String key = keys.get(i);
+      if (key != null && (mutation.removes(key) || mutation.sets().contains(key))) {
+        if (shared) {
+          throw new DubboCodecException("fastjson2: the attachments refer to one another (symbols"
+              + " or references): attachment '" + key + "' cannot be changed or removed");
+        }
+        continue;
+      }
+      int[] span = entries.get(i);
+      out.writeBytes(src, span[0], span[1] - span[0]);
+    }
+    Metadata sets = mutation.sets();
+    for (int i = 0; i < sets.size(); i++) {
+      JsonbWriter.writeString(out, sets.keyAt(i));
+      JsonbWriter.writeString(out, sets.valueAt(i));
+    }
+    out.writeByte(JsonbReader.OBJECT_END);
+    out.setInt(lengthAt, out.writerIndex() - lengthAt - 4);
   }
 
   /** Dubbo's Version.isSupportResponseAttachment: protocol versions 2.0.2 to 2.0.99. */
@@ -583,15 +760,39 @@ public final class DubboCodec implements Codec {
         return ResponseClass.APPLICATION_EXCEPTION;
       }
     }
+    if ((flags & FLAG_EVENT) == 0 && (flags & SERIALIZATION_MASK) == FASTJSON2
+        && b.readableBytes() > HEADER) {
+      try {
+        long type = reader(b, start + HEADER, start + b.readableBytes(), JsonbReader::new)
+            .readIntegerValue("the response type");
+        if (type == RESPONSE_WITH_EXCEPTION || type == WITH_ATTACHMENTS + RESPONSE_WITH_EXCEPTION) {
+          return ResponseClass.APPLICATION_EXCEPTION;
+        }
+      } catch (DubboCodecException e) {
+        return ResponseClass.UNKNOWN;
+      }
+    }
     return ResponseClass.SUCCESS;
   }
 
+  /**
+   * The reply carries the heartbeat's own body: a heartbeat's data is null in the sender's
+   * serialization, which is what Dubbo looks for in the reply (CodecSupport.isHeartBeat compares
+   * the bytes): hessian2 {@code N}, fastjson2 a 1-byte JSONB null behind its length. A body too
+   * large to be a null gets hessian2's.
+   */
   @Override
   public ByteBuf heartbeatReply(Frame heartbeat, ByteBufAllocator alloc) {
-    int serialization = heartbeat.content().getUnsignedByte(heartbeat.content().readerIndex() + 2)
-        & SERIALIZATION_MASK;
-    return alloc.buffer(HEADER + 1).writeShort(MAGIC).writeByte(FLAG_EVENT | serialization)
-        .writeByte(OK).writeLong(heartbeat.requestId()).writeInt(1).writeByte('N');
+    ByteBuf in = heartbeat.content();
+    int start = in.readerIndex();
+    int serialization = in.getUnsignedByte(start + 2) & SERIALIZATION_MASK;
+    int bodyLength = heartbeat.length() - HEADER;
+    ByteBuf out = alloc.buffer(HEADER + 8).writeShort(MAGIC).writeByte(FLAG_EVENT | serialization)
+        .writeByte(OK).writeLong(heartbeat.requestId());
+    if (bodyLength > 0 && bodyLength <= 8) {
+      return out.writeInt(bodyLength).writeBytes(in, start + HEADER, bodyLength);
+    }
+    return out.writeInt(1).writeByte('N');
   }
 
   /**

@@ -8,7 +8,8 @@ package io.protean.proxy.codec.dubbo;
  *                          connection before any body byte is buffered
  * @param maxNestingDepth   deepest nesting of lists, maps and objects the hessian2 skipper follows
  *                          (default 64)
- * @param maxClassDefs      most hessian2 class definitions in one body (default 1024)
+ * @param maxClassDefs      most hessian2 class definitions in one body, and most fastjson2 JSONB
+ *                          symbols in one value (default 1024)
  * @param maxValueChars     longest metadata string (service, method, attachment key or value)
  *                          taken into metadata (default 65536 chars); longer attachments are
  *                          skipped, a longer service or method name is an error

@@ -11,7 +11,7 @@ import java.util.List;
  * nesting is depth-limited, and any violation is a {@link DubboCodecException} naming the tag and
  * offset — hostile bytes never surface as another exception.
  */
-final class Hessian2Reader {
+final class Hessian2Reader implements RequestReader {
   private final byte[] buf;
   private final int start;
   private final int end;
@@ -30,11 +30,13 @@ final class Hessian2Reader {
   }
 
   /** Absolute index of the next byte. */
-  int position() {
+  @Override
+  public int position() {
     return pos;
   }
 
-  boolean atEnd() {
+  @Override
+  public boolean atEnd() {
     return pos >= end;
   }
 
@@ -68,13 +70,29 @@ final class Hessian2Reader {
         | buf[at + 3] & 0xff;
   }
 
-  DubboCodecException error(String problem) {
+  @Override
+  public DubboCodecException error(String problem) {
     return new DubboCodecException("hessian2: " + problem + " at body offset " + (pos - start));
   }
 
   private DubboCodecException unexpected(int tag, String what) {
     pos--;
     return error(String.format("unexpected tag 0x%02x while reading %s", tag, what));
+  }
+
+  @Override
+  public String readText(String what, int maxChars) {
+    return readString(what, maxChars);
+  }
+
+  @Override
+  public List<String> readTextList(String what, int maxChars) {
+    return readStringList(what, maxChars);
+  }
+
+  @Override
+  public void skipArgument() {
+    skip(0);
   }
 
   /** Reads a string (or null), keeping at most {@code maxChars}; longer ones are an error. */
@@ -245,6 +263,39 @@ final class Hessian2Reader {
     }
     skip(0);
     return null;
+  }
+
+  /**
+   * A list of strings (a String[]: a typed or untyped, fixed-length list); null after skipping
+   * any other value. An element that is no short scalar reads as "?".
+   */
+  List<String> readStringList(String what, int maxChars) {
+    int tag = peek();
+    int n;
+    if (tag >= 0x70 && tag <= 0x77) {
+      pos++;
+      skipType();
+      n = tag - 0x70;
+    } else if (tag >= 0x78 && tag <= 0x7f) {
+      pos++;
+      n = tag - 0x78;
+    } else if (tag == 'V') {
+      pos++;
+      skipType();
+      n = count(readInt(what));
+    } else if (tag == 'X') {
+      pos++;
+      n = count(readInt(what));
+    } else {
+      skip(0);
+      return null;
+    }
+    List<String> list = new ArrayList<>(Math.min(n, 16));
+    for (int i = 0; i < n; i++) {
+      String s = readScalarOrSkip(what, maxChars);
+      list.add(s == null ? "?" : s);
+    }
+    return list;
   }
 
   private long readLong(String what) {

@@ -188,7 +188,7 @@ public final class ThriftCodec implements Codec {
         || onewayMethods.contains(metadata.get("method"))) ? MessageType.ONEWAY : MessageType.REQUEST;
     metadata.put("message_type", type == MessageType.ONEWAY ? "oneway" : "call");
     Frame frame = new Frame(in.readRetainedSlice(frameLength), type, seqId, metadata, null, 0, 0);
-    return frame.refused(theader.refusal());
+    return frame.unreadable(theader.refusal());
   }
 
   /**

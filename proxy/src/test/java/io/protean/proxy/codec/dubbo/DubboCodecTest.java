@@ -61,18 +61,7 @@ class DubboCodecTest {
       RpcContext.getClientAttachment().setObjectAttachment("x-num", 42);
       consumer.service().greet("ann");
       consumer.service().echo("x".repeat(1 << 20));
-      Order order = new Order();
-      order.id = "o-1";
-      Order.Item item = new Order.Item("sku-1", 3);
-      item.self = item; // a back-reference
-      order.items = List.of(item, new Order.Item("sku-\u00e9\u4e2d\ud83d\ude00", 1), item);
-      order.tags = Map.of("k", List.of(1, 2L, 3.5, "s"), "nested", Map.of("deep", new int[] {1, 2}));
-      order.blob = new byte[3000];
-      order.createdMillis = 1_700_000_000_000L;
-      order.total = 12.75;
-      order.urgent = true;
-      order.due = new Date(1_800_000_000_000L);
-      order.quantities = new int[] {1, -70000, Integer.MAX_VALUE};
+      Order order = complexOrder();
       RpcContext.getClientAttachment().setAttachment("x-after", "complex");
       consumer.service().inspect(order, Map.of("a", 1, "b", new ArrayList<>(List.of("x"))),
           new long[] {1, 1L << 40});
@@ -94,6 +83,23 @@ class DubboCodecTest {
     large = byMethod("echo");
     inspect = byMethod("inspect");
     oneway = byMethod("note");
+  }
+
+  /** An argument with every kind of value a serialization meets: nesting, back-references, binary. */
+  static Order complexOrder() {
+    Order order = new Order();
+    order.id = "o-1";
+    Order.Item item = new Order.Item("sku-1", 3);
+    item.self = item; // a back-reference
+    order.items = List.of(item, new Order.Item("sku-\u00e9\u4e2d\ud83d\ude00", 1), item);
+    order.tags = Map.of("k", List.of(1, 2L, 3.5, "s"), "nested", Map.of("deep", new int[] {1, 2}));
+    order.blob = new byte[3000];
+    order.createdMillis = 1_700_000_000_000L;
+    order.total = 12.75;
+    order.urgent = true;
+    order.due = new Date(1_800_000_000_000L);
+    order.quantities = new int[] {1, -70000, Integer.MAX_VALUE};
+    return order;
   }
 
   @AfterAll

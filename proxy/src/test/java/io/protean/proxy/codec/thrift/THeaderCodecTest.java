@@ -147,7 +147,7 @@ class THeaderCodecTest {
     try {
       assertThat(frame.type()).isEqualTo(MessageType.REQUEST);
       assertThat(frame.metadata().get("method")).isEqualTo("echo");
-      assertThat(frame.refusal()).isEqualTo("the THeader transform 1 (zlib) is not supported;"
+      assertThat(frame.unreadable()).isEqualTo("the THeader transform 1 (zlib) is not supported;"
           + " send the payload untransformed");
       ByteBuf reply = codec.errorReply(frame, ErrorType.CODEC_FAILURE, "protean: no zlib", ALLOC);
       byte[] bytes = ByteBufUtil.getBytes(reply);
