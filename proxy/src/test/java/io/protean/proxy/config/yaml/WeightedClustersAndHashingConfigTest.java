@@ -97,7 +97,7 @@ class WeightedClustersAndHashingConfigTest {
       "'- {name: canary, weight: 10}'|'- {name: canary, weight: 1.5}'|listeners[0].routes[0].clusters[1].weight: expected an integer, found '1.5'",
       "'- {name: canary, weight: 10}'|'- {name: canary}'|listeners[0].routes[0].clusters[1].weight: required field is missing",
       "'- {name: canary, weight: 10}'|'- {name: canary, weight: 10, wieght: 3}'|listeners[0].routes[0].clusters[1].wieght: unknown field (expected one of name, weight)",
-      "'cluster: ring'|'clusterr: ring'|listeners[0].routes[1].clusterr: unknown field (expected one of name, match, cluster, timeout, clusters, hash_policy, retry, mirror)",
+      "'cluster: ring'|'clusterr: ring'|listeners[0].routes[1].clusterr: unknown field (expected one of name, match, cluster, timeout, clusters, hash_policy, retry, mirror, request_mutation, response_mutation)",
       "'- x-user\n'|'- {key: x-user, terminal: maybe}\n'|listeners[0].routes[1].hash_policy[1].terminal: expected true or false",
       "'- x-user\n'|'- {header: x-user}\n'|listeners[0].routes[1].hash_policy[1].header: unknown field (expected one of key, terminal)",
       "'hash_policy: [x-user]'|'hash_policy: x-user'|listeners[0].routes[2].hash_policy: expected a list",
