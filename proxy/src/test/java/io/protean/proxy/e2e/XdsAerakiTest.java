@@ -110,7 +110,7 @@ class XdsAerakiTest {
     await(() -> !cp.nacks().isEmpty());
     assertThat(cp.nacks().get(0)).contains("aeraki.meta_protocol_proxy.config.route.v1alpha"
         + ".RouteConfiguration 2 MetaRouteConfiguration 'mesh-routes' routes[0].match.metadata[0]"
-        + ".string_match: invalid regex");
+        + ".string_match.safe_regex.regex: invalid regex");
     assertThat(s.slow(0)).startsWith("b ");
   }
 

@@ -27,7 +27,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /**
  * Aeraki's MetaProtocol resources (src/main/proto, wire-compatible with Aeraki's protos): a
@@ -216,36 +215,21 @@ final class AerakiResources {
     return invert ? new MatchConfig(m.key(), m.kind(), m.value(), !m.invert()) : m;
   }
 
+  /**
+   * Envoy's StringMatcher read as the xds one: the two messages have the same fields and numbers,
+   * so the bytes of one parse as the other.
+   */
   private static MatchConfig stringMatch(String key,
       io.envoyproxy.envoy.type.matcher.v3.StringMatcher s, String at) {
-    String regex;
-    switch (s.getMatchPatternCase()) {
-      case EXACT -> {
-        if (!s.getIgnoreCase()) {
-          return new MatchConfig(key, MatchKind.EXACT, s.getExact(), false);
-        }
-        regex = Pattern.quote(s.getExact());
-      }
-      case PREFIX -> {
-        if (!s.getIgnoreCase()) {
-          return new MatchConfig(key, MatchKind.PREFIX, s.getPrefix(), false);
-        }
-        regex = Pattern.quote(s.getPrefix()) + ".*";
-      }
-      case SUFFIX -> regex = ".*" + Pattern.quote(s.getSuffix());
-      case CONTAINS -> regex = ".*" + Pattern.quote(s.getContains()) + ".*";
-      case SAFE_REGEX -> regex = s.getSafeRegex().getRegex();
-      default -> throw new ConfigException(at, "unsupported string matcher " + s.getMatchPatternCase());
+    try {
+      return EnvoyResources.stringMatch(key,
+          com.github.xds.type.matcher.v3.StringMatcher.parseFrom(s.toByteString()), at);
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new ConfigException(at, "does not parse: " + e.getMessage());
     }
-    return regex(key, s.getIgnoreCase() ? "(?i)" + regex : regex, at);
   }
 
   private static MatchConfig regex(String key, String regex, String at) {
-    try {
-      Pattern.compile(regex);
-    } catch (PatternSyntaxException e) {
-      throw new ConfigException(at, "invalid regex: " + e.getDescription());
-    }
-    return new MatchConfig(key, MatchKind.REGEX, regex, false);
+    return EnvoyResources.regex(key, regex, at);
   }
 }

@@ -397,13 +397,16 @@ public final class EnvoyResources {
       case SAFE_REGEX -> regex = s.getSafeRegex().getRegex();
       default -> throw new ConfigException(at, "unsupported string matcher " + s.getMatchPatternCase());
     }
-    if (s.getIgnoreCase()) {
-      regex = "(?i)" + regex;
-    }
+    return regex(key, s.getIgnoreCase() ? "(?i)" + regex : regex,
+        s.hasSafeRegex() ? at + ".safe_regex.regex" : at);
+  }
+
+  /** A regex condition, checked to compile (Java's syntax; RE2's common subset reads the same). */
+  static MatchConfig regex(String key, String regex, String at) {
     try {
       Pattern.compile(regex);
     } catch (PatternSyntaxException e) {
-      throw new ConfigException(at + ".safe_regex.regex", "invalid regex: " + e.getDescription());
+      throw new ConfigException(at, "invalid regex: " + e.getDescription());
     }
     return new MatchConfig(key, MatchKind.REGEX, regex, false);
   }
