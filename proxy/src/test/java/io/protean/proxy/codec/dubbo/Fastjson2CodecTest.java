@@ -10,6 +10,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.protean.abi.codec.ErrorType;
 import io.protean.abi.codec.Frame;
+import io.protean.abi.codec.RejectedRequestException;
 import io.protean.abi.codec.MessageType;
 import io.protean.abi.codec.Mutation;
 import io.protean.abi.codec.ResponseClass;
@@ -302,7 +303,10 @@ class Fastjson2CodecTest {
         f.release();
       }
     } catch (DubboCodecException expected) {
-      // The one exception bad input may raise.
+      // Bad framing: the connection closes.
+    } catch (RejectedRequestException rejected) {
+      // A readable header with a bad body: the request is answered, the connection goes on.
+      rejected.request().release();
     }
   }
 
@@ -358,7 +362,8 @@ class Fastjson2CodecTest {
     ByteBuf frame = Unpooled.buffer().writeShort(0xdabb).writeByte(0xc0 | 23).writeByte(0)
         .writeLong(1).writeInt(body.readableBytes()).writeBytes(body);
     body.release();
-    assertThatThrownBy(() -> codec.decode(frame)).isInstanceOf(DubboCodecException.class)
+    // The header reads: the request is answered with the reason, the connection goes on.
+    assertThatThrownBy(() -> codec.decode(frame)).isInstanceOf(RejectedRequestException.class)
         .hasMessageContaining("external symbol table");
     frame.release();
   }
@@ -384,7 +389,8 @@ class Fastjson2CodecTest {
     ByteBuf frame = Unpooled.buffer().writeShort(0xdabb).writeByte(0xc0 | 23).writeByte(0)
         .writeLong(1).writeInt(body.readableBytes()).writeBytes(body);
     body.release();
-    assertThatThrownBy(() -> codec.decode(frame)).isInstanceOf(DubboCodecException.class)
+    // The header reads: the request is answered with the reason, the connection goes on.
+    assertThatThrownBy(() -> codec.decode(frame)).isInstanceOf(RejectedRequestException.class)
         .hasMessageContaining("nested deeper than 64");
     frame.release();
   }
