@@ -115,7 +115,8 @@ class ChaosDubboTest {
       System.out.printf("chaos: %d calls, %d failed, longest %d ms; a back after %d ms, b after"
           + " %d ms%n", calls.get(), failures.size(), longest.get(), aBack, bBack);
       failures.forEach(f -> System.out.printf("  failed after %d ms (%d ms after the kill): %s%n",
-          f.tookMs, ms(f.atNanos - killedAt), f.message));
+          f.tookMs, ms(f.atNanos - killedAt),
+          f.message.substring(Math.max(0, f.message.lastIndexOf("cause: ")))));
       assertThat(longest.get()).as("no call hung past the route timeout")
           .isLessThanOrEqualTo(ROUTE_TIMEOUT_MS + 1_000);
       assertThat(failures).as("every failure is the proxy's own error reply")
