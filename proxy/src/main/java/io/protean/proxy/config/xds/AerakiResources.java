@@ -1,6 +1,5 @@
 package io.protean.proxy.config.xds;
 
-import com.google.protobuf.Any;
 import io.envoyproxy.envoy.config.core.v3.RuntimeFractionalPercent;
 import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
 import io.envoyproxy.envoy.type.v3.FractionalPercent;
