@@ -72,6 +72,14 @@ public final class Suite {
     return results;
   }
 
+  /**
+   * The checks that need no vector (a protocol without any yet): arbitrary bytes must end in a
+   * frame, a wait or a codec error, without traps or growing guest memory.
+   */
+  public List<CheckResult> runWithoutVectors() {
+    return List.of(check("random-bytes", this::randomBytes));
+  }
+
   private interface Check {
     void run() throws Exception;
   }
