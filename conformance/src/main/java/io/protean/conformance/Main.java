@@ -53,6 +53,15 @@ public final class Main implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    try {
+      return check();
+    } catch (IllegalArgumentException e) {
+      System.err.println(e.getMessage()); // a vector file or an option: the message says which
+      return 2;
+    }
+  }
+
+  private int check() throws Exception {
     List<CheckResult> results;
     if (manifest != null) {
       results = Conformance.run(Manifest.load(manifest), manifest.resolveSibling("vectors"));

@@ -64,12 +64,38 @@ public record Vector(String name, String description, byte[] input, boolean erro
     }
   }
 
+  /**
+   * One vector file.
+   *
+   * @throws IllegalArgumentException naming the file and what is wrong in it
+   */
   static Vector load(Path file) throws IOException {
-    JsonNode n = YAML.readTree(file.toFile());
+    JsonNode n;
+    try {
+      n = YAML.readTree(file.toFile());
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalArgumentException(file + ": not valid YAML: " + e.getOriginalMessage()
+          + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")")
+          + "; a value with a colon, such as a description, needs quotes");
+    }
+    if (n == null || !n.isObject()) {
+      throw new IllegalArgumentException(file + ": expected a mapping (description, input_hex,"
+          + " expect, ...)");
+    }
     String name = file.getFileName().toString().replaceFirst("\\.yaml$", "");
     byte[] input;
     if (n.hasNonNull("input_hex")) {
-      input = HexFormat.of().parseHex(n.get("input_hex").asText().replaceAll("\\s", ""));
+      JsonNode hex = n.get("input_hex");
+      if (!hex.isTextual()) {
+        throw new IllegalArgumentException(file + ": input_hex must be a quoted string (YAML read "
+            + hex + " as a " + hex.getNodeType().name().toLowerCase(java.util.Locale.ROOT)
+            + "): write input_hex: \"...\"");
+      }
+      try {
+        input = HexFormat.of().parseHex(hex.asText().replaceAll("\\s", ""));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(file + ": input_hex: " + e.getMessage());
+      }
     } else if (n.hasNonNull("input")) {
       input = Files.readAllBytes(file.resolveSibling(n.get("input").asText()));
     } else {
