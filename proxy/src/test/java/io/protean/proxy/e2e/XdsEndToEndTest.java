@@ -95,6 +95,7 @@ class XdsEndToEndTest {
     try {
       await("calls flow", () -> repliedBy.getOrDefault("a", new AtomicLong()).get() > 200);
       long accepted = admin.sum("protean_listener_downstream_connections_total", "mesh");
+      assertThat(accepted).as("the consumers' connections, counted").isGreaterThanOrEqualTo(16);
 
       // The route moves to c-b, under load.
       cp.push("2", clusters, eps, List.of(dubboListener("mesh", listenPort,

@@ -803,12 +803,7 @@ public final class EnvoyResources {
   }
 
   private static String typeUrlOf(Class<? extends Message> type) {
-    try {
-      return typeUrl(((com.google.protobuf.Descriptors.Descriptor) type.getMethod("getDescriptor")
-          .invoke(null)).getFullName());
-    } catch (ReflectiveOperationException e) {
-      throw new IllegalStateException(e);
-    }
+    return Any.pack(com.google.protobuf.Internal.getDefaultInstance(type)).getTypeUrl();
   }
 
   static String typeUrl(String fullName) {
