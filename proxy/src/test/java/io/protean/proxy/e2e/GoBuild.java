@@ -33,14 +33,18 @@ final class GoBuild {
     return binary;
   }
 
-  /** {@code go install PACKAGE@VERSION} into target/go-bin; returns the binary. */
+  /**
+   * {@code go install PACKAGE@VERSION} into a directory of target/go-bin named after it (another
+   * version gets its own build); returns the binary.
+   */
   static synchronized Path install(String packageAtVersion, String binaryName)
       throws IOException, InterruptedException {
-    Path binary = BIN.resolve(binaryName).toAbsolutePath();
+    Path dir = BIN.resolve(packageAtVersion.replaceAll("[^A-Za-z0-9._-]", "_")).toAbsolutePath();
+    Path binary = dir.resolve(binaryName);
     if (!Files.exists(binary)) {
-      Files.createDirectories(BIN);
+      Files.createDirectories(dir);
       ProcessBuilder pb = new ProcessBuilder("go", "install", packageAtVersion);
-      pb.environment().put("GOBIN", BIN.toAbsolutePath().toString());
+      pb.environment().put("GOBIN", dir.toString());
       run(pb);
     }
     return binary;
